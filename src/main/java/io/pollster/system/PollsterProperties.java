@@ -1,0 +1,25 @@
+package io.pollster.system;
+
+import java.nio.file.Path;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Settings every capability shares.
+ *
+ * @param dataDir    where Pollster keeps its files: the embedded database, the generated admin
+ *                   token, written batches ({@code POLLSTER_DATA_DIR}, default {@code ./data})
+ * @param adminToken the admin's bearer token ({@code POLLSTER_ADMIN_TOKEN}); when unset and the
+ *                   database is embedded, one is generated into {@code <dataDir>/admin-token}
+ */
+@ConfigurationProperties("pollster")
+public record PollsterProperties(@DefaultValue("./data") Path dataDir, String adminToken) {
+
+    public PollsterProperties {
+        dataDir = dataDir.toAbsolutePath().normalize();
+        if (adminToken != null && adminToken.isBlank()) {
+            adminToken = null;
+        }
+    }
+}

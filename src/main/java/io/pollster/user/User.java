@@ -1,0 +1,6 @@
+package io.pollster.user;
+
+import java.time.Instant;
+
+record User(UserId id, String name, Instant createdAt) {
+}

@@ -1,0 +1,55 @@
+package io.pollster.user;
+
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
+
+import io.pollster.system.Ids;
+import io.pollster.system.web.ApiException;
+import io.pollster.system.web.Page;
+import io.pollster.system.web.PageQuery;
+import org.springframework.stereotype.Service;
+
+@Service
+class UserService {
+
+    private final UserRepository users;
+    private final Clock clock;
+
+    UserService(UserRepository users, Clock clock) {
+        this.users = users;
+        this.clock = clock;
+    }
+
+    /** Creates a user; the token is in the answer and nowhere else — only its hash is stored. */
+    NewUser create(String name) {
+        String token = ApiTokens.generate();
+        User user = new User(new UserId(Ids.next()), name, clock.instant().truncatedTo(ChronoUnit.MICROS));
+        if (!users.insert(user, ApiTokens.hash(token))) {
+            throw ApiException.conflict("A user named '" + name + "' already exists");
+        }
+        return new NewUser(user, token);
+    }
+
+    Page<User> list(PageQuery query) {
+        return Page.of(users.findPage(query.afterId(), query.fetchSize()), query, u -> u.id().toString());
+    }
+
+    User get(UserId id) {
+        return users.findById(id).orElseThrow(() -> ApiException.notFound("User " + id));
+    }
+
+    /** Deletes the user; their token stops working at once, and their jobs go with them. */
+    void delete(UserId id) {
+        if (!users.delete(id)) {
+            throw ApiException.notFound("User " + id);
+        }
+    }
+
+    Optional<User> authenticate(byte[] tokenHash) {
+        return users.findByTokenHash(tokenHash);
+    }
+
+    record NewUser(User user, String token) {
+    }
+}
