@@ -6,38 +6,41 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 
-import io.pollster.system.PollsterProperties;
 import io.pollster.system.SecretFiles;
-import io.pollster.system.embedded.EmbeddedPostgres;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.stereotype.Component;
 
 /**
  * The admin's token: {@code POLLSTER_ADMIN_TOKEN}, or in standalone mode one generated on first
  * start into {@code <dataDir>/admin-token} (mode 600). Only the file's path is logged.
  */
-@Component
-class AdminToken {
+final class AdminToken {
 
     static final int MIN_LENGTH = 16;
     private static final Logger log = LoggerFactory.getLogger(AdminToken.class);
 
     private final byte[] hash;
 
-    AdminToken(PollsterProperties properties, ObjectProvider<EmbeddedPostgres> embedded) throws IOException {
-        String token = properties.adminToken();
-        if (token != null && token.length() < MIN_LENGTH) {
+    private AdminToken(String token) {
+        this.hash = token == null ? null : ApiTokens.hash(token);
+    }
+
+    /**
+     * @param configured {@code POLLSTER_ADMIN_TOKEN}, or null
+     * @param standalone true with the embedded database: only then is a token generated
+     */
+    static AdminToken resolve(String configured, Path dataDir, boolean standalone) throws IOException {
+        if (configured != null && configured.length() < MIN_LENGTH) {
             throw new IllegalStateException("POLLSTER_ADMIN_TOKEN must be at least " + MIN_LENGTH + " characters long");
         }
-        if (token == null && embedded.getIfAvailable() != null) {
-            token = readOrGenerate(properties.dataDir().resolve("admin-token"));
+        String token = configured;
+        if (token == null && standalone) {
+            token = readOrGenerate(dataDir.resolve("admin-token"));
         }
         if (token == null) {
             log.warn("No admin token: set POLLSTER_ADMIN_TOKEN to manage users (with an external database none is generated)");
         }
-        this.hash = token == null ? null : ApiTokens.hash(token);
+        return new AdminToken(token);
     }
 
     boolean matches(byte[] tokenHash) {

@@ -1,6 +1,11 @@
 package io.pollster.user;
 
+import java.io.IOException;
 import java.util.List;
+
+import io.pollster.system.PollsterProperties;
+import io.pollster.system.embedded.EmbeddedPostgres;
+import org.springframework.beans.factory.ObjectProvider;
 
 import org.springdoc.core.utils.SpringDocUtils;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -20,6 +25,11 @@ class AuthConfiguration implements WebMvcConfigurer {
     static {
         // the caller comes from the token, not from the request: keep it out of the OpenAPI document
         SpringDocUtils.getConfig().addRequestWrapperToIgnore(Caller.class);
+    }
+
+    @Bean
+    AdminToken adminToken(PollsterProperties properties, ObjectProvider<EmbeddedPostgres> embedded) throws IOException {
+        return AdminToken.resolve(properties.adminToken(), properties.dataDir(), embedded.getIfAvailable() != null);
     }
 
     @Bean

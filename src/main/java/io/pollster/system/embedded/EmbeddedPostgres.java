@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,12 @@ public final class EmbeddedPostgres implements AutoCloseable {
         Files.createDirectories(dataDir);
         FileChannel lockChannel = FileChannel.open(dataDir.resolve("postgres.lock"),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = lockChannel.tryLock();
+        FileLock lock;
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException sameProcess) {
+            lock = null;
+        }
         if (lock == null) {
             lockChannel.close();
             throw new IllegalStateException("Another Pollster process is using the embedded database in " + dataDir
@@ -115,7 +121,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
             return;
         }
         try {
+            Optional<ProcessHandle> postmaster = postmaster();
             pgCtl(List.of("stop", "-D", pgData.toString(), "-m", "fast", "-w", "-t", seconds(timeout)));
+            // why: the postmaster deletes its pid file (which pg_ctl waits for) a moment before it exits
+            postmaster.ifPresent(p -> awaitExit(p, Duration.ofSeconds(10)));
             log.info("Embedded PostgreSQL stopped");
         } finally {
             lock.release();
@@ -144,20 +153,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
     /** A server that a SIGKILLed Pollster left behind still holds the data directory: stop it. */
     private void stopOrphan() throws IOException {
         Path pidFile = pgData.resolve("postmaster.pid");
-        if (!Files.exists(pidFile)) {
-            return;
-        }
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().strip());
-        } catch (RuntimeException unreadable) {
-            Files.deleteIfExists(pidFile);
-            return;
-        }
-        Optional<ProcessHandle> process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        Optional<ProcessHandle> process = postmaster();
         if (process.isEmpty()) {
-            return; // postgres itself recognises a stale pid file
+            return; // no pid file, or a stale one: postgres itself recognises that
         }
+        long pid = process.get().pid();
         boolean isPostgres = process.get().info().command().map(c -> c.endsWith("/postgres")).orElse(true);
         if (!isPostgres) {
             log.warn("Removing a stale {}: pid {} now belongs to another program", pidFile, pid);
@@ -170,7 +170,33 @@ public final class EmbeddedPostgres implements AutoCloseable {
         } catch (IOException e) {
             log.warn("pg_ctl could not stop pid {}; killing it", pid, e);
             process.get().destroyForcibly();
-            process.get().onExit().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).join();
+        }
+        awaitExit(process.get(), timeout);
+    }
+
+    /** The running postmaster of this data directory, from its pid file. */
+    private Optional<ProcessHandle> postmaster() throws IOException {
+        Path pidFile = pgData.resolve("postmaster.pid");
+        if (!Files.exists(pidFile)) {
+            return Optional.empty();
+        }
+        try {
+            long pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().strip());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        } catch (RuntimeException unreadable) {
+            log.warn("Removing the unreadable {}", pidFile);
+            Files.deleteIfExists(pidFile);
+            return Optional.empty();
+        }
+    }
+
+    private static void awaitExit(ProcessHandle process, Duration timeout) {
+        try {
+            process.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("PostgreSQL (pid {}) has not exited after {}", process.pid(), timeout);
         }
     }
 

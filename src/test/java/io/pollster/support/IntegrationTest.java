@@ -1,0 +1,64 @@
+package io.pollster.support;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.pollster.PollsterApplication;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * A Pollster on a random port, against the run's own database on the local PostgreSQL with the
+ * real Flyway migrations; every table is emptied before each test.
+ */
+@SpringBootTest(classes = PollsterApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+public abstract class IntegrationTest {
+
+    protected static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+
+    @LocalServerPort
+    protected int port;
+
+    @DynamicPropertySource
+    static void database(DynamicPropertyRegistry registry) {
+        TestDatabase db = TestDatabase.get();
+        registry.add("spring.datasource.url", db::url);
+        registry.add("spring.datasource.username", db::username);
+        registry.add("spring.datasource.password", db::password);
+        registry.add("pollster.admin-token", () -> ADMIN_TOKEN);
+        registry.add("pollster.data-dir", () -> TestDirs.runDir().resolve("data").toString());
+    }
+
+    @BeforeEach
+    void emptyTables() throws SQLException {
+        try (Connection c = TestDatabase.get().connect(); Statement s = c.createStatement()) {
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("""
+                    SELECT tablename FROM pg_tables
+                    WHERE schemaname = 'public' AND tablename <> 'flyway_schema_history'
+                    """)) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            if (!tables.isEmpty()) {
+                s.execute("TRUNCATE " + String.join(", ", tables) + " RESTART IDENTITY CASCADE");
+            }
+        }
+    }
+
+    protected Api api() {
+        return Api.at("http://localhost:" + port);
+    }
+
+    protected Api admin() {
+        return api().as(ADMIN_TOKEN);
+    }
+}

@@ -1,0 +1,122 @@
+package io.pollster.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.pollster.PollsterApplication;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Pollster as a child process (same JVM binary and classpath as the tests), for what only a real
+ * process shows: embedded PostgreSQL across restarts, SIGTERM and SIGKILL.
+ */
+public final class PollsterProcess implements AutoCloseable {
+
+    private static final List<String> INHERITED_SETTINGS_TO_DROP = List.of(
+            "SPRING_DATASOURCE_URL", "SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD",
+            "POLLSTER_ADMIN_TOKEN", "POLLSTER_DATA_DIR", "SERVER_PORT");
+
+    private final Process process;
+    private final Path logFile;
+    private final int port;
+
+    private PollsterProcess(Process process, Path logFile, int port) {
+        this.process = process;
+        this.logFile = logFile;
+        this.port = port;
+    }
+
+    /** Starts Pollster with {@code env} on top of this environment (minus Pollster's own settings). */
+    public static PollsterProcess start(Path dataDir, Map<String, String> env) {
+        int port = freePort();
+        Path logFile = dataDir.resolveSibling(dataDir.getFileName() + "-" + System.nanoTime() + ".log");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                PollsterApplication.class.getName()));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(logFile.toFile());
+        INHERITED_SETTINGS_TO_DROP.forEach(builder.environment()::remove);
+        builder.environment().put("POLLSTER_DATA_DIR", dataDir.toString());
+        builder.environment().put("SERVER_PORT", Integer.toString(port));
+        builder.environment().putAll(env);
+        try {
+            return new PollsterProcess(builder.start(), logFile, port);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public PollsterProcess awaitReady(Duration timeout) {
+        await("Pollster on port " + port + " to report UP").atMost(timeout).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException("Pollster exited with " + process.exitValue() + ":\n" + log());
+                    }
+                    try {
+                        Api.Response health = api().get("/actuator/health");
+                        return health.status() == 200 && health.body().contains("\"UP\"");
+                    } catch (IllegalStateException notYetListening) {
+                        return false;
+                    }
+                });
+        return this;
+    }
+
+    public Api api() {
+        return Api.at("http://localhost:" + port);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGTERM, as a service manager sends it; returns the exit code. */
+    public int terminate(Duration timeout) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("Pollster did not stop within " + timeout + " of SIGTERM:\n" + log());
+        }
+        return process.exitValue();
+    }
+
+    /** SIGKILL: the process gets no chance to clean up. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    public String log() {
+        try {
+            return Files.readString(logFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
