@@ -34,6 +34,9 @@ public abstract class IntegrationTest {
         registry.add("spring.datasource.password", db::password);
         registry.add("pollster.admin-token", () -> ADMIN_TOKEN);
         registry.add("pollster.data-dir", () -> TestDirs.runDir().resolve("data").toString());
+        // API tests drive the scheduler and the poller by hand; PipelineTest runs them for real
+        registry.add("pollster.scheduler.enabled", () -> "false");
+        registry.add("pollster.poller.enabled", () -> "false");
     }
 
     @BeforeEach
@@ -60,5 +63,14 @@ public abstract class IntegrationTest {
 
     protected Api admin() {
         return api().as(ADMIN_TOKEN);
+    }
+
+    /** Creates a user and returns their token. */
+    protected String createUser(String name) {
+        Api.Response created = admin().post("/api/v1/users", "{\"name\":\"" + name + "\"}");
+        if (created.status() != 201) {
+            throw new IllegalStateException("Could not create user " + name + ": " + created);
+        }
+        return created.json().get("token").asString();
     }
 }

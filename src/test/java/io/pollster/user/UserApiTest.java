@@ -203,10 +203,4 @@ class UserApiTest extends IntegrationTest {
         assertThat(answer.status()).isEqualTo(415);
         assertThat(answer.contentType()).startsWith("application/problem+json");
     }
-
-    private String createUser(String name) {
-        Api.Response created = admin().post("/api/v1/users", "{\"name\":\"" + name + "\"}");
-        assertThat(created.status()).as(created.toString()).isEqualTo(201);
-        return created.json().get("token").asString();
-    }
 }

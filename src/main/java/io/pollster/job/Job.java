@@ -1,0 +1,29 @@
+package io.pollster.job;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+
+/** A job row: its definition and what the scheduler and the poller keep about it. */
+public record Job(
+        JobId id,
+        UUID ownerId,
+        JobSpec spec,
+        byte[] sealedSecrets,
+        JobStatus status,
+        Duration effectiveInterval,
+        Instant nextRunAt,
+        Instant lastRunAt,
+        String lastOutcome,
+        Stats stats,
+        String etag,
+        String lastModified,
+        byte[] latestHash,
+        UUID latestVersionId,
+        long version,
+        Instant createdAt,
+        Instant updatedAt) {
+
+    public record Stats(long polls, long changes, long failures, int consecutiveFailures) {
+    }
+}

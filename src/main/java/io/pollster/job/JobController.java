@@ -1,0 +1,87 @@
+package io.pollster.job;
+
+import java.net.URI;
+import java.util.Locale;
+import java.util.UUID;
+
+import io.pollster.system.web.ApiException;
+import io.pollster.system.web.Page;
+import io.pollster.system.web.PageQuery;
+import io.pollster.user.Caller;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.databind.JsonNode;
+
+@RestController
+@RequestMapping("/api/v1/jobs")
+class JobController {
+
+    private final JobService jobs;
+
+    JobController(JobService jobs) {
+        this.jobs = jobs;
+    }
+
+    @PostMapping
+    ResponseEntity<JobView> create(Caller caller, @RequestBody JobRequest request) {
+        Job job = jobs.create(caller, request);
+        return ResponseEntity.created(URI.create("/api/v1/jobs/" + job.id())).body(JobView.of(job));
+    }
+
+    @GetMapping
+    Page<JobView> list(Caller caller, @RequestParam(required = false) String status,
+                       @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
+        return jobs.list(caller, status(status), PageQuery.of(limit, cursor)).map(JobView::of);
+    }
+
+    @GetMapping("/{id}")
+    JobView get(Caller caller, @PathVariable UUID id) {
+        return JobView.of(jobs.get(caller, new JobId(id)));
+    }
+
+    @PatchMapping(path = "/{id}", consumes = {"application/merge-patch+json", "application/json"})
+    JobView patch(Caller caller, @PathVariable UUID id, @RequestBody JsonNode patch) {
+        return JobView.of(jobs.patch(caller, new JobId(id), patch));
+    }
+
+    @DeleteMapping("/{id}")
+    ResponseEntity<Void> delete(Caller caller, @PathVariable UUID id) {
+        jobs.delete(caller, new JobId(id));
+        return ResponseEntity.noContent().build();
+    }
+
+    @PostMapping("/{id}/stop")
+    JobView stop(Caller caller, @PathVariable UUID id) {
+        return JobView.of(jobs.stop(caller, new JobId(id)));
+    }
+
+    @PostMapping("/{id}/start")
+    JobView start(Caller caller, @PathVariable UUID id) {
+        return JobView.of(jobs.start(caller, new JobId(id)));
+    }
+
+    @PostMapping("/{id}/run")
+    ResponseEntity<Void> run(Caller caller, @PathVariable UUID id) {
+        jobs.runNow(caller, new JobId(id));
+        return ResponseEntity.accepted().build();
+    }
+
+    private static JobStatus status(String status) {
+        if (status == null || status.isBlank()) {
+            return null;
+        }
+        try {
+            return JobStatus.valueOf(status.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("status", "must be active or stopped");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package io.pollster.job;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import tools.jackson.databind.json.JsonMapper;
+
+@Repository
+public class JobRepository {
+
+    private static final String COLUMNS = """
+            id, owner_id, spec, secret_headers, status, effective_interval_ms, next_run_at, last_run_at,
+            last_outcome, polls, changes, failures, consecutive_failures, etag, last_modified, latest_hash,
+            latest_version_id, version, created_at, updated_at
+            """;
+
+    private static final String INSERT = """
+            INSERT INTO jobs (id, owner_id, spec, secret_headers, status, interval_ms, cron, jitter_ms,
+                              effective_interval_ms, next_due_at, next_run_at, created_at, updated_at)
+            VALUES (:id, :owner, CAST(:spec AS JSONB), :secrets, :status, :intervalMs, :cron, :jitterMs,
+                    :effectiveMs, :nextDueAt, :nextRunAt, :now, :now)
+            """;
+
+    private static final String FIND = "SELECT " + COLUMNS + " FROM jobs WHERE id = :id";
+
+    private static final String FIND_PAGE = "SELECT " + COLUMNS + """
+            FROM jobs
+            WHERE (:anyOwner OR owner_id = :owner)
+              AND (:anyStatus OR status = :status)
+              AND id > :after
+            ORDER BY id
+            LIMIT :limit
+            """;
+
+    private static final String UPDATE_DEFINITION = """
+            UPDATE jobs
+            SET spec = CAST(:spec AS JSONB), secret_headers = :secrets, status = :status, interval_ms = :intervalMs,
+                cron = :cron, jitter_ms = :jitterMs, effective_interval_ms = :effectiveMs,
+                next_due_at = CASE WHEN :reschedule THEN :nextDueAt ELSE next_due_at END,
+                next_run_at = CASE WHEN :reschedule THEN :nextRunAt ELSE next_run_at END,
+                updated_at = :now, version = version + 1
+            WHERE id = :id
+              AND version = :version
+            """;
+
+    private static final String DELETE = "DELETE FROM jobs WHERE id = :id";
+
+    private final JdbcClient jdbc;
+    private final JsonMapper json;
+
+    JobRepository(JdbcClient jdbc, JsonMapper json) {
+        this.jdbc = jdbc;
+        this.json = json;
+    }
+
+    /** Where a job's schedule stands after a write: null times when it is stopped. */
+    record Scheduling(Long intervalMs, String cron, long jitterMs, Long effectiveMs, Instant nextDueAt, Instant nextRunAt) {
+    }
+
+    void insert(JobId id, UUID owner, JobSpec spec, byte[] secrets, JobStatus status, Scheduling s, Instant now) {
+        jdbc.sql(INSERT)
+                .param("id", id.value())
+                .param("owner", owner)
+                .param("spec", json.writeValueAsString(spec))
+                .param("secrets", secrets)
+                .param("status", status.name())
+                .param("intervalMs", s.intervalMs())
+                .param("cron", s.cron())
+                .param("jitterMs", s.jitterMs())
+                .param("effectiveMs", s.effectiveMs())
+                .param("nextDueAt", ts(s.nextDueAt()))
+                .param("nextRunAt", ts(s.nextRunAt()))
+                .param("now", ts(now))
+                .update();
+    }
+
+    public Optional<Job> find(JobId id) {
+        return jdbc.sql(FIND).param("id", id.value()).query(this::map).optional();
+    }
+
+    List<Job> findPage(UUID owner, JobStatus status, UUID after, int limit) {
+        return jdbc.sql(FIND_PAGE)
+                .param("anyOwner", owner == null)
+                .param("owner", owner == null ? new UUID(0, 0) : owner)
+                .param("anyStatus", status == null)
+                .param("status", status == null ? "" : status.name())
+                .param("after", after)
+                .param("limit", limit)
+                .query(this::map)
+                .list();
+    }
+
+    /** Replaces the definition if nobody changed it since {@code version}; false on a conflict. */
+    boolean updateDefinition(Job job, JobSpec spec, byte[] secrets, JobStatus status, Scheduling s,
+                             boolean reschedule, Instant now) {
+        int rows = jdbc.sql(UPDATE_DEFINITION)
+                .param("id", job.id().value())
+                .param("version", job.version())
+                .param("spec", json.writeValueAsString(spec))
+                .param("secrets", secrets)
+                .param("status", status.name())
+                .param("intervalMs", s.intervalMs())
+                .param("cron", s.cron())
+                .param("jitterMs", s.jitterMs())
+                .param("effectiveMs", s.effectiveMs())
+                .param("reschedule", reschedule)
+                .param("nextDueAt", ts(s.nextDueAt()))
+                .param("nextRunAt", ts(s.nextRunAt()))
+                .param("now", ts(now))
+                .update();
+        if (rows > 1) {
+            throw new IllegalStateException("Updated " + rows + " rows for job " + job.id());
+        }
+        return rows == 1;
+    }
+
+    boolean delete(JobId id) {
+        return jdbc.sql(DELETE).param("id", id.value()).update() == 1;
+    }
+
+    private Job map(ResultSet rs, int row) throws SQLException {
+        long effective = rs.getLong("effective_interval_ms");
+        Duration effectiveInterval = rs.wasNull() ? null : Duration.ofMillis(effective);
+        return new Job(
+                new JobId(rs.getObject("id", UUID.class)),
+                rs.getObject("owner_id", UUID.class),
+                json.readValue(rs.getString("spec"), JobSpec.class),
+                rs.getBytes("secret_headers"),
+                JobStatus.valueOf(rs.getString("status")),
+                effectiveInterval,
+                instant(rs, "next_run_at"),
+                instant(rs, "last_run_at"),
+                rs.getString("last_outcome"),
+                new Job.Stats(rs.getLong("polls"), rs.getLong("changes"), rs.getLong("failures"),
+                        rs.getInt("consecutive_failures")),
+                rs.getString("etag"),
+                rs.getString("last_modified"),
+                rs.getBytes("latest_hash"),
+                rs.getObject("latest_version_id", UUID.class),
+                rs.getLong("version"),
+                instant(rs, "created_at"),
+                instant(rs, "updated_at"));
+    }
+
+    static Instant instant(ResultSet rs, String column) throws SQLException {
+        Timestamp ts = rs.getTimestamp(column);
+        return ts == null ? null : ts.toInstant();
+    }
+
+    static Timestamp ts(Instant instant) {
+        return instant == null ? null : Timestamp.from(instant);
+    }
+}

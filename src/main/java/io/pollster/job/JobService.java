@@ -1,0 +1,218 @@
+package io.pollster.job;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.pollster.schedule.Jitter;
+import io.pollster.schedule.PollTask;
+import io.pollster.schedule.Schedule;
+import io.pollster.system.Ids;
+import io.pollster.system.secret.SecretBox;
+import io.pollster.system.web.ApiException;
+import io.pollster.system.web.Page;
+import io.pollster.system.web.PageQuery;
+import io.pollster.transport.Transport;
+import io.pollster.user.Caller;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Jobs as their owners see them. A job another user owns answers as if it did not exist; the
+ * admin reads every job but owns none.
+ */
+@Service
+public class JobService {
+
+    private static final TypeReference<TreeMap<String, String>> SECRET_MAP = new TypeReference<>() {
+    };
+
+    private final JobRepository jobs;
+    private final JobValidator validator;
+    private final SecretBox secrets;
+    private final Transport transport;
+    private final JsonMapper json;
+    private final Clock clock;
+
+    JobService(JobRepository jobs, JobValidator validator, SecretBox secrets, Transport transport, JsonMapper json,
+               Clock clock) {
+        this.jobs = jobs;
+        this.validator = validator;
+        this.secrets = secrets;
+        this.transport = transport;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    @Transactional
+    public Job create(Caller caller, JobRequest request) {
+        requireUser(caller);
+        JobValidator.Validated valid = validator.validate(request, Map.of());
+        JobStatus status = valid.spec().active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
+        Instant now = now();
+        JobId id = new JobId(Ids.next());
+        jobs.insert(id, caller.userId().value(), valid.spec(), seal(valid.secrets()), status,
+                scheduling(valid, status, now, true), now);
+        return jobs.find(id).orElseThrow();
+    }
+
+    public Job get(Caller caller, JobId id) {
+        return jobs.find(id)
+                .filter(job -> caller.admin() || job.ownerId().equals(caller.userId().value()))
+                .orElseThrow(() -> ApiException.notFound("Job " + id));
+    }
+
+    public Page<Job> list(Caller caller, JobStatus status, PageQuery page) {
+        var owner = caller.admin() ? null : caller.userId().value();
+        return Page.of(jobs.findPage(owner, status, page.afterId(), page.fetchSize()), page, j -> j.id().toString());
+    }
+
+    /** Applies a JSON merge patch (RFC 7386) to the job's definition; a new schedule starts from now. */
+    @Transactional
+    public Job patch(Caller caller, JobId id, JsonNode patch) {
+        Job job = owned(caller, id);
+        if (!patch.isObject()) {
+            throw ApiException.invalid("$", "a merge patch must be a JSON object");
+        }
+        ObjectNode merged = json.valueToTree(job.spec());
+        mergePatch(merged, (ObjectNode) patch);
+        JobRequest request;
+        try {
+            request = json.treeToValue(merged, JobRequest.class);
+        } catch (tools.jackson.databind.exc.UnrecognizedPropertyException e) {
+            throw ApiException.invalid(e.getPropertyName(), "unknown field");
+        } catch (tools.jackson.core.JacksonException e) {
+            throw ApiException.invalid("$", "the patched job has a field of the wrong type");
+        }
+        JobValidator.Validated valid = validator.validate(request, openSecrets(job));
+        JobStatus status = valid.spec().active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
+        boolean scheduleChanged = !java.util.Objects.equals(valid.spec().interval(), job.spec().interval())
+                || !java.util.Objects.equals(valid.spec().cron(), job.spec().cron())
+                || !java.util.Objects.equals(valid.spec().jitter(), job.spec().jitter())
+                || !java.util.Objects.equals(valid.spec().adaptive(), job.spec().adaptive())
+                || status != job.status();
+        Instant now = now();
+        boolean starting = status == JobStatus.ACTIVE && job.status() == JobStatus.STOPPED;
+        if (!jobs.updateDefinition(job, valid.spec(), seal(valid.secrets()), status,
+                scheduling(valid, status, now, starting), scheduleChanged, now)) {
+            throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
+        }
+        return jobs.find(id).orElseThrow();
+    }
+
+    @Transactional
+    public void delete(Caller caller, JobId id) {
+        owned(caller, id);
+        jobs.delete(id);
+    }
+
+    /** Stops the job: it fires no more until started. Idempotent. */
+    @Transactional
+    public Job stop(Caller caller, JobId id) {
+        return setActive(caller, id, false);
+    }
+
+    /** Starts the job: it fires now, then on its schedule. Idempotent. */
+    @Transactional
+    public Job start(Caller caller, JobId id) {
+        return setActive(caller, id, true);
+    }
+
+    /** Polls once now, outside the schedule (a stopped job too: it is an explicit request). */
+    @Transactional
+    public void runNow(Caller caller, JobId id) {
+        owned(caller, id);
+        transport.enqueue(PollTask.QUEUE, List.of(new PollTask(id.value(), null, true).encode()));
+    }
+
+    private Job setActive(Caller caller, JobId id, boolean active) {
+        Job job = owned(caller, id);
+        if ((job.status() == JobStatus.ACTIVE) == active) {
+            return job;
+        }
+        JobRequest request = json.convertValue(job.spec(), JobRequest.class);
+        request = withActive(request, active);
+        JobValidator.Validated valid = validator.validate(request, openSecrets(job));
+        JobStatus status = active ? JobStatus.ACTIVE : JobStatus.STOPPED;
+        Instant now = now();
+        if (!jobs.updateDefinition(job, valid.spec(), job.sealedSecrets(), status, scheduling(valid, status, now, true),
+                true, now)) {
+            throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
+        }
+        return jobs.find(id).orElseThrow();
+    }
+
+    private static JobRequest withActive(JobRequest r, boolean active) {
+        return new JobRequest(r.name(), r.url(), r.method(), r.headers(), r.secretHeaders(), r.body(), r.interval(),
+                r.cron(), r.jitter(), r.timeout(), r.retry(), r.dedup(), r.pagination(), r.items(), r.cache(),
+                r.adaptive(), r.rateLimit(), r.outputs(), active);
+    }
+
+    /**
+     * @param fireNow true for a new or (re)started job: it fires at once; otherwise the new
+     *                schedule's first due time counts from now
+     */
+    private static JobRepository.Scheduling scheduling(JobValidator.Validated valid, JobStatus status, Instant now,
+                                                       boolean fireNow) {
+        JobSpec spec = valid.spec();
+        Long intervalMs = spec.interval() == null ? null : Duration.parse(spec.interval()).toMillis();
+        Long effectiveMs = valid.effectiveInterval() == null ? null : valid.effectiveInterval().toMillis();
+        long jitterMs = spec.jitterDuration().toMillis();
+        if (status == JobStatus.STOPPED) {
+            return new JobRepository.Scheduling(intervalMs, spec.cron(), jitterMs, effectiveMs, null, null);
+        }
+        Schedule schedule = valid.effectiveInterval() != null ? new Schedule.Every(valid.effectiveInterval()) : valid.schedule();
+        Instant due = fireNow ? now : schedule.firstFrom(now);
+        return new JobRepository.Scheduling(intervalMs, spec.cron(), jitterMs, effectiveMs, due,
+                Jitter.apply(due, spec.jitterDuration()));
+    }
+
+    private Job owned(Caller caller, JobId id) {
+        requireUser(caller);
+        return jobs.find(id)
+                .filter(job -> job.ownerId().equals(caller.userId().value()))
+                .orElseThrow(() -> ApiException.notFound("Job " + id));
+    }
+
+    private static void requireUser(Caller caller) {
+        if (caller.admin()) {
+            throw ApiException.forbidden("The admin reads every job but owns none; use a user's token to change jobs");
+        }
+    }
+
+    private byte[] seal(Map<String, String> plain) {
+        return plain.isEmpty() ? null : secrets.seal(json.writeValueAsBytes(new TreeMap<>(plain)));
+    }
+
+    /** The job's secret header values, decrypted. */
+    public Map<String, String> openSecrets(Job job) {
+        return job.sealedSecrets() == null ? Map.of() : json.readValue(secrets.open(job.sealedSecrets()), SECRET_MAP);
+    }
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static void mergePatch(ObjectNode target, ObjectNode patch) {
+        for (var entry : patch.properties()) {
+            String field = entry.getKey();
+            JsonNode value = entry.getValue();
+            if (value.isNull()) {
+                target.remove(field);
+            } else if (value.isObject() && target.get(field) instanceof ObjectNode existing) {
+                mergePatch(existing, (ObjectNode) value);
+            } else {
+                target.set(field, value);
+            }
+        }
+    }
+
+}

@@ -1,0 +1,53 @@
+package io.pollster.job;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A validated job definition with its defaults filled in, durations in ISO-8601. Stored as JSON
+ * (secret header values replaced by {@code "***"}; the real ones are encrypted beside it) and
+ * answered as part of the job.
+ */
+public record JobSpec(
+        String name,
+        String url,
+        String method,
+        Map<String, String> headers,
+        Map<String, String> secretHeaders,
+        JsonNode body,
+        String interval,
+        String cron,
+        String jitter,
+        String timeout,
+        Retry retry,
+        Dedup dedup,
+        JsonNode pagination,
+        JsonNode items,
+        JsonNode cache,
+        Adaptive adaptive,
+        JsonNode rateLimit,
+        List<JsonNode> outputs,
+        boolean active) {
+
+    public static final String MASK = "***";
+
+    public record Retry(int maxAttempts, String backoff, String maxBackoff) {
+    }
+
+    public record Dedup(String mode, List<String> ignorePaths, List<String> ignorePatterns) {
+    }
+
+    public record Adaptive(String min, String max) {
+    }
+
+    public Duration timeoutDuration() {
+        return Duration.parse(timeout);
+    }
+
+    public Duration jitterDuration() {
+        return Duration.parse(jitter);
+    }
+}

@@ -1,0 +1,5 @@
+package io.pollster.job;
+
+public enum JobStatus {
+    ACTIVE, STOPPED
+}

@@ -1,0 +1,303 @@
+package io.pollster.job;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+import io.pollster.poll.PollProperties;
+import io.pollster.schedule.Schedule;
+import io.pollster.system.Durations;
+import io.pollster.system.web.ApiException;
+import io.pollster.system.web.InvalidField;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Turns a {@link JobRequest} into a {@link JobSpec} with defaults, or a 400 listing every wrong
+ * field at once. Limits keep one job from costing the service more than a job should.
+ */
+@Component
+class JobValidator {
+
+    static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD");
+    static final Duration MAX_INTERVAL = Duration.ofDays(30);
+    static final int MAX_URL_LENGTH = 2048;
+    static final int MAX_HEADERS = 50;
+    static final int MAX_HEADER_VALUE = 8192;
+    static final int MAX_BODY_BYTES = 1024 * 1024;
+    static final int MAX_NAME = 200;
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9A-Za-z]{1,256}");
+    private static final Set<String> MANAGED_HEADERS = Set.of("host", "content-length", "transfer-encoding",
+            "connection", "upgrade", "te", "keep-alive", "proxy-connection", "if-none-match", "if-modified-since");
+    private static final Set<String> DEDUP_MODES = Set.of("exact", "json", "text");
+
+    private final Duration minInterval;
+
+    JobValidator(PollProperties properties) {
+        this.minInterval = properties.minInterval();
+    }
+
+    record Validated(JobSpec spec, Map<String, String> secrets, Schedule schedule, Duration effectiveInterval) {
+    }
+
+    /**
+     * @param existingSecrets the job's current secret header values; a request value of
+     *                        {@code "***"} keeps the existing one (empty for a new job)
+     */
+    Validated validate(JobRequest r, Map<String, String> existingSecrets) {
+        Errors errors = new Errors();
+
+        String name = r.name();
+        if (name != null && (name.isBlank() || name.length() > MAX_NAME)) {
+            errors.add("name", "must be 1 to " + MAX_NAME + " characters");
+        }
+        String url = url(r.url(), errors);
+        String method = r.method() == null ? "GET" : r.method().strip().toUpperCase(Locale.ROOT);
+        if (!METHODS.contains(method)) {
+            errors.add("method", "must be one of GET, POST, PUT, PATCH, DELETE, HEAD");
+        }
+        Map<String, String> headers = headers("headers", r.headers(), errors);
+        Map<String, String> secrets = secretHeaders(r.secretHeaders(), existingSecrets, errors);
+        for (String secret : secrets.keySet()) {
+            if (headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase(secret))) {
+                errors.add("secretHeaders." + secret, "is also in headers; give it in one place");
+            }
+        }
+        body(r.body(), method, errors);
+
+        Schedule schedule = null;
+        Duration interval = null;
+        if ((r.interval() == null) == (r.cron() == null)) {
+            errors.add(r.interval() == null ? "interval" : "cron", "give exactly one of interval or cron");
+        } else if (r.interval() != null) {
+            interval = duration("interval", r.interval(), errors);
+            if (interval != null && (interval.compareTo(minInterval) < 0 || interval.compareTo(MAX_INTERVAL) > 0)) {
+                errors.add("interval", "must be between " + minInterval + " and " + MAX_INTERVAL);
+                interval = null;
+            }
+            schedule = interval == null ? null : new Schedule.Every(interval);
+        } else {
+            try {
+                schedule = new Schedule.Cron(r.cron());
+            } catch (IllegalArgumentException e) {
+                errors.add("cron", e.getMessage());
+            }
+        }
+
+        Duration jitter = r.jitter() == null ? Duration.ZERO : duration("jitter", r.jitter(), errors);
+        Duration jitterLimit = interval != null ? interval : Duration.ofHours(1);
+        if (jitter != null && (jitter.isNegative() || jitter.compareTo(jitterLimit) > 0)) {
+            errors.add("jitter", "must be between 0 and " + jitterLimit);
+        }
+        Duration timeout = r.timeout() == null ? Duration.ofSeconds(10) : duration("timeout", r.timeout(), errors);
+        if (timeout != null && (timeout.compareTo(Duration.ofMillis(100)) < 0 || timeout.compareTo(Duration.ofMinutes(5)) > 0)) {
+            errors.add("timeout", "must be between 100ms and 5m");
+        }
+        JobSpec.Retry retry = retry(r.retry(), errors);
+        JobSpec.Dedup dedup = dedup(r.dedup(), errors);
+        JobSpec.Adaptive adaptive = null;
+        Duration effective = interval;
+        if (r.adaptive() != null) {
+            Duration min = duration("adaptive.min", r.adaptive().min(), errors);
+            Duration max = duration("adaptive.max", r.adaptive().max(), errors);
+            if (r.cron() != null) {
+                errors.add("adaptive", "works with interval, not cron");
+            } else if (min != null && max != null) {
+                if (min.compareTo(minInterval) < 0 || max.compareTo(MAX_INTERVAL) > 0 || min.compareTo(max) > 0) {
+                    errors.add("adaptive", "needs " + minInterval + " <= min <= max <= " + MAX_INTERVAL);
+                } else {
+                    adaptive = new JobSpec.Adaptive(min.toString(), max.toString());
+                    if (interval != null) {
+                        effective = clamp(interval, min, max);
+                    }
+                }
+            }
+        }
+        notYet("pagination", r.pagination(), errors);
+        notYet("items", r.items(), errors);
+        notYet("cache", r.cache(), errors);
+        notYet("rateLimit", r.rateLimit(), errors);
+        if (r.outputs() != null && !r.outputs().isEmpty()) {
+            errors.add("outputs", "outputs are not supported by this version yet");
+        }
+        errors.throwIfAny();
+
+        Map<String, String> maskedSecrets = new TreeMap<>();
+        secrets.keySet().forEach(k -> maskedSecrets.put(k, JobSpec.MASK));
+        JobSpec spec = new JobSpec(name, url, method, headers, maskedSecrets, nullIfJsonNull(r.body()),
+                interval == null ? null : interval.toString(), r.cron() == null ? null : r.cron().strip(),
+                jitter.toString(), timeout.toString(), retry, dedup, null, null, null, adaptive, null, List.of(),
+                r.active() == null || r.active());
+        return new Validated(spec, secrets, schedule, effective);
+    }
+
+    static Duration clamp(Duration value, Duration min, Duration max) {
+        return value.compareTo(min) < 0 ? min : value.compareTo(max) > 0 ? max : value;
+    }
+
+    private static String url(String raw, Errors errors) {
+        if (raw == null || raw.isBlank()) {
+            errors.add("url", "is required");
+            return null;
+        }
+        if (raw.length() > MAX_URL_LENGTH) {
+            errors.add("url", "must be at most " + MAX_URL_LENGTH + " characters");
+            return null;
+        }
+        try {
+            URI uri = new URI(raw.strip());
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https"))) {
+                errors.add("url", "must be an absolute http or https URL");
+                return null;
+            }
+            if (uri.getHost() == null || uri.getHost().isEmpty()) {
+                errors.add("url", "must name a host");
+                return null;
+            }
+            if (uri.getRawUserInfo() != null) {
+                errors.add("url", "must not carry credentials; use secretHeaders");
+                return null;
+            }
+            return uri.toString();
+        } catch (URISyntaxException e) {
+            errors.add("url", "is not a valid URL");
+            return null;
+        }
+    }
+
+    private static Map<String, String> headers(String field, Map<String, String> given, Errors errors) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (given == null) {
+            return headers;
+        }
+        if (given.size() > MAX_HEADERS) {
+            errors.add(field, "at most " + MAX_HEADERS + " headers");
+            return headers;
+        }
+        given.forEach((name, value) -> {
+            String at = field + "." + name;
+            if (!HEADER_NAME.matcher(name).matches()) {
+                errors.add(at, "is not a legal header name");
+            } else if (MANAGED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                errors.add(at, "is set by Pollster itself");
+            } else if (value == null || value.length() > MAX_HEADER_VALUE || value.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
+                errors.add(at, "must be a value of at most " + MAX_HEADER_VALUE + " characters without control characters");
+            } else {
+                headers.put(name, value);
+            }
+        });
+        return headers;
+    }
+
+    private static Map<String, String> secretHeaders(Map<String, String> given, Map<String, String> existing, Errors errors) {
+        if (given == null) {
+            return new TreeMap<>();
+        }
+        Map<String, String> resolved = new LinkedHashMap<>();
+        given.forEach((name, value) -> {
+            if (JobSpec.MASK.equals(value)) {
+                String kept = existing.get(name);
+                if (kept == null) {
+                    errors.add("secretHeaders." + name, "'***' keeps an existing secret, and this job has none by that name");
+                } else {
+                    resolved.put(name, kept);
+                }
+            } else {
+                resolved.put(name, value);
+            }
+        });
+        return new TreeMap<>(headers("secretHeaders", resolved, errors));
+    }
+
+    private static void body(JsonNode body, String method, Errors errors) {
+        if (body == null || body.isNull()) {
+            return;
+        }
+        if (!Set.of("POST", "PUT", "PATCH", "DELETE").contains(method)) {
+            errors.add("body", "only POST, PUT, PATCH and DELETE send a body");
+        } else if (body.toString().getBytes(StandardCharsets.UTF_8).length > MAX_BODY_BYTES) {
+            errors.add("body", "must be at most 1 MiB");
+        }
+    }
+
+    private static JobSpec.Retry retry(JobRequest.Retry given, Errors errors) {
+        int maxAttempts = given == null || given.maxAttempts() == null ? 3 : given.maxAttempts();
+        Duration backoff = given == null || given.backoff() == null ? Duration.ofSeconds(1) : duration("retry.backoff", given.backoff(), errors);
+        Duration maxBackoff = given == null || given.maxBackoff() == null ? Duration.ofMinutes(1) : duration("retry.maxBackoff", given.maxBackoff(), errors);
+        if (maxAttempts < 1 || maxAttempts > 10) {
+            errors.add("retry.maxAttempts", "must be between 1 and 10");
+        }
+        if (backoff != null && (backoff.isNegative() || backoff.compareTo(Duration.ofMinutes(10)) > 0)) {
+            errors.add("retry.backoff", "must be between 0 and 10m");
+        }
+        if (backoff != null && maxBackoff != null && (maxBackoff.compareTo(backoff) < 0 || maxBackoff.compareTo(Duration.ofHours(1)) > 0)) {
+            errors.add("retry.maxBackoff", "must be between backoff and 1h");
+        }
+        return backoff == null || maxBackoff == null ? null
+                : new JobSpec.Retry(maxAttempts, backoff.toString(), maxBackoff.toString());
+    }
+
+    private static JobSpec.Dedup dedup(JobRequest.Dedup given, Errors errors) {
+        if (given == null) {
+            return new JobSpec.Dedup(null, List.of(), List.of());
+        }
+        String mode = given.mode() == null ? null : given.mode().toLowerCase(Locale.ROOT);
+        if (mode != null && !DEDUP_MODES.contains(mode)) {
+            errors.add("dedup.mode", "must be one of exact, json, text");
+        }
+        List<String> paths = given.ignorePaths() == null ? List.of() : List.copyOf(given.ignorePaths());
+        List<String> patterns = given.ignorePatterns() == null ? List.of() : List.copyOf(given.ignorePatterns());
+        JobSpec.Dedup dedup = new JobSpec.Dedup(mode, paths, patterns);
+        DedupRules.validate(dedup).forEach(errors::add);
+        return dedup;
+    }
+
+    private static void notYet(String field, JsonNode value, Errors errors) {
+        if (value != null && !value.isNull()) {
+            errors.add(field, field + " is not supported by this version yet");
+        }
+    }
+
+    private static JsonNode nullIfJsonNull(JsonNode node) {
+        return node == null || node.isNull() ? null : node;
+    }
+
+    private static Duration duration(String field, String text, Errors errors) {
+        try {
+            return Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            errors.add(field, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Collects field errors so the caller hears about all of them at once. */
+    static final class Errors {
+        private final List<InvalidField> list = new ArrayList<>();
+
+        void add(String field, String message) {
+            list.add(new InvalidField(field, message));
+        }
+
+        void add(InvalidField error) {
+            list.add(error);
+        }
+
+        void throwIfAny() {
+            if (!list.isEmpty()) {
+                throw ApiException.invalid(list);
+            }
+        }
+    }
+
+}

@@ -1,0 +1,19 @@
+package io.pollster.schedule;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * @param enabled      whether this process fires due jobs (the {@code scheduler} role)
+ * @param batchSize    due jobs claimed per transaction
+ * @param pollInterval how long an idle scheduler waits before looking for due jobs again; bounds
+ *                     the schedule lag when nothing is backed up
+ */
+@ConfigurationProperties("pollster.scheduler")
+public record SchedulerProperties(
+        @DefaultValue("true") boolean enabled,
+        @DefaultValue("500") int batchSize,
+        @DefaultValue("50ms") Duration pollInterval) {
+}
