@@ -1,0 +1,53 @@
+package io.pollster.schedule;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ScheduleTest {
+
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Test
+    void anOnTimeIntervalFireKeepsTheGrid() {
+        Schedule every = new Schedule.Every(Duration.ofSeconds(30));
+        assertThat(every.nextAfter(T0, T0.plusMillis(40))).isEqualTo(T0.plusSeconds(30));
+    }
+
+    @Test
+    void missedIntervalFiresCollapseIntoOneAndTheGridContinues() {
+        Schedule every = new Schedule.Every(Duration.ofSeconds(30));
+        Instant afterDowntime = T0.plus(Duration.ofHours(2)).plusSeconds(7);
+
+        assertThat(every.nextAfter(T0, afterDowntime)).isEqualTo(T0.plus(Duration.ofHours(2)).plusSeconds(30));
+    }
+
+    @Test
+    void cronFiresOnItsMinutesInUtcAndSkipsWhatWasMissed() {
+        Schedule cron = new Schedule.Cron("*/15 * * * *");
+
+        assertThat(cron.firstFrom(T0.plusSeconds(1))).isEqualTo(T0.plus(Duration.ofMinutes(15)));
+        assertThat(cron.nextAfter(T0, T0.plus(Duration.ofHours(3)).plusSeconds(5)))
+                .isEqualTo(T0.plus(Duration.ofHours(3)).plus(Duration.ofMinutes(15)));
+    }
+
+    @Test
+    void onlyFiveFieldCronIsAccepted() {
+        assertThatThrownBy(() -> new Schedule.Cron("0 * * * * *")).hasMessageContaining("5-field");
+        assertThatThrownBy(() -> new Schedule.Cron("99 * * * *")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(new Schedule.Cron("0 9 * * 1-5").firstFrom(T0)).isEqualTo(Instant.parse("2026-01-01T09:00:00Z"));
+    }
+
+    @Test
+    void pollTasksSurviveEncoding() {
+        PollTask task = new PollTask(java.util.UUID.randomUUID(), T0, false);
+        assertThat(PollTask.decode(task.encode())).isEqualTo(task);
+        PollTask manual = new PollTask(java.util.UUID.randomUUID(), null, true);
+        assertThat(PollTask.decode(manual.encode())).isEqualTo(manual);
+        assertThatThrownBy(() -> PollTask.decode("garbage".getBytes())).isInstanceOf(IllegalArgumentException.class);
+    }
+}

@@ -1,0 +1,144 @@
+package io.pollster.transport;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+import io.pollster.support.IntegrationTest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * What every transport promises. Each backend gets a subclass; the RabbitMQ one follows with its
+ * transport (issue 4).
+ */
+abstract class TransportContractTest extends IntegrationTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Autowired
+    protected TransactionTemplate tx;
+
+    private final List<QueueConsumer> consumers = new ArrayList<>();
+    protected final String queue = "contract-" + UUID.randomUUID();
+
+    protected abstract Transport transport();
+
+    /** Dead letters recorded for this test's queue, by payload. */
+    protected abstract List<String> deadLetteredPayloads();
+
+    @AfterEach
+    void stopConsumers() {
+        consumers.forEach(c -> c.stop(Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void everyCommittedTaskIsDeliveredOnceAcrossCompetingConsumers() {
+        Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+        TaskHandler counting = handler(d -> seen.computeIfAbsent(text(d), k -> new AtomicInteger()).incrementAndGet());
+        consume(counting, 8);
+        consume(counting, 8);
+
+        tx.executeWithoutResult(s -> transport().enqueue(queue, IntStream.range(0, 300).mapToObj(i -> bytes("t" + i)).toList()));
+
+        await("all 300 tasks handled").atMost(WAIT).until(() -> seen.size() == 300);
+        assertThat(seen.values()).allSatisfy(count -> assertThat(count.get()).isEqualTo(1));
+    }
+
+    @Test
+    void tasksEnqueuedInARolledBackTransactionAreNeverDelivered() throws Exception {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        tx.executeWithoutResult(s -> {
+            transport().enqueue(queue, List.of(bytes("rolled-back")));
+            s.setRollbackOnly();
+        });
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("committed"))));
+        consume(handler(d -> seen.add(text(d))), 2);
+
+        await().atMost(WAIT).until(() -> seen.contains("committed"));
+        TimeUnit.MILLISECONDS.sleep(300); // a rolled-back task has no later moment to show up; one look suffices
+        assertThat(seen).containsExactly("committed");
+    }
+
+    @Test
+    void aFailingTaskIsRetriedThenDeadLetteredNeverRequeuedForever() {
+        AtomicInteger attempts = new AtomicInteger();
+        consume(handler(d -> {
+            attempts.incrementAndGet();
+            throw new IllegalStateException("always fails");
+        }), 1, 3);
+
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("poison"))));
+
+        await("the task to become a dead letter").atMost(WAIT).until(() -> deadLetteredPayloads().contains("poison"));
+        assertThat(attempts.get()).isEqualTo(3);
+    }
+
+    @Test
+    void aTaskThatFailsOnceIsDeliveredAgainAndSucceeds() {
+        AtomicInteger attempts = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(1);
+        consume(handler(d -> {
+            if (attempts.incrementAndGet() == 1) {
+                throw new IllegalStateException("first time fails");
+            }
+            done.countDown();
+        }), 1, 3);
+
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("flaky"))));
+
+        await().atMost(WAIT).until(() -> done.getCount() == 0);
+        assertThat(attempts.get()).isEqualTo(2);
+        assertThat(deadLetteredPayloads()).isEmpty();
+    }
+
+    protected QueueConsumer consume(TaskHandler handler, int concurrency) {
+        return consume(handler, concurrency, 5);
+    }
+
+    protected QueueConsumer consume(TaskHandler handler, int concurrency, int maxAttempts) {
+        QueueConsumer consumer = transport().consume(queue, handler,
+                new ConsumerSettings(concurrency, maxAttempts, Duration.ofSeconds(30), Duration.ofMillis(50)));
+        consumers.add(consumer);
+        return consumer;
+    }
+
+    protected static TaskHandler handler(ThrowingConsumer body) {
+        return new TaskHandler() {
+            @Override
+            public void handle(Delivery delivery) throws Exception {
+                body.accept(delivery);
+            }
+
+            @Override
+            public DeadLetterInfo describe(byte[] payload) {
+                return new DeadLetterInfo("poll", null, null);
+            }
+        };
+    }
+
+    protected interface ThrowingConsumer {
+        void accept(TaskHandler.Delivery delivery) throws Exception;
+    }
+
+    protected static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    protected static String text(TaskHandler.Delivery delivery) {
+        return new String(delivery.payload(), StandardCharsets.UTF_8);
+    }
+}
