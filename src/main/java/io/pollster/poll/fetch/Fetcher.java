@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.zip.ZipException;
 
 import javax.net.ssl.SSLException;
 
@@ -138,15 +139,21 @@ public final class Fetcher implements AutoCloseable {
                     return new FetchResult.NotModified(unchanged.etag(), unchanged.lastModified(), attempts, since(started));
                 }
                 case Failure failure -> {
+                    if (Thread.currentThread().isInterrupted()) {
+                        return new FetchResult.Failed(failure.status(), failure.error() + "; interrupted", attempts,
+                                since(started));
+                    }
                     if (!failure.retryable() || attempts >= retry.maxAttempts()) {
-                        log.debug("Fetching {} failed after {} attempt(s): {}", loggable(request.url()), attempts, failure.error());
+                        log.debug("Fetching {} failed after {} attempt(s): {}", loggable(request.url()), attempts,
+                                failure.error());
                         return new FetchResult.Failed(failure.status(), failure.error(), attempts, since(started));
                     }
                     Duration wait = jittered(retry.backoffBefore(attempts));
                     if (failure.retryAfter() != null) {
                         if (failure.retryAfter().compareTo(retry.maxBackoff()) > 0) {
-                            String error = failure.error() + "; upstream asked to wait " + Durations.human(failure.retryAfter())
-                                    + " (Retry-After), longer than maxBackoff " + Durations.human(retry.maxBackoff());
+                            String error = failure.error() + "; upstream asked to wait "
+                                    + Durations.human(failure.retryAfter()) + " (Retry-After), longer than maxBackoff "
+                                    + Durations.human(retry.maxBackoff());
                             return new FetchResult.Failed(failure.status(), error, attempts, since(started));
                         }
                         wait = wait.compareTo(failure.retryAfter()) < 0 ? failure.retryAfter() : wait;
@@ -173,7 +180,8 @@ public final class Fetcher implements AutoCloseable {
             for (int redirects = 0; ; redirects++) {
                 Step step;
                 try (HostPermits.Permit permit = permits.acquire(hop.host())) {
-                    // why: the clock starts once the slot is ours; queueing behind this host's other polls is not the upstream's slowness
+                    // why: the clock starts once the slot is ours; queueing behind this host's other polls
+                    // is not the upstream's slowness
                     long hopStarted = System.nanoTime();
                     step = exchange(hop, budget, request.timeout());
                     budget -= System.nanoTime() - hopStarted;
@@ -185,7 +193,8 @@ public final class Fetcher implements AutoCloseable {
                     return (Outcome) step;
                 }
                 if (redirects >= settings.maxRedirects()) {
-                    return new Failure(redirect.status(), "too many redirects (more than " + settings.maxRedirects() + ")", false, null);
+                    String error = "too many redirects (more than " + settings.maxRedirects() + ")";
+                    return new Failure(redirect.status(), error, false, null);
                 }
                 URI target;
                 try {
@@ -335,7 +344,8 @@ public final class Fetcher implements AutoCloseable {
         Hop.Origin origin = Hop.Origin.of(hop.url());
         String where = origin.host() + ":" + origin.port();
         return switch (e) {
-            case ConnectTimeoutException x -> "could not connect to " + where + " within " + Durations.human(settings.connectTimeout());
+            case ConnectTimeoutException x ->
+                    "could not connect to " + where + " within " + Durations.human(settings.connectTimeout());
             case HttpHostConnectException x -> "could not connect to " + where
                     + (x.getCause() instanceof java.net.ConnectException c && c.getMessage() != null
                     ? ": " + c.getMessage().toLowerCase(Locale.ROOT) : "");
@@ -345,7 +355,9 @@ public final class Fetcher implements AutoCloseable {
             case ConnectionClosedException x -> "the server closed the connection before the response was complete";
             case ClientProtocolException x -> "malformed response: not valid HTTP";
             case SSLException x -> "TLS failure: " + shorten(x.getMessage());
-            case SocketException x when x.getMessage() != null && x.getMessage().toLowerCase(Locale.ROOT).contains("reset") ->
+            case ZipException x -> "malformed response: the body does not decompress";
+            case SocketException x when x.getMessage() != null
+                    && x.getMessage().toLowerCase(Locale.ROOT).contains("reset") ->
                     "connection reset by " + where;
             default -> "I/O error (" + e.getClass().getSimpleName() + ")";
         };
@@ -405,6 +417,7 @@ public final class Fetcher implements AutoCloseable {
         return url.getScheme() + "://" + authority + (url.getRawPath() == null ? "" : url.getRawPath());
     }
 
+    /** Stops the deadline timer and closes every pooled connection. */
     @Override
     public void close() {
         deadlines.shutdownNow();
