@@ -14,6 +14,8 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 import io.pollster.poll.PollProperties;
+import io.pollster.poll.dedup.DedupMode;
+import io.pollster.poll.dedup.DedupSpec;
 import io.pollster.schedule.Schedule;
 import io.pollster.system.Durations;
 import io.pollster.system.web.ApiException;
@@ -38,7 +40,6 @@ class JobValidator {
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9A-Za-z]{1,256}");
     private static final Set<String> MANAGED_HEADERS = Set.of("host", "content-length", "transfer-encoding",
             "connection", "upgrade", "te", "keep-alive", "proxy-connection", "if-none-match", "if-modified-since");
-    private static final Set<String> DEDUP_MODES = Set.of("exact", "json", "text");
 
     private final Duration minInterval;
 
@@ -251,15 +252,17 @@ class JobValidator {
         if (given == null) {
             return new JobSpec.Dedup(null, List.of(), List.of());
         }
-        String mode = given.mode() == null ? null : given.mode().toLowerCase(Locale.ROOT);
-        if (mode != null && !DEDUP_MODES.contains(mode)) {
-            errors.add("dedup.mode", "must be one of exact, json, text");
+        DedupMode mode = null;
+        if (given.mode() != null) {
+            try {
+                mode = DedupMode.fromWireName(given.mode());
+            } catch (IllegalArgumentException e) {
+                errors.add("dedup.mode", "must be one of exact, json, text");
+            }
         }
-        List<String> paths = given.ignorePaths() == null ? List.of() : List.copyOf(given.ignorePaths());
-        List<String> patterns = given.ignorePatterns() == null ? List.of() : List.copyOf(given.ignorePatterns());
-        JobSpec.Dedup dedup = new JobSpec.Dedup(mode, paths, patterns);
-        DedupRules.validate(dedup).forEach(errors::add);
-        return dedup;
+        DedupSpec spec = new DedupSpec(mode, given.ignorePaths(), given.ignorePatterns());
+        spec.validate("dedup").forEach(errors::add);
+        return new JobSpec.Dedup(mode == null ? null : mode.wireName(), spec.ignorePaths(), spec.ignorePatterns());
     }
 
     private static void notYet(String field, JsonNode value, Errors errors) {

@@ -13,12 +13,15 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
 
 /**
  * A Pollster on a random port, against the run's own database on the local PostgreSQL with the
  * real Flyway migrations; every table is emptied before each test.
  */
 @SpringBootTest(classes = PollsterApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+// API tests drive the scheduler and the poller by hand; PipelineTest turns them on (dynamic properties win)
+@TestPropertySource(properties = {"pollster.scheduler.enabled=false", "pollster.poller.enabled=false"})
 public abstract class IntegrationTest {
 
     protected static final String ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -34,9 +37,6 @@ public abstract class IntegrationTest {
         registry.add("spring.datasource.password", db::password);
         registry.add("pollster.admin-token", () -> ADMIN_TOKEN);
         registry.add("pollster.data-dir", () -> TestDirs.runDir().resolve("data").toString());
-        // API tests drive the scheduler and the poller by hand; PipelineTest runs them for real
-        registry.add("pollster.scheduler.enabled", () -> "false");
-        registry.add("pollster.poller.enabled", () -> "false");
     }
 
     @BeforeEach

@@ -1,0 +1,29 @@
+package io.pollster.poll;
+
+import io.pollster.poll.dedup.Normalizer;
+import io.pollster.poll.fetch.FetchSettings;
+import io.pollster.poll.fetch.Fetcher;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+@Configuration(proxyBeanMethods = false)
+class PollConfiguration {
+
+    /**
+     * The shared HTTP client. {@code POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS=true} lets jobs reach
+     * loopback and private addresses (refused by default: SSRF guard).
+     */
+    @Bean(destroyMethod = "close")
+    Fetcher fetcher(PollerProperties poller, PollProperties poll,
+                    @Value("${pollster.fetch.allow-private-networks:false}") boolean allowPrivateNetworks,
+                    @Value("${pollster.hosts.default-concurrency:${pollster.poller.host-concurrency:8}}") int hostConcurrency) {
+        return new Fetcher(new FetchSettings(allowPrivateNetworks, poller.connectTimeout(), poller.maxRedirects(),
+                poll.maxBodySize().toBytes(), hostConcurrency, poller.userAgent()));
+    }
+
+    @Bean
+    Normalizer normalizer() {
+        return new Normalizer();
+    }
+}

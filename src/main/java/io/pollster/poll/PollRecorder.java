@@ -1,0 +1,112 @@
+package io.pollster.poll;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.UUID;
+
+import io.pollster.job.JobId;
+import io.pollster.system.Ids;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/**
+ * Writes what a poll found into the job row. Polls with the same outcome and status fold into
+ * the job's open history entry; a different one closes it into {@code polls} first — all in one
+ * statement, so an unchanged poll costs exactly one row update and no insert.
+ */
+@Repository
+class PollRecorder {
+
+    private static final String RECORD = """
+            WITH prev AS (
+                SELECT id, fold_count, fold_started_at, fold_last_at, fold_duration_ms, fold_http_status,
+                       fold_outcome, fold_attempts, fold_version_id, fold_error,
+                       (fold_count > 0
+                        AND :outcome <> 'changed'
+                        AND fold_outcome = :outcome
+                        AND fold_http_status IS NOT DISTINCT FROM CAST(:httpStatus AS INT)
+                        AND fold_error IS NOT DISTINCT FROM CAST(:error AS TEXT)) AS same
+                FROM jobs
+                WHERE id = :id
+                FOR UPDATE
+            ), closed AS (
+                INSERT INTO polls (job_id, started_at, last_at, count, duration_ms, http_status, outcome, attempts,
+                                   version_id, error)
+                SELECT id, fold_started_at, fold_last_at, fold_count, fold_duration_ms, fold_http_status, fold_outcome,
+                       fold_attempts, fold_version_id, fold_error
+                FROM prev
+                WHERE fold_count > 0
+                  AND NOT same
+            )
+            UPDATE jobs j
+            SET fold_started_at = CASE WHEN p.same THEN j.fold_started_at ELSE :startedAt END,
+                fold_last_at = :startedAt,
+                fold_count = CASE WHEN p.same THEN j.fold_count + 1 ELSE 1 END,
+                fold_duration_ms = :durationMs,
+                fold_http_status = :httpStatus,
+                fold_outcome = :outcome,
+                fold_attempts = :attempts,
+                fold_version_id = :versionId,
+                fold_error = :error,
+                polls = j.polls + 1,
+                changes = j.changes + CASE WHEN :outcome = 'changed' THEN 1 ELSE 0 END,
+                failures = j.failures + CASE WHEN :outcome = 'failed' THEN 1 ELSE 0 END,
+                consecutive_failures = CASE WHEN :outcome = 'failed' THEN j.consecutive_failures + 1 ELSE 0 END,
+                last_run_at = :startedAt,
+                last_outcome = :outcome,
+                etag = CASE WHEN :validators THEN :etag ELSE j.etag END,
+                last_modified = CASE WHEN :validators THEN :lastModified ELSE j.last_modified END,
+                effective_interval_ms = COALESCE(:effectiveMs, j.effective_interval_ms)
+            FROM prev p
+            WHERE j.id = p.id
+            """;
+
+    private static final String DEAD_LETTER = """
+            INSERT INTO dead_letters (id, type, job_id, owner_id, queue, payload, error, attempts, failed_at)
+            VALUES (:id, 'poll', :jobId, :ownerId, :queue, :payload, :error, :attempts, :now)
+            """;
+
+    private final JdbcClient jdbc;
+
+    PollRecorder(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /**
+     * @param validators   true when the answer's ETag / Last-Modified replace the stored ones
+     * @param effectiveMs  the adaptive interval to keep, or null to leave it
+     */
+    record Poll(JobId jobId, Instant startedAt, long durationMs, Integer httpStatus, PollOutcome outcome, int attempts,
+                UUID versionId, String error, boolean validators, String etag, String lastModified, Long effectiveMs) {
+    }
+
+    void record(Poll poll) {
+        jdbc.sql(RECORD)
+                .param("id", poll.jobId().value())
+                .param("startedAt", Timestamp.from(poll.startedAt()))
+                .param("durationMs", poll.durationMs())
+                .param("httpStatus", poll.httpStatus())
+                .param("outcome", poll.outcome().label())
+                .param("attempts", poll.attempts())
+                .param("versionId", poll.versionId())
+                .param("error", poll.error())
+                .param("validators", poll.validators())
+                .param("etag", poll.etag())
+                .param("lastModified", poll.lastModified())
+                .param("effectiveMs", poll.effectiveMs())
+                .update();
+    }
+
+    void deadLetter(JobId jobId, UUID ownerId, String queue, byte[] payload, String error, int attempts, Instant now) {
+        jdbc.sql(DEAD_LETTER)
+                .param("id", Ids.next())
+                .param("jobId", jobId.value())
+                .param("ownerId", ownerId)
+                .param("queue", queue)
+                .param("payload", payload)
+                .param("error", error)
+                .param("attempts", attempts)
+                .param("now", Timestamp.from(now))
+                .update();
+    }
+}

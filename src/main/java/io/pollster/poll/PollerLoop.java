@@ -1,0 +1,80 @@
+package io.pollster.poll;
+
+import java.time.Duration;
+import java.util.UUID;
+
+import io.pollster.job.JobId;
+import io.pollster.job.JobRepository;
+import io.pollster.schedule.PollTask;
+import io.pollster.transport.ConsumerSettings;
+import io.pollster.transport.QueueConsumer;
+import io.pollster.transport.TaskHandler;
+import io.pollster.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/** Consumes the poll queue while the process runs (the {@code poller} role). */
+@Component
+class PollerLoop implements SmartLifecycle, TaskHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(PollerLoop.class);
+
+    private final Transport transport;
+    private final Poller poller;
+    private final JobRepository jobs;
+    private final PollerProperties properties;
+    private volatile QueueConsumer consumer;
+
+    PollerLoop(Transport transport, Poller poller, JobRepository jobs, PollerProperties properties) {
+        this.transport = transport;
+        this.poller = poller;
+        this.jobs = jobs;
+        this.properties = properties;
+    }
+
+    @Override
+    public void handle(Delivery delivery) {
+        poller.poll(PollTask.decode(delivery.payload()), delivery.payload());
+    }
+
+    @Override
+    public DeadLetterInfo describe(byte[] payload) {
+        try {
+            UUID jobId = PollTask.decode(payload).jobId();
+            UUID owner = jobs.find(new JobId(jobId)).map(j -> j.ownerId()).orElse(null);
+            return new DeadLetterInfo("poll", owner == null ? null : jobId, owner);
+        } catch (IllegalArgumentException poison) {
+            return new DeadLetterInfo("poll", null, null);
+        }
+    }
+
+    @Override
+    public synchronized void start() {
+        if (properties.enabled() && consumer == null) {
+            consumer = transport.consume(PollTask.QUEUE, this, new ConsumerSettings(properties.concurrency(),
+                    properties.maxDeliveries(), properties.visibilityTimeout(), Duration.ofSeconds(1)));
+            log.info("Poller started ({} polls at once)", properties.concurrency());
+        }
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (consumer != null) {
+            consumer.stop(Duration.ofSeconds(20));
+            consumer = null;
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return consumer != null;
+    }
+
+    /** Stops after the scheduler (which stops firing first) and before the database closes. */
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE - 200;
+    }
+}

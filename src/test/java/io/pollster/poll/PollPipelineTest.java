@@ -1,0 +1,277 @@
+package io.pollster.poll;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.pollster.support.Api;
+import io.pollster.support.PipelineTest;
+import io.pollster.support.StubUpstream.Answer;
+import io.pollster.version.Retention;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Jobs polled for real: scheduler → queue → poller → dedup → versions, against a loopback upstream. */
+class PollPipelineTest extends PipelineTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Autowired
+    private JdbcClient jdbc;
+    @Autowired
+    private Retention retention;
+
+    private Api alice;
+
+    @BeforeEach
+    void user() {
+        alice = api().as(createUser("alice"));
+    }
+
+    @Test
+    void unchangedPollsStoreNoVersionAndFoldIntoOneHistoryEntry() {
+        upstream.route("/same", n -> Answer.json("{\"price\":1}"));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1s\"}".formatted(upstream.url("/same")));
+
+        await("three polls").atMost(WAIT).until(() -> stats(id).get("polls").asLong() >= 3);
+
+        assertThat(versions(id)).hasSize(1);
+        assertThat(stats(id).get("changes").asLong()).isEqualTo(1);
+        JsonNode polls = alice.get("/api/v1/jobs/" + id + "/polls").json().get("items");
+        assertThat(polls.get(0).get("outcome").asString()).isEqualTo("unchanged");
+        assertThat(polls.get(0).get("count").asInt()).isGreaterThanOrEqualTo(2);
+        assertThat(polls.get(0).get("httpStatus").asInt()).isEqualTo(200);
+        assertThat(polls.get(1).get("outcome").asString()).isEqualTo("changed");
+        assertThat(polls.get(1).get("versionId").asString()).isEqualTo(versions(id).get(0).get("id").asString());
+        assertThat(alice.get("/api/v1/jobs/" + id).json().get("lastOutcome").asString()).isEqualTo("unchanged");
+    }
+
+    @Test
+    void aThenBThenAStoresThreeVersionsAndTwoBodiesAndDiffsAsJsonPatch() {
+        List<String> bodies = List.of("{\"v\":\"A\",\"n\":1}", "{\"v\":\"B\",\"n\":1}", "{\"v\":\"A\",\"n\":1}");
+        upstream.route("/aba", n -> Answer.json(bodies.get(Math.min(n, 2))));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1s\"}".formatted(upstream.url("/aba")));
+
+        await("three versions").atMost(WAIT).until(() -> versions(id).size() == 3);
+
+        Integer stored = jdbc.sql("SELECT count(*) FROM bodies").query(Integer.class).single();
+        assertThat(stored).isEqualTo(2);
+        List<JsonNode> versions = versions(id);
+        assertThat(versions.get(0).get("hash").asString()).isEqualTo(versions.get(2).get("hash").asString());
+        String newest = versions.get(0).get("id").asString();
+        JsonNode diff = alice.get("/api/v1/jobs/" + id + "/versions/" + newest + "/diff").json();
+        assertThat(diff.get("format").asString()).isEqualTo("json-patch");
+        assertThat(diff.get("patch").toString()).contains("replace").contains("/v").contains("\"A\"");
+        Api.Response latest = alice.get("/api/v1/jobs/" + id + "/latest");
+        assertThat(latest.contentType()).startsWith("application/json");
+        assertThat(latest.body()).isEqualTo(bodies.get(2));
+    }
+
+    @Test
+    void ignoredPathsDoNotMakeAVersionButOtherFieldsDo() {
+        AtomicInteger price = new AtomicInteger(1);
+        upstream.route("/ticker", n -> Answer.json("{\"price\":%d,\"serverTime\":%d}".formatted(price.get(), n)));
+        String id = job("""
+                {"url":"%s","interval":"1s","dedup":{"mode":"json","ignorePaths":["$.serverTime"]}}
+                """.formatted(upstream.url("/ticker")));
+
+        await().atMost(WAIT).until(() -> stats(id).get("polls").asLong() >= 3);
+        assertThat(versions(id)).hasSize(1);
+
+        price.set(2);
+        await("a version for the price change").atMost(WAIT).until(() -> versions(id).size() == 2);
+    }
+
+    @Test
+    void anETagIsSentBackAndA304IsNotModified() {
+        upstream.route("/etag", n -> n == 0
+                ? Answer.json("{\"a\":1}").withHeader("ETag", "\"v1\"")
+                : new Answer(304, "application/json", "", java.util.Map.of(), 0));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1s\"}".formatted(upstream.url("/etag")));
+
+        await().atMost(WAIT).until(() -> stats(id).get("polls").asLong() >= 2);
+
+        assertThat(upstream.requests("/etag").get(1).headers().getFirst("If-None-Match")).isEqualTo("\"v1\"");
+        assertThat(alice.get("/api/v1/jobs/" + id).json().get("lastOutcome").asString()).isEqualTo("not_modified");
+        assertThat(versions(id)).hasSize(1);
+    }
+
+    @Test
+    void aFailingUpstreamIsRetriedThenTheFailedPollLeavesADeadLetter() {
+        upstream.route("/down", n -> Answer.status(500));
+        String id = job("""
+                {"url":"%s","interval":"1h","retry":{"maxAttempts":2,"backoff":"10ms","maxBackoff":"20ms"}}
+                """.formatted(upstream.url("/down")));
+
+        await().atMost(WAIT).until(() -> stats(id).get("failures").asLong() == 1);
+
+        JsonNode poll = alice.get("/api/v1/jobs/" + id + "/polls").json().get("items").get(0);
+        assertThat(poll.get("outcome").asString()).isEqualTo("failed");
+        assertThat(poll.get("attempts").asInt()).isEqualTo(2);
+        assertThat(poll.get("httpStatus").asInt()).isEqualTo(500);
+        assertThat(poll.get("error").asString()).contains("500");
+        assertThat(upstream.requests("/down")).hasSize(2);
+        assertThat(stats(id).get("consecutiveFailures").asInt()).isEqualTo(1);
+        Integer deadLetters = jdbc.sql("SELECT count(*) FROM dead_letters WHERE type = 'poll' AND job_id = CAST(:id AS UUID)")
+                .param("id", id).query(Integer.class).single();
+        assertThat(deadLetters).isEqualTo(1);
+        assertThat(versions(id)).isEmpty();
+    }
+
+    @Test
+    void aSlowUpstreamTimesOut() {
+        upstream.route("/slow", n -> Answer.json("{}").after(3000));
+        String id = job("""
+                {"url":"%s","interval":"1h","timeout":"200ms","retry":{"maxAttempts":1}}
+                """.formatted(upstream.url("/slow")));
+
+        await().atMost(WAIT).until(() -> stats(id).get("failures").asLong() == 1);
+        assertThat(lastPoll(id).get("error").asString()).contains("timed out");
+    }
+
+    @Test
+    void a429WithRetryAfterIsHonouredAndThenSucceeds() {
+        upstream.route("/busy", n -> n == 0 ? Answer.status(429).withHeader("Retry-After", "1") : Answer.json("{\"ok\":true}"));
+        String id = job("""
+                {"url":"%s","interval":"1h","retry":{"maxAttempts":3,"backoff":"10ms","maxBackoff":"5s"}}
+                """.formatted(upstream.url("/busy")));
+
+        await().atMost(WAIT).until(() -> stats(id).get("changes").asLong() == 1);
+        JsonNode poll = lastPoll(id);
+        assertThat(poll.get("attempts").asInt()).isEqualTo(2);
+        assertThat(poll.get("durationMs").asLong()).isGreaterThanOrEqualTo(1000);
+    }
+
+    @Test
+    void anOversizeBodyFailsCleanly() {
+        upstream.route("/big", n -> Answer.text("x".repeat(100 * 1024)));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1h\"}".formatted(upstream.url("/big")));
+
+        await().atMost(WAIT).until(() -> stats(id).get("failures").asLong() == 1);
+        assertThat(lastPoll(id).get("error").asString()).contains("larger than");
+        assertThat(lastPoll(id).get("attempts").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void garbageWhereJsonWasPromisedIsStoredAsItCame() {
+        upstream.route("/garbage", n -> new Answer(200, "application/json", "{not json at all", java.util.Map.of(), 0));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1h\"}".formatted(upstream.url("/garbage")));
+
+        await().atMost(WAIT).until(() -> versions(id).size() == 1);
+        assertThat(alice.get("/api/v1/jobs/" + id + "/latest").body()).isEqualTo("{not json at all");
+    }
+
+    @Test
+    void textBodiesDiffAsUnifiedDiffs() {
+        upstream.route("/text", n -> Answer.text(n == 0 ? "line one\nline two\n" : "line one\nline 2\n"));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1s\"}".formatted(upstream.url("/text")));
+
+        await().atMost(WAIT).until(() -> versions(id).size() == 2);
+        String newest = versions(id).get(0).get("id").asString();
+        JsonNode diff = alice.get("/api/v1/jobs/" + id + "/versions/" + newest + "/diff").json();
+        assertThat(diff.get("format").asString()).isEqualTo("unified");
+        assertThat(diff.get("diff").asString()).contains("-line two").contains("+line 2");
+    }
+
+    @Test
+    void runNowPollsAStoppedJobOnceWhileItsScheduleStaysStopped() {
+        upstream.route("/manual", n -> Answer.json("{\"n\":" + n + "}"));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1s\",\"active\":false}".formatted(upstream.url("/manual")));
+
+        assertThat(alice.post("/api/v1/jobs/" + id + "/run").status()).isEqualTo(202);
+
+        await().atMost(WAIT).until(() -> stats(id).get("polls").asLong() == 1);
+        assertThat(alice.get("/api/v1/jobs/" + id).json().get("status").asString()).isEqualTo("stopped");
+        assertThat(upstream.requests("/manual")).hasSize(1);
+    }
+
+    @Test
+    void secretHeadersReachTheUpstreamButNeverTheAnswers() {
+        upstream.route("/auth", n -> Answer.json("{}"));
+        String id = job("""
+                {"url":"%s","interval":"1h","secretHeaders":{"Authorization":"Bearer top-secret"},"headers":{"Accept":"application/json"}}
+                """.formatted(upstream.url("/auth")));
+
+        await().atMost(WAIT).until(() -> !upstream.requests("/auth").isEmpty());
+        assertThat(upstream.requests("/auth").getFirst().headers().getFirst("Authorization")).isEqualTo("Bearer top-secret");
+        assertThat(alice.get("/api/v1/jobs/" + id).body()).doesNotContain("top-secret");
+    }
+
+    @Test
+    void anotherUsersVersionsAre404() {
+        upstream.route("/mine", n -> Answer.json("{}"));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1h\"}".formatted(upstream.url("/mine")));
+        await().atMost(WAIT).until(() -> versions(id).size() == 1);
+        Api bob = api().as(createUser("bob"));
+        String versionId = versions(id).get(0).get("id").asString();
+
+        assertThat(bob.get("/api/v1/jobs/" + id + "/versions").status()).isEqualTo(404);
+        assertThat(bob.get("/api/v1/jobs/" + id + "/versions/" + versionId + "/content").status()).isEqualTo(404);
+        assertThat(bob.get("/api/v1/jobs/" + id + "/latest").status()).isEqualTo(404);
+        assertThat(bob.get("/api/v1/jobs/" + id + "/polls").status()).isEqualTo(404);
+        assertThat(admin().get("/api/v1/jobs/" + id + "/versions").status()).isEqualTo(200);
+    }
+
+    @Test
+    void adaptiveJobsShortenAfterAChangeAndStretchWhileNothingChanges() {
+        upstream.route("/adaptive", n -> Answer.json("{}"));
+        String id = job("""
+                {"url":"%s","interval":"2s","adaptive":{"min":"1s","max":"10s"}}
+                """.formatted(upstream.url("/adaptive")));
+
+        await().atMost(WAIT).until(() -> stats(id).get("polls").asLong() >= 1);
+        assertThat(alice.get("/api/v1/jobs/" + id).json().get("effectiveInterval").asString()).isEqualTo("PT1S");
+        await().atMost(WAIT).until(() -> stats(id).get("polls").asLong() >= 2);
+        assertThat(alice.get("/api/v1/jobs/" + id).json().get("effectiveInterval").asString()).isEqualTo("PT1.5S");
+    }
+
+    @Test
+    void retentionKeepsTheNewestVersionsAndDropsUnusedBodies() {
+        upstream.route("/counter", n -> Answer.json("{\"n\":" + n + "}"));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1s\"}".formatted(upstream.url("/counter")));
+        await().atMost(WAIT).until(() -> versions(id).size() >= 5);
+        alice.post("/api/v1/jobs/" + id + "/stop");
+
+        retention.prune();
+
+        assertThat(versions(id)).hasSize(3);
+        Integer bodies = jdbc.sql("SELECT count(*) FROM bodies").query(Integer.class).single();
+        assertThat(bodies).isEqualTo(3);
+    }
+
+    @Test
+    void pollMetricsAreExported() {
+        upstream.route("/metrics", n -> Answer.json("{}"));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1s\"}".formatted(upstream.url("/metrics")));
+        await().atMost(WAIT).until(() -> stats(id).get("polls").asLong() >= 2);
+
+        String metrics = api().get("/actuator/prometheus").body();
+
+        assertThat(metrics).contains("pollster_polls_total{", "outcome=\"changed\"", "pollster_poll_duration_seconds_bucket",
+                "pollster_schedule_lag_seconds_bucket", "pollster_versions_total", "pollster_upstream_requests_total{");
+    }
+
+    private String job(String body) {
+        Api.Response created = alice.post("/api/v1/jobs", body);
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        return created.json().get("id").asString();
+    }
+
+    private JsonNode stats(String id) {
+        return alice.get("/api/v1/jobs/" + id).json().get("stats");
+    }
+
+    private JsonNode lastPoll(String id) {
+        return alice.get("/api/v1/jobs/" + id + "/polls").json().get("items").get(0);
+    }
+
+    private List<JsonNode> versions(String id) {
+        return alice.get("/api/v1/jobs/" + id + "/versions").json().get("items").valueStream().toList();
+    }
+}

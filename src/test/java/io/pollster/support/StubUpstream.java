@@ -1,0 +1,119 @@
+package io.pollster.support;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * A real HTTP upstream on 127.0.0.1 for tests. Each path answers from a function of the n-th
+ * request to it (0-based), and every request is recorded.
+ */
+public final class StubUpstream implements AutoCloseable {
+
+    public record Answer(int status, String contentType, String body, Map<String, String> headers, long delayMillis) {
+        public static Answer json(String body) {
+            return new Answer(200, "application/json", body, Map.of(), 0);
+        }
+
+        public static Answer text(String body) {
+            return new Answer(200, "text/plain; charset=utf-8", body, Map.of(), 0);
+        }
+
+        public static Answer status(int status) {
+            return new Answer(status, "text/plain", "status " + status, Map.of(), 0);
+        }
+
+        public Answer withHeader(String name, String value) {
+            Map<String, String> all = new java.util.HashMap<>(headers);
+            all.put(name, value);
+            return new Answer(status, contentType, body, all, delayMillis);
+        }
+
+        public Answer after(long millis) {
+            return new Answer(status, contentType, body, headers, millis);
+        }
+    }
+
+    public record Request(String method, String path, Headers headers) {
+    }
+
+    private final HttpServer server;
+    private final Map<String, Function<Integer, Answer>> routes = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+
+    public StubUpstream() {
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/", this::answer);
+        server.start();
+    }
+
+    public StubUpstream route(String path, Function<Integer, Answer> answers) {
+        routes.put(path, answers);
+        return this;
+    }
+
+    public String url(String path) {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    public List<Request> requests(String path) {
+        return requests.stream().filter(r -> r.path().equals(path)).toList();
+    }
+
+    private void answer(HttpExchange exchange) throws IOException {
+        String path = exchange.getRequestURI().getPath();
+        requests.add(new Request(exchange.getRequestMethod(), path, exchange.getRequestHeaders()));
+        exchange.getRequestBody().readAllBytes();
+        int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
+        Function<Integer, Answer> route = routes.get(path);
+        Answer answer = route == null ? Answer.status(404) : route.apply(n);
+        try {
+            if (answer.delayMillis() > 0) {
+                Thread.sleep(answer.delayMillis());
+            }
+            byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", answer.contentType());
+            answer.headers().forEach(exchange.getResponseHeaders()::set);
+            boolean empty = answer.status() == 304 || "HEAD".equals(exchange.getRequestMethod());
+            exchange.sendResponseHeaders(answer.status(), empty ? -1 : body.length);
+            if (!empty) {
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            exchange.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
