@@ -53,6 +53,19 @@ public final class TestDatabase {
         return instance;
     }
 
+    /** Another database of this run (same lifetime), for a process that must not share tables with the test JVM. */
+    public synchronized TestDatabase sibling(String suffix) {
+        TestDatabase sibling = new TestDatabase(name + "_" + suffix);
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + sibling.name + " WITH (FORCE)");
+            s.execute("CREATE DATABASE " + sibling.name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("Could not create test database " + sibling.name, e);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(sibling::drop, "drop-test-database"));
+        return sibling;
+    }
+
     public String url() {
         return ADMIN_URL.substring(0, ADMIN_URL.lastIndexOf('/') + 1) + name;
     }

@@ -10,12 +10,14 @@ import java.util.Optional;
 
 import io.pollster.support.Api;
 import io.pollster.support.PollsterProcess;
+import io.pollster.support.StubUpstream;
 import io.pollster.support.TestDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The whole standalone story in real processes: first start with nothing installed, a user, a
@@ -69,7 +71,26 @@ class StandaloneModeTest {
                     .valueStream().map(u -> u.get("name").asString()).toList();
             assertThat(names).containsExactly("alice");
             assertThat(third.api().as(aliceToken).get("/api/v1/me").status()).isEqualTo(200);
+            jobsToLoopbackAreRefusedByDefault(third.api().as(aliceToken));
             assertThat(third.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+        }
+    }
+
+    /** SSRF guard with default settings: the upstream is on loopback, so the poll must fail before connecting. */
+    private static void jobsToLoopbackAreRefusedByDefault(Api alice) {
+        try (StubUpstream upstream = new StubUpstream()) {
+            upstream.route("/internal", n -> StubUpstream.Answer.json("{\"secret\":true}"));
+            Api.Response created = alice.post("/api/v1/jobs", "{\"url\":\"%s\",\"interval\":\"1h\",\"retry\":{\"maxAttempts\":3}}"
+                    .formatted(upstream.url("/internal")));
+            assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            String id = created.json().get("id").asString();
+
+            await("the poll to be refused").atMost(Duration.ofSeconds(30))
+                    .until(() -> alice.get("/api/v1/jobs/" + id).json().get("stats").get("failures").asLong() == 1);
+            var poll = alice.get("/api/v1/jobs/" + id + "/polls").json().get("items").get(0);
+            assertThat(poll.get("error").asString()).contains("refused", "loopback", "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS");
+            assertThat(poll.get("attempts").asInt()).isEqualTo(1);
+            assertThat(upstream.requests("/internal")).isEmpty();
         }
     }
 
