@@ -66,19 +66,9 @@ public class JobRepository {
     }
 
     void insert(JobId id, UUID owner, JobSpec spec, byte[] secrets, JobStatus status, Scheduling s, Instant now) {
-        jdbc.sql(INSERT)
+        definition(jdbc.sql(INSERT), spec, secrets, status, s, now)
                 .param("id", id.value())
                 .param("owner", owner)
-                .param("spec", json.writeValueAsString(spec))
-                .param("secrets", secrets)
-                .param("status", status.name())
-                .param("intervalMs", s.intervalMs())
-                .param("cron", s.cron())
-                .param("jitterMs", s.jitterMs())
-                .param("effectiveMs", s.effectiveMs())
-                .param("nextDueAt", ts(s.nextDueAt()))
-                .param("nextRunAt", ts(s.nextRunAt()))
-                .param("now", ts(now))
                 .update();
     }
 
@@ -101,9 +91,20 @@ public class JobRepository {
     /** Replaces the definition if nobody changed it since {@code version}; false on a conflict. */
     boolean updateDefinition(Job job, JobSpec spec, byte[] secrets, JobStatus status, Scheduling s,
                              boolean reschedule, Instant now) {
-        int rows = jdbc.sql(UPDATE_DEFINITION)
+        int rows = definition(jdbc.sql(UPDATE_DEFINITION), spec, secrets, status, s, now)
                 .param("id", job.id().value())
                 .param("version", job.version())
+                .param("reschedule", reschedule)
+                .update();
+        if (rows > 1) {
+            throw new IllegalStateException("Updated " + rows + " rows for job " + job.id());
+        }
+        return rows == 1;
+    }
+
+    private JdbcClient.StatementSpec definition(JdbcClient.StatementSpec statement, JobSpec spec, byte[] secrets,
+                                                JobStatus status, Scheduling s, Instant now) {
+        return statement
                 .param("spec", json.writeValueAsString(spec))
                 .param("secrets", secrets)
                 .param("status", status.name())
@@ -111,15 +112,9 @@ public class JobRepository {
                 .param("cron", s.cron())
                 .param("jitterMs", s.jitterMs())
                 .param("effectiveMs", s.effectiveMs())
-                .param("reschedule", reschedule)
                 .param("nextDueAt", ts(s.nextDueAt()))
                 .param("nextRunAt", ts(s.nextRunAt()))
-                .param("now", ts(now))
-                .update();
-        if (rows > 1) {
-            throw new IllegalStateException("Updated " + rows + " rows for job " + job.id());
-        }
-        return rows == 1;
+                .param("now", ts(now));
     }
 
     boolean delete(JobId id) {

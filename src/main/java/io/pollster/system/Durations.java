@@ -1,5 +1,6 @@
 package io.pollster.system;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.regex.Matcher;
@@ -35,5 +36,28 @@ public final class Durations {
         } catch (DateTimeParseException e) {
             throw new IllegalArgumentException("must be a duration such as 500ms, 30s, 5m, 1h, 1d or PT30S");
         }
+    }
+
+    /** The other way round: {@code 500ms}, {@code 1.5s}, {@code 1m30s}, {@code 2h} — for messages people read. */
+    public static String format(Duration duration) {
+        if (duration.compareTo(Duration.ofSeconds(1)) < 0) {
+            return duration.toMillis() + "ms";
+        }
+        if (duration.compareTo(Duration.ofMinutes(1)) < 0) {
+            BigDecimal seconds = BigDecimal.valueOf(duration.toMillis(), 3).stripTrailingZeros();
+            return seconds.toPlainString() + "s";
+        }
+        var text = new StringBuilder();
+        long hours = duration.toHours();
+        if (hours > 0) {
+            text.append(hours).append('h');
+        }
+        if (duration.toMinutesPart() > 0) {
+            text.append(duration.toMinutesPart()).append('m');
+        }
+        if (duration.toSecondsPart() > 0) {
+            text.append(duration.toSecondsPart()).append('s');
+        }
+        return text.toString();
     }
 }

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.UUID;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.pollster.job.JobId;
 import io.pollster.job.JobService;
@@ -114,6 +115,7 @@ class VersionController {
         }
     }
 
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record DiffView(String format, @JsonRawValue String patch, String diff) {
     }
 }

@@ -68,6 +68,7 @@ class PollPipelineTest extends PipelineTest {
         JsonNode diff = alice.get("/api/v1/jobs/" + id + "/versions/" + newest + "/diff").json();
         assertThat(diff.get("format").asString()).isEqualTo("json-patch");
         assertThat(diff.get("patch").toString()).contains("replace").contains("/v").contains("\"A\"");
+        assertThat(diff.has("diff")).isFalse();
         Api.Response latest = alice.get("/api/v1/jobs/" + id + "/latest");
         assertThat(latest.contentType()).startsWith("application/json");
         assertThat(latest.body()).isEqualTo(bodies.get(2));
@@ -177,6 +178,7 @@ class PollPipelineTest extends PipelineTest {
         JsonNode diff = alice.get("/api/v1/jobs/" + id + "/versions/" + newest + "/diff").json();
         assertThat(diff.get("format").asString()).isEqualTo("unified");
         assertThat(diff.get("diff").asString()).contains("-line two").contains("+line 2");
+        assertThat(diff.has("patch")).isFalse();
     }
 
     @Test

@@ -21,6 +21,7 @@ import java.util.zip.ZipException;
 
 import javax.net.ssl.SSLException;
 
+import io.pollster.system.Durations;
 import org.apache.hc.client5.http.ClientProtocolException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.HttpHostConnectException;
@@ -152,8 +153,8 @@ public final class Fetcher implements AutoCloseable {
                     if (failure.retryAfter() != null) {
                         if (failure.retryAfter().compareTo(retry.maxBackoff()) > 0) {
                             String error = failure.error() + "; upstream asked to wait "
-                                    + Durations.human(failure.retryAfter()) + " (Retry-After), longer than maxBackoff "
-                                    + Durations.human(retry.maxBackoff());
+                                    + Durations.format(failure.retryAfter()) + " (Retry-After), longer than maxBackoff "
+                                    + Durations.format(retry.maxBackoff());
                             return new FetchResult.Failed(failure.status(), error, attempts, since(started));
                         }
                         wait = wait.compareTo(failure.retryAfter()) < 0 ? failure.retryAfter() : wait;
@@ -345,7 +346,7 @@ public final class Fetcher implements AutoCloseable {
         String where = origin.host() + ":" + origin.port();
         return switch (e) {
             case ConnectTimeoutException x ->
-                    "could not connect to " + where + " within " + Durations.human(settings.connectTimeout());
+                    "could not connect to " + where + " within " + Durations.format(settings.connectTimeout());
             case HttpHostConnectException x -> "could not connect to " + where
                     + (x.getCause() instanceof java.net.ConnectException c && c.getMessage() != null
                     ? ": " + c.getMessage().toLowerCase(Locale.ROOT) : "");
@@ -364,7 +365,7 @@ public final class Fetcher implements AutoCloseable {
     }
 
     private static Failure timedOut(Duration timeout) {
-        return new Failure(null, "timed out after " + Durations.human(timeout), true, null);
+        return new Failure(null, "timed out after " + Durations.format(timeout), true, null);
     }
 
     private Failure tooLarge(int status) {

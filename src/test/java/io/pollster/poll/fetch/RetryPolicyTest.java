@@ -1,5 +1,6 @@
 package io.pollster.poll.fetch;
 
+import io.pollster.system.Durations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
@@ -45,11 +46,11 @@ class RetryPolicyTest {
 
     @Test
     void writesDurationsTheWayPeopleDo() {
-        assertThat(Durations.human(Duration.ofMillis(300))).isEqualTo("300ms");
-        assertThat(Durations.human(Duration.ofSeconds(2))).isEqualTo("2s");
-        assertThat(Durations.human(Duration.ofMillis(1500))).isEqualTo("1.5s");
-        assertThat(Durations.human(Duration.ofSeconds(90))).isEqualTo("1m30s");
-        assertThat(Durations.human(Duration.ofMinutes(1))).isEqualTo("1m");
-        assertThat(Durations.human(Duration.ofHours(2).plusMinutes(5))).isEqualTo("2h5m");
+        assertThat(Durations.format(Duration.ofMillis(300))).isEqualTo("300ms");
+        assertThat(Durations.format(Duration.ofSeconds(2))).isEqualTo("2s");
+        assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1.5s");
+        assertThat(Durations.format(Duration.ofSeconds(90))).isEqualTo("1m30s");
+        assertThat(Durations.format(Duration.ofMinutes(1))).isEqualTo("1m");
+        assertThat(Durations.format(Duration.ofHours(2).plusMinutes(5))).isEqualTo("2h5m");
     }
 }
