@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,8 +35,10 @@ final class PostgresQueueConsumer implements QueueConsumer {
     private final AtomicBoolean running = new AtomicBoolean();
     private final ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
     private final Object wakeUp = new Object();
+    private final LinkedBlockingQueue<Long> acks = new LinkedBlockingQueue<>();
     private Thread claimer;
     private Thread heartbeat;
+    private Thread acker;
 
     PostgresQueueConsumer(String queue, TaskHandler handler, ConsumerSettings settings, PostgresQueue sql,
                           Duration pollInterval) {
@@ -53,6 +56,37 @@ final class PostgresQueueConsumer implements QueueConsumer {
         }
         claimer = Thread.ofVirtual().name("queue-" + queue).start(this::claimLoop);
         heartbeat = Thread.ofVirtual().name("queue-" + queue + "-heartbeat").start(this::heartbeatLoop);
+        acker = Thread.ofVirtual().name("queue-" + queue + "-acks").start(this::ackLoop);
+    }
+
+    /**
+     * Acknowledges in batches: one DELETE for every task finished since the last one. A task is
+     * acknowledged only after its handler returned, so a crash before the DELETE means a
+     * redelivery, never a loss.
+     */
+    private void ackLoop() {
+        List<Long> batch = new ArrayList<>();
+        while (running.get() || !acks.isEmpty()) {
+            try {
+                Long first = acks.poll(50, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                acks.drainTo(batch, 999);
+                sql.acknowledge(batch);
+                batch.forEach(inFlight::remove);
+                batch.clear();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                // the claims lapse and these tasks are delivered again: at least once, never lost
+                log.warn("Acknowledging {} tasks on {} failed: {}", batch.size(), queue, e.toString());
+                batch.forEach(inFlight::remove);
+                batch.clear();
+            }
+        }
     }
 
     private void claimLoop() {
@@ -79,19 +113,25 @@ final class PostgresQueueConsumer implements QueueConsumer {
     private void dispatch(PostgresQueue.Claimed task) {
         inFlight.add(task.id());
         handlers.execute(() -> {
+            boolean handled = false;
             try {
-                handle(task);
+                handled = handle(task);
             } finally {
-                inFlight.remove(task.id());
+                if (handled) {
+                    acks.add(task.id()); // still in flight (heartbeated) until the batch DELETE
+                } else {
+                    inFlight.remove(task.id());
+                }
                 slots.release();
             }
         });
     }
 
-    private void handle(PostgresQueue.Claimed task) {
+    /** Returns true when the handler succeeded and the task awaits its acknowledgement. */
+    private boolean handle(PostgresQueue.Claimed task) {
         try {
             handler.handle(new TaskHandler.Delivery(task.payload(), task.attempts()));
-            sql.acknowledge(List.of(task.id()));
+            return true;
         } catch (Exception e) {
             String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             try {
@@ -107,6 +147,7 @@ final class PostgresQueueConsumer implements QueueConsumer {
                 // the claim lapses and the task is delivered again: nothing is lost
                 log.warn("Could not record the failure of task {} on {}: {}", task.id(), queue, bookkeeping.toString());
             }
+            return false;
         }
     }
 
@@ -146,7 +187,9 @@ final class PostgresQueueConsumer implements QueueConsumer {
         claimer.interrupt();
         handlers.shutdown();
         try {
-            if (!handlers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            boolean finished = handlers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+            acker.join(Duration.ofSeconds(5)); // running is false: it drains the finished ones and ends
+            if (!finished) {
                 List<Long> unfinished = new ArrayList<>(inFlight);
                 log.info("Handing {} unfinished tasks of {} back to the queue", unfinished.size(), queue);
                 sql.handBack(unfinished);

@@ -1,0 +1,55 @@
+package io.pollster.ingest;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+/**
+ * Writes a batch as one JSON Lines file, whole: into a temporary file, forced to disk, then
+ * renamed into place, so a reader (or a crash) never sees half a file. Only after this returns
+ * are the batch's messages acknowledged.
+ */
+final class BatchFiles {
+
+    private static final byte NEWLINE = '\n';
+
+    private final Path root;
+
+    BatchFiles(Path root) {
+        this.root = root;
+    }
+
+    Path write(int shard, String workerId, long seq, List<byte[]> lines) throws IOException {
+        Path dir = Files.createDirectories(root.resolve("shard-" + shard));
+        Path target = dir.resolve(workerId + "-" + seq + ".jsonl");
+        Path temp = dir.resolve("." + workerId + "-" + seq + ".jsonl.tmp");
+        int size = lines.stream().mapToInt(l -> l.length + 1).sum();
+        ByteBuffer buffer = ByteBuffer.allocate(size);
+        lines.forEach(line -> buffer.put(line).put(NEWLINE));
+        buffer.flip();
+        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            while (buffer.hasRemaining()) {
+                out.write(buffer);
+            }
+            out.force(true);
+        }
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory(dir);
+        return target;
+    }
+
+    /** Makes the rename itself durable. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException ignoredOnFileSystemsThatCannot) {
+            // some file systems refuse to open a directory; the rename is still atomic there
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.pollster.ingest;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The push ingest pipeline ({@code pollster.ingest.*}).
+ *
+ * @param enabled           whether this process runs the shard workers (the {@code ingest} role)
+ * @param shards            message shards; a message goes to the shard of its key's hash
+ * @param minWorkers        workers per shard at start and after shrinking
+ * @param maxWorkers        workers per shard at most
+ * @param scaleUpBacklog    a shard adds a worker while more messages than this wait for one
+ * @param idleTimeout       a worker above {@code minWorkers} that found nothing for this long retires
+ * @param batchSize         lines per written file: a shard's batch is flushed when it holds this many
+ * @param linger            ... or when its oldest line has waited this long
+ * @param processingTimeout a message whose processing takes longer is retried, then dead-lettered
+ * @param maxAttempts       deliveries of a message before it becomes a dead letter
+ * @param maxBatch          messages per {@code POST /messages} (more: 413)
+ * @param maxRequestSize    bytes per {@code POST /messages} (more: 413)
+ * @param inFlight          messages a shard holds in memory at once (claimed, not yet written)
+ * @param reportInterval    how often the log reports every worker's counts
+ */
+@ConfigurationProperties("pollster.ingest")
+public record IngestProperties(
+        @DefaultValue("true") boolean enabled,
+        @DefaultValue("4") int shards,
+        @DefaultValue("3") int minWorkers,
+        @DefaultValue("4") int maxWorkers,
+        @DefaultValue("20") int scaleUpBacklog,
+        @DefaultValue("10s") Duration idleTimeout,
+        @DefaultValue("5") int batchSize,
+        @DefaultValue("1s") Duration linger,
+        @DefaultValue("5s") Duration processingTimeout,
+        @DefaultValue("3") int maxAttempts,
+        @DefaultValue("10000") int maxBatch,
+        @DefaultValue("10MB") DataSize maxRequestSize,
+        @DefaultValue("1000") int inFlight,
+        @DefaultValue("1m") Duration reportInterval) {
+
+    public IngestProperties {
+        if (shards < 1 || minWorkers < 1 || maxWorkers < minWorkers || batchSize < 1) {
+            throw new IllegalArgumentException(
+                    "pollster.ingest needs shards >= 1, 1 <= min-workers <= max-workers and batch-size >= 1");
+        }
+    }
+}

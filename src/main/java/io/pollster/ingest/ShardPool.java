@@ -1,0 +1,292 @@
+package io.pollster.ingest;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One shard's elastic worker pool. Messages wait in the shard's backlog; workers (virtual
+ * threads) take them, process them and add the lines to the shard's one shared batch, which is
+ * written as a file when it holds {@code batch-size} lines or its oldest line has waited
+ * {@code linger}. The pool starts with {@code min-workers}, adds one while the backlog is above
+ * {@code scale-up-backlog} (never beyond {@code max-workers}), and a worker above the minimum
+ * that finds nothing to do for {@code idle-timeout} retires.
+ *
+ * <p>A message is only reported written once its file is on disk; the caller acknowledges it
+ * to the queue after that, so a crash can repeat a line but never lose one.
+ */
+final class ShardPool {
+
+    private static final Logger log = LoggerFactory.getLogger(ShardPool.class);
+
+    private final int shard;
+    private final IngestProperties properties;
+    private final MessageProcessor processor;
+    private final BatchFiles files;
+    private final Clock clock;
+    private final String suffix;
+    private final LinkedBlockingQueue<Pending> backlog = new LinkedBlockingQueue<>();
+    private final List<Worker> workers = new CopyOnWriteArrayList<>();
+    private final AtomicInteger active = new AtomicInteger();
+    private final AtomicInteger workerNumbers = new AtomicInteger();
+    private final ReentrantLock batchLock = new ReentrantLock();
+    private final Counter written;
+    private List<Pending> batch = new ArrayList<>();
+    private Instant batchStartedAt;
+    private Worker lastAdder;
+    private volatile boolean running;
+    private Thread lingerer;
+
+    ShardPool(int shard, IngestProperties properties, MessageProcessor processor, BatchFiles files, Clock clock,
+              String suffix, MeterRegistry meters) {
+        this.shard = shard;
+        this.properties = properties;
+        this.processor = processor;
+        this.files = files;
+        this.clock = clock;
+        this.suffix = suffix;
+        this.written = Counter.builder("pollster.messages").tag("shard", Integer.toString(shard))
+                .description("Messages written to batch files").register(meters);
+        Gauge.builder("pollster.workers", active, AtomicInteger::get).tag("shard", Integer.toString(shard))
+                .description("Active ingest workers").register(meters);
+    }
+
+    /** A message on its way through the pool. */
+    static final class Pending {
+        final byte[] message;
+        final CompletableFuture<Void> started = new CompletableFuture<>();
+        final CompletableFuture<Void> processed = new CompletableFuture<>();
+        final CompletableFuture<Void> written = new CompletableFuture<>();
+        volatile boolean abandoned;
+        byte[] line;
+
+        Pending(byte[] message) {
+            this.message = message;
+        }
+
+        /** The caller gave up on it (processing timeout): it is retried from the queue instead. */
+        void abandon() {
+            abandoned = true;
+        }
+    }
+
+    void start() {
+        running = true;
+        for (int i = 0; i < properties.minWorkers(); i++) {
+            active.incrementAndGet();
+            startWorker();
+        }
+        lingerer = Thread.ofVirtual().name("ingest-shard-" + shard + "-linger").start(this::lingerLoop);
+    }
+
+    Pending submit(byte[] message) {
+        Pending pending = new Pending(message);
+        backlog.add(pending);
+        growIfBacklogged();
+        return pending;
+    }
+
+    int backlog() {
+        return backlog.size();
+    }
+
+    int activeWorkers() {
+        return active.get();
+    }
+
+    List<WorkerView> workers() {
+        return workers.stream().map(Worker::view).toList();
+    }
+
+    private void growIfBacklogged() {
+        while (running && backlog.size() > properties.scaleUpBacklog()) {
+            int now = active.get();
+            if (now >= properties.maxWorkers()) {
+                return;
+            }
+            if (active.compareAndSet(now, now + 1)) {
+                Worker worker = startWorker();
+                log.info("Shard {} backlog {} > {}: added worker {} ({} now)", shard, backlog.size(),
+                        properties.scaleUpBacklog(), worker.id, now + 1);
+                return;
+            }
+        }
+    }
+
+    private Worker startWorker() {
+        Worker worker = new Worker("s" + shard + "-w" + workerNumbers.incrementAndGet() + "-" + suffix, clock.instant());
+        workers.add(worker);
+        worker.thread = Thread.ofVirtual().name("ingest-" + worker.id).start(worker::run);
+        return worker;
+    }
+
+    /** Retires the worker if the pool is above its minimum; false when it must stay. */
+    private boolean retire(Worker worker) {
+        while (true) {
+            int now = active.get();
+            if (now <= properties.minWorkers()) {
+                return false;
+            }
+            if (active.compareAndSet(now, now - 1)) {
+                worker.retiredAt = clock.instant();
+                log.info("Shard {} idle: retired worker {} after {} messages in {} batches ({} left)", shard, worker.id,
+                        worker.processed.get(), worker.batches.get(), now - 1);
+                return true;
+            }
+        }
+    }
+
+    private final class Worker {
+        final String id;
+        final Instant startedAt;
+        final AtomicLong processed = new AtomicLong();
+        final AtomicLong batches = new AtomicLong();
+        final AtomicLong sequence = new AtomicLong();
+        volatile Instant retiredAt;
+        Thread thread;
+
+        Worker(String id, Instant startedAt) {
+            this.id = id;
+            this.startedAt = startedAt;
+        }
+
+        void run() {
+            while (running) {
+                Pending pending;
+                try {
+                    pending = backlog.poll(properties.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    break;
+                }
+                if (pending == null) {
+                    if (retire(this)) {
+                        return;
+                    }
+                    continue;
+                }
+                if (pending.abandoned) {
+                    continue;
+                }
+                pending.started.complete(null);
+                try {
+                    pending.line = processor.process(pending.message);
+                } catch (Exception e) {
+                    pending.processed.completeExceptionally(e);
+                    continue;
+                }
+                processed.incrementAndGet();
+                pending.processed.complete(null);
+                if (!pending.abandoned) {
+                    add(pending, this);
+                }
+            }
+            if (retiredAt == null) {
+                retiredAt = clock.instant();
+            }
+        }
+
+        WorkerView view() {
+            return new WorkerView(id, shard, processed.get(), batches.get(), startedAt, retiredAt);
+        }
+    }
+
+    private void add(Pending pending, Worker worker) {
+        List<Pending> full = null;
+        batchLock.lock();
+        try {
+            if (batch.isEmpty()) {
+                batchStartedAt = clock.instant();
+            }
+            batch.add(pending);
+            lastAdder = worker;
+            if (batch.size() >= properties.batchSize()) {
+                full = batch;
+                batch = new ArrayList<>();
+            }
+        } finally {
+            batchLock.unlock();
+        }
+        if (full != null) {
+            write(full, worker);
+        }
+    }
+
+    private void lingerLoop() {
+        long tick = Math.max(10, properties.linger().toMillis() / 4);
+        while (running) {
+            try {
+                Thread.sleep(tick);
+            } catch (InterruptedException e) {
+                return;
+            }
+            flushLingering(properties.linger());
+        }
+    }
+
+    /** Writes the shared batch if its oldest line has waited at least {@code age}. */
+    private void flushLingering(Duration age) {
+        List<Pending> due = null;
+        Worker writer = null;
+        batchLock.lock();
+        try {
+            if (!batch.isEmpty() && !Duration.between(batchStartedAt, clock.instant()).minus(age).isNegative()) {
+                due = batch;
+                writer = lastAdder;
+                batch = new ArrayList<>();
+            }
+        } finally {
+            batchLock.unlock();
+        }
+        if (due != null) {
+            write(due, writer);
+        }
+    }
+
+    private void write(List<Pending> lines, Worker worker) {
+        try {
+            files.write(shard, worker.id, worker.sequence.incrementAndGet(), lines.stream().map(p -> p.line).toList());
+            worker.batches.incrementAndGet();
+            written.increment(lines.size());
+            lines.forEach(p -> p.written.complete(null));
+        } catch (IOException | RuntimeException e) {
+            log.warn("Shard {} could not write a batch of {} lines; they will be delivered again: {}", shard, lines.size(), e.toString());
+            lines.forEach(p -> p.written.completeExceptionally(e));
+        }
+    }
+
+    /** Stops the workers and writes what the shared batch still holds. */
+    void stop() {
+        running = false;
+        if (lingerer != null) {
+            lingerer.interrupt();
+        }
+        workers.forEach(w -> {
+            if (w.thread != null) {
+                w.thread.interrupt();
+            }
+        });
+        flushLingering(Duration.ZERO);
+        Pending left;
+        while ((left = backlog.poll()) != null) {
+            IllegalStateException stopping = new IllegalStateException("shutting down");
+            left.started.completeExceptionally(stopping);
+            left.processed.completeExceptionally(stopping);
+        }
+    }
+}
