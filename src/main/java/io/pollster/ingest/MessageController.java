@@ -1,8 +1,6 @@
 package io.pollster.ingest;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.util.List;
 
@@ -26,7 +24,6 @@ class MessageController {
     private final IngestPipeline pipeline;
     private final IngestGate gate;
     private final MessageParser parser;
-    private final long maxBytes;
 
     MessageController(IngestService ingest, IngestPipeline pipeline, IngestGate gate, IngestProperties properties,
                       JsonMapper json) {
@@ -34,7 +31,6 @@ class MessageController {
         this.pipeline = pipeline;
         this.gate = gate;
         this.parser = new MessageParser(json, properties.maxBatch());
-        this.maxBytes = properties.maxRequestSize().toBytes();
     }
 
     /** 201 only once every message is durably enqueued; one bad entry and nothing is. */
@@ -47,10 +43,8 @@ class MessageController {
         if (request.getContentType() == null || !MediaType.APPLICATION_JSON.isCompatibleWith(MediaType.parseMediaType(request.getContentType()))) {
             throw new ApiException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Send the messages as application/json", List.of());
         }
-        if (request.getContentLengthLong() > maxBytes) {
-            throw tooLarge();
-        }
-        List<MessageParser.Message> messages = parser.parse(readAtMost(request.getInputStream(), maxBytes));
+        // the body is capped at pollster.ingest.max-request-size by RequestSizeLimit (413 beyond)
+        List<MessageParser.Message> messages = parser.parse(request.getInputStream().readAllBytes());
         int accepted = ingest.accept(caller, messages);
         return ResponseEntity.created(URI.create("/api/v1/messages")).body(new Accepted(accepted));
     }
@@ -59,23 +53,6 @@ class MessageController {
     @GetMapping("/workers")
     Workers workers() {
         return new Workers(pipeline.workers(), null);
-    }
-
-    private ApiException tooLarge() {
-        return new ApiException(HttpStatus.CONTENT_TOO_LARGE, "A request may carry at most " + maxBytes + " bytes", List.of());
-    }
-
-    private byte[] readAtMost(InputStream in, long limit) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buffer = new byte[16 * 1024];
-        int n;
-        while ((n = in.read(buffer)) != -1) {
-            if (out.size() + n > limit) {
-                throw tooLarge();
-            }
-            out.write(buffer, 0, n);
-        }
-        return out.toByteArray();
     }
 
     record Accepted(int accepted) {

@@ -46,6 +46,8 @@ public class JobRepository {
                 cron = :cron, jitter_ms = :jitterMs, effective_interval_ms = :effectiveMs,
                 next_due_at = CASE WHEN :reschedule THEN :nextDueAt ELSE next_due_at END,
                 next_run_at = CASE WHEN :reschedule THEN :nextRunAt ELSE next_run_at END,
+                etag = CASE WHEN :requestChanged THEN NULL ELSE etag END,
+                last_modified = CASE WHEN :requestChanged THEN NULL ELSE last_modified END,
                 updated_at = :now, version = version + 1
             WHERE id = :id
               AND version = :version
@@ -88,13 +90,19 @@ public class JobRepository {
                 .list();
     }
 
-    /** Replaces the definition if nobody changed it since {@code version}; false on a conflict. */
+    /**
+     * Replaces the definition if nobody changed it since {@code job.version()}; false on a conflict.
+     *
+     * @param requestChanged the request itself changed (URL, method, headers, body): the stored
+     *                       ETag / Last-Modified belong to the old one and are dropped
+     */
     boolean updateDefinition(Job job, JobSpec spec, byte[] secrets, JobStatus status, Scheduling s,
-                             boolean reschedule, Instant now) {
+                             boolean reschedule, boolean requestChanged, Instant now) {
         int rows = definition(jdbc.sql(UPDATE_DEFINITION), spec, secrets, status, s, now)
                 .param("id", job.id().value())
                 .param("version", job.version())
                 .param("reschedule", reschedule)
+                .param("requestChanged", requestChanged)
                 .update();
         if (rows > 1) {
             throw new IllegalStateException("Updated " + rows + " rows for job " + job.id());

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 import io.pollster.schedule.Jitter;
@@ -60,7 +61,7 @@ public class JobService {
         Instant now = now();
         JobId id = new JobId(Ids.next());
         jobs.insert(id, caller.userId().value(), valid.spec(), seal(valid.secrets()), status,
-                scheduling(valid, status, now, true), now);
+                scheduling(valid, valid.effectiveInterval(), status, now, true), now);
         return jobs.find(id).orElseThrow();
     }
 
@@ -92,17 +93,27 @@ public class JobService {
         } catch (tools.jackson.core.JacksonException e) {
             throw ApiException.invalid("$", "the patched job has a field of the wrong type");
         }
-        JobValidator.Validated valid = validator.validate(request, openSecrets(job));
-        JobStatus status = valid.spec().active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
-        boolean scheduleChanged = !java.util.Objects.equals(valid.spec().interval(), job.spec().interval())
-                || !java.util.Objects.equals(valid.spec().cron(), job.spec().cron())
-                || !java.util.Objects.equals(valid.spec().jitter(), job.spec().jitter())
-                || !java.util.Objects.equals(valid.spec().adaptive(), job.spec().adaptive())
+        Map<String, String> oldSecrets = openSecrets(job);
+        JobValidator.Validated valid = validator.validate(request, oldSecrets);
+        JobSpec before = job.spec();
+        JobSpec after = valid.spec();
+        JobStatus status = after.active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
+        boolean scheduleChanged = !Objects.equals(after.interval(), before.interval())
+                || !Objects.equals(after.cron(), before.cron())
+                || !Objects.equals(after.jitter(), before.jitter())
+                || !Objects.equals(after.adaptive(), before.adaptive())
                 || status != job.status();
+        boolean requestChanged = !Objects.equals(after.url(), before.url())
+                || !Objects.equals(after.method(), before.method())
+                || !Objects.equals(after.headers(), before.headers())
+                || !Objects.equals(orNull(after.body()), orNull(before.body()))
+                || !Objects.equals(valid.secrets(), oldSecrets);
+        // an adaptive job keeps what it learned unless its interval or bounds change
+        Duration effective = scheduleChanged || job.effectiveInterval() == null ? valid.effectiveInterval() : job.effectiveInterval();
         Instant now = now();
         boolean starting = status == JobStatus.ACTIVE && job.status() == JobStatus.STOPPED;
-        if (!jobs.updateDefinition(job, valid.spec(), seal(valid.secrets()), status,
-                scheduling(valid, status, now, starting), scheduleChanged, now)) {
+        if (!jobs.updateDefinition(job, after, seal(valid.secrets()), status,
+                scheduling(valid, effective, status, now, starting), scheduleChanged, requestChanged, now)) {
             throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
         }
         return jobs.find(id).orElseThrow();
@@ -143,11 +154,16 @@ public class JobService {
         JobValidator.Validated valid = validator.validate(request, openSecrets(job));
         JobStatus status = active ? JobStatus.ACTIVE : JobStatus.STOPPED;
         Instant now = now();
-        if (!jobs.updateDefinition(job, valid.spec(), job.sealedSecrets(), status, scheduling(valid, status, now, true),
-                true, now)) {
+        if (!jobs.updateDefinition(job, valid.spec(), job.sealedSecrets(), status,
+                scheduling(valid, job.effectiveInterval(), status, now, true), true, false, now)) {
             throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
         }
         return jobs.find(id).orElseThrow();
+    }
+
+    /** A stored {@code "body": null} reads back as a NullNode: the same as no body. */
+    private static JsonNode orNull(JsonNode node) {
+        return node == null || node.isNull() ? null : node;
     }
 
     private static JobRequest withActive(JobRequest r, boolean active) {
@@ -160,16 +176,16 @@ public class JobService {
      * @param fireNow true for a new or (re)started job: it fires at once; otherwise the new
      *                schedule's first due time counts from now
      */
-    private static JobRepository.Scheduling scheduling(JobValidator.Validated valid, JobStatus status, Instant now,
-                                                       boolean fireNow) {
+    private static JobRepository.Scheduling scheduling(JobValidator.Validated valid, Duration effective, JobStatus status,
+                                                       Instant now, boolean fireNow) {
         JobSpec spec = valid.spec();
         Long intervalMs = spec.interval() == null ? null : Duration.parse(spec.interval()).toMillis();
-        Long effectiveMs = valid.effectiveInterval() == null ? null : valid.effectiveInterval().toMillis();
+        Long effectiveMs = effective == null ? null : effective.toMillis();
         long jitterMs = spec.jitterDuration().toMillis();
         if (status == JobStatus.STOPPED) {
             return new JobRepository.Scheduling(intervalMs, spec.cron(), jitterMs, effectiveMs, null, null);
         }
-        Schedule schedule = valid.effectiveInterval() != null ? new Schedule.Every(valid.effectiveInterval()) : valid.schedule();
+        Schedule schedule = effective != null ? new Schedule.Every(effective) : valid.schedule();
         Instant due = fireNow ? now : schedule.firstFrom(now);
         return new JobRepository.Scheduling(intervalMs, spec.cron(), jitterMs, effectiveMs, due,
                 Jitter.apply(due, spec.jitterDuration()));

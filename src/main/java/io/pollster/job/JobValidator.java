@@ -3,6 +3,7 @@ package io.pollster.job;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,6 +17,7 @@ import java.util.regex.Pattern;
 import io.pollster.poll.PollProperties;
 import io.pollster.poll.dedup.DedupMode;
 import io.pollster.poll.dedup.DedupSpec;
+import io.pollster.poll.fetch.FetchRequest;
 import io.pollster.schedule.Schedule;
 import io.pollster.system.Durations;
 import io.pollster.system.web.ApiException;
@@ -38,13 +40,15 @@ class JobValidator {
     static final int MAX_BODY_BYTES = 1024 * 1024;
     static final int MAX_NAME = 200;
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9A-Za-z]{1,256}");
-    private static final Set<String> MANAGED_HEADERS = Set.of("host", "content-length", "transfer-encoding",
-            "connection", "upgrade", "te", "keep-alive", "proxy-connection", "if-none-match", "if-modified-since");
+    /** Conditional-request headers come from the stored validators, not from the job. */
+    private static final Set<String> CONDITIONAL_HEADERS = Set.of("if-none-match", "if-modified-since");
 
     private final Duration minInterval;
+    private final Clock clock;
 
-    JobValidator(PollProperties properties) {
+    JobValidator(PollProperties properties, Clock clock) {
         this.minInterval = properties.minInterval();
+        this.clock = clock;
     }
 
     record Validated(JobSpec spec, Map<String, String> secrets, Schedule schedule, Duration effectiveInterval) {
@@ -89,8 +93,13 @@ class JobValidator {
         } else {
             try {
                 schedule = new Schedule.Cron(r.cron());
+                schedule.firstFrom(clock.instant());
             } catch (IllegalArgumentException e) {
                 errors.add("cron", e.getMessage());
+                schedule = null;
+            } catch (IllegalStateException never) {
+                errors.add("cron", "never fires (no such date)");
+                schedule = null;
             }
         }
 
@@ -189,7 +198,7 @@ class JobValidator {
             String at = field + "." + name;
             if (!HEADER_NAME.matcher(name).matches()) {
                 errors.add(at, "is not a legal header name");
-            } else if (MANAGED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+            } else if (FetchRequest.isReservedHeader(name) || CONDITIONAL_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
                 errors.add(at, "is set by Pollster itself");
             } else if (value == null || value.length() > MAX_HEADER_VALUE || value.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
                 errors.add(at, "must be a value of at most " + MAX_HEADER_VALUE + " characters without control characters");
@@ -224,8 +233,8 @@ class JobValidator {
         if (body == null || body.isNull()) {
             return;
         }
-        if (!Set.of("POST", "PUT", "PATCH", "DELETE").contains(method)) {
-            errors.add("body", "only POST, PUT, PATCH and DELETE send a body");
+        if (!Set.of("POST", "PUT", "PATCH").contains(method)) {
+            errors.add("body", "only POST, PUT and PATCH send a body");
         } else if (body.toString().getBytes(StandardCharsets.UTF_8).length > MAX_BODY_BYTES) {
             errors.add("body", "must be at most 1 MiB");
         }

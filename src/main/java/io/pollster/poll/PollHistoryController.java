@@ -3,12 +3,13 @@ package io.pollster.poll;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 import io.pollster.job.JobId;
 import io.pollster.job.JobService;
+import io.pollster.system.web.ApiException;
+import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
 import io.pollster.user.Caller;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -23,43 +24,54 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1/jobs/{jobId}/polls")
 class PollHistoryController {
 
-    private static final String OPEN = """
-            SELECT fold_started_at AS started_at, fold_last_at AS last_at, fold_count AS count,
-                   fold_duration_ms AS duration_ms, fold_http_status AS http_status, fold_outcome AS outcome,
-                   fold_attempts AS attempts, fold_version_id AS version_id, fold_error AS error
-            FROM jobs
-            WHERE id = :jobId
-              AND fold_count > 0
-            """;
-
-    private static final String CLOSED = """
-            SELECT started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error
-            FROM polls
-            WHERE job_id = :jobId
-            ORDER BY id DESC
+    /**
+     * The open entry (kept in the job row, ranked above every closed one and below the first page's bound) and the closed entries
+     * in one statement, so one snapshot: a poll landing meanwhile cannot show up twice.
+     */
+    private static final String PAGE = """
+            SELECT rank, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error
+            FROM (
+                SELECT 9223372036854775806 AS rank, fold_started_at AS started_at, fold_last_at AS last_at,
+                       fold_count AS count, fold_duration_ms AS duration_ms, fold_http_status AS http_status,
+                       fold_outcome AS outcome, fold_attempts AS attempts, fold_version_id AS version_id,
+                       fold_error AS error
+                FROM jobs
+                WHERE id = :jobId
+                  AND fold_count > 0
+                UNION ALL
+                SELECT id, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error
+                FROM polls
+                WHERE job_id = :jobId) entries
+            WHERE rank < :before
+            ORDER BY rank DESC
             LIMIT :limit
             """;
 
     private final JobService jobs;
     private final JdbcClient jdbc;
-    private final int history;
 
-    PollHistoryController(JobService jobs, JdbcClient jdbc, PollProperties properties) {
+    PollHistoryController(JobService jobs, JdbcClient jdbc) {
         this.jobs = jobs;
         this.jdbc = jdbc;
-        this.history = properties.pollHistory();
     }
 
     @GetMapping
-    PollsView list(Caller caller, @PathVariable UUID jobId, @RequestParam(required = false) Integer limit) {
+    Page<PollView> list(Caller caller, @PathVariable UUID jobId, @RequestParam(required = false) Integer limit,
+                        @RequestParam(required = false) String cursor) {
         jobs.get(caller, new JobId(jobId));
-        int max = Math.min(PageQuery.of(limit, null).limit(), history);
-        List<PollView> items = new ArrayList<>(jdbc.sql(OPEN).param("jobId", jobId).query(PollHistoryController::map).list());
-        if (items.size() < max) {
-            items.addAll(jdbc.sql(CLOSED).param("jobId", jobId).param("limit", max - items.size())
-                    .query(PollHistoryController::map).list());
+        PageQuery page = PageQuery.of(limit, cursor);
+        long before;
+        try {
+            before = page.after() == null ? Long.MAX_VALUE : Long.parseLong(page.after());
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid("cursor", "is not a cursor this list returned");
         }
-        return new PollsView(items, null);
+        List<Ranked> rows = jdbc.sql(PAGE).param("jobId", jobId).param("before", before).param("limit", page.fetchSize())
+                .query((rs, n) -> new Ranked(rs.getLong("rank"), map(rs, n))).list();
+        return Page.of(rows, page, r -> Long.toString(r.rank())).map(Ranked::view);
+    }
+
+    private record Ranked(long rank, PollView view) {
     }
 
     private static PollView map(ResultSet rs, int row) throws SQLException {
@@ -73,6 +85,4 @@ class PollHistoryController {
                     UUID versionId, String error, int count, Instant lastAt) {
     }
 
-    record PollsView(List<PollView> items, String nextCursor) {
-    }
 }

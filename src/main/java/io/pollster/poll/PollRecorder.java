@@ -56,7 +56,10 @@ class PollRecorder {
                 last_outcome = :outcome,
                 etag = CASE WHEN :validators THEN :etag ELSE j.etag END,
                 last_modified = CASE WHEN :validators THEN :lastModified ELSE j.last_modified END,
-                effective_interval_ms = COALESCE(:effectiveMs, j.effective_interval_ms)
+                -- only if the definition is still the one this poll ran with: a PATCH since then wins
+                effective_interval_ms = CASE WHEN j.version = :jobVersion
+                                             THEN COALESCE(:effectiveMs, j.effective_interval_ms)
+                                             ELSE j.effective_interval_ms END
             FROM prev p
             WHERE j.id = p.id
             """;
@@ -76,7 +79,7 @@ class PollRecorder {
      * @param validators   true when the answer's ETag / Last-Modified replace the stored ones
      * @param effectiveMs  the adaptive interval to keep, or null to leave it
      */
-    record Poll(JobId jobId, Instant startedAt, long durationMs, Integer httpStatus, PollOutcome outcome, int attempts,
+    record Poll(JobId jobId, long jobVersion, Instant startedAt, long durationMs, Integer httpStatus, PollOutcome outcome, int attempts,
                 UUID versionId, String error, boolean validators, String etag, String lastModified, Long effectiveMs) {
     }
 
@@ -94,6 +97,7 @@ class PollRecorder {
                 .param("etag", poll.etag())
                 .param("lastModified", poll.lastModified())
                 .param("effectiveMs", poll.effectiveMs())
+                .param("jobVersion", poll.jobVersion())
                 .update();
     }
 

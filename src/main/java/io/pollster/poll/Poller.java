@@ -82,21 +82,18 @@ class Poller {
         Job job = found.get();
         Instant started = clock.instant();
         FetchResult result = fetcher.fetch(request(job), retryPolicy(job.spec()));
-        long millis = result.duration().toMillis();
-        PollRecorder.Poll poll = switch (result) {
-            case FetchResult.Fetched fetched -> fetched(job, fetched, started, millis);
-            case FetchResult.NotModified notModified -> new PollRecorder.Poll(job.id(), started, millis, 304,
-                    PollOutcome.NOT_MODIFIED, notModified.attempts(), null, null, true,
-                    firstNonNull(notModified.etag(), job.etag()), firstNonNull(notModified.lastModified(), job.lastModified()),
-                    adapt(job, false));
-            case FetchResult.Failed failed -> new PollRecorder.Poll(job.id(), started, millis, failed.status(),
-                    PollOutcome.FAILED, failed.attempts(), null, failed.error(), false, null, null, null);
-        };
-        tx.executeWithoutResult(status -> {
-            recorder.record(poll);
-            if (poll.outcome() == PollOutcome.FAILED) {
-                recorder.deadLetter(job.id(), job.ownerId(), PollTask.QUEUE, payload, poll.error(), poll.attempts(), clock.instant());
+        Normalized normalized = result instanceof FetchResult.Fetched fetched
+                ? normalizer.normalize(fetched.body(), fetched.contentType(), dedup(job.spec()))
+                : null;
+        // one transaction: a version is never stored without the poll that found it, nor a failure without its dead letter
+        PollRecorder.Poll poll = tx.execute(status -> {
+            PollRecorder.Poll recorded = outcome(job, result, normalized, started);
+            recorder.record(recorded);
+            if (recorded.outcome() == PollOutcome.FAILED) {
+                recorder.deadLetter(job.id(), job.ownerId(), PollTask.QUEUE, payload, recorded.error(), recorded.attempts(),
+                        clock.instant());
             }
+            return recorded;
         });
         count(poll, result);
         if (poll.outcome() == PollOutcome.FAILED) {
@@ -104,8 +101,20 @@ class Poller {
         }
     }
 
-    private PollRecorder.Poll fetched(Job job, FetchResult.Fetched fetched, Instant started, long millis) {
-        Normalized normalized = normalizer.normalize(fetched.body(), fetched.contentType(), dedup(job.spec()));
+    private PollRecorder.Poll outcome(Job job, FetchResult result, Normalized normalized, Instant started) {
+        long millis = result.duration().toMillis();
+        return switch (result) {
+            case FetchResult.Fetched fetched -> fetched(job, fetched, normalized, started, millis);
+            case FetchResult.NotModified notModified -> new PollRecorder.Poll(job.id(), job.version(), started, millis, 304,
+                    PollOutcome.NOT_MODIFIED, notModified.attempts(), null, null, true,
+                    firstNonNull(notModified.etag(), job.etag()), firstNonNull(notModified.lastModified(), job.lastModified()),
+                    adapt(job, false));
+            case FetchResult.Failed failed -> new PollRecorder.Poll(job.id(), job.version(), started, millis, failed.status(),
+                    PollOutcome.FAILED, failed.attempts(), null, failed.error(), false, null, null, null);
+        };
+    }
+
+    private PollRecorder.Poll fetched(Job job, FetchResult.Fetched fetched, Normalized normalized, Instant started, long millis) {
         UUID versionId = null;
         PollOutcome outcome = PollOutcome.UNCHANGED;
         if (!Arrays.equals(normalized.hash(), job.latestHash())) {
@@ -115,11 +124,10 @@ class Poller {
             if (stored.isPresent()) {
                 versionId = stored.get();
                 outcome = PollOutcome.CHANGED;
-                meters.counter("pollster.versions").increment();
             }
         }
-        return new PollRecorder.Poll(job.id(), started, millis, fetched.status(), outcome, fetched.attempts(), versionId,
-                null, true, fetched.etag(), fetched.lastModified(), adapt(job, outcome == PollOutcome.CHANGED));
+        return new PollRecorder.Poll(job.id(), job.version(), started, millis, fetched.status(), outcome, fetched.attempts(),
+                versionId, null, true, fetched.etag(), fetched.lastModified(), adapt(job, outcome == PollOutcome.CHANGED));
     }
 
     /** Adaptive jobs halve their interval after a change and stretch it by half while nothing changes. */
@@ -166,6 +174,9 @@ class Poller {
 
     private void count(PollRecorder.Poll poll, FetchResult result) {
         meters.counter("pollster.polls", "outcome", poll.outcome().label()).increment();
+        if (poll.outcome() == PollOutcome.CHANGED) {
+            meters.counter("pollster.versions").increment();
+        }
         duration.record(result.duration());
         String status = poll.httpStatus() == null ? "error" : Integer.toString(poll.httpStatus());
         meters.counter("pollster.upstream.requests", "status", status).increment(result.attempts());

@@ -30,6 +30,12 @@ class DueJobs {
             WHERE jobs.id = t.id
             """;
 
+    private static final String PARK = """
+            UPDATE jobs
+            SET status = 'STOPPED', next_due_at = NULL, next_run_at = NULL, last_outcome = 'failed'
+            WHERE id = ANY(:ids)
+            """;
+
     private final JdbcClient jdbc;
 
     DueJobs(JdbcClient jdbc) {
@@ -60,6 +66,13 @@ class DueJobs {
                             schedule, Duration.ofMillis(rs.getLong("jitter_ms")));
                 })
                 .list();
+    }
+
+    /** Stops jobs whose schedule cannot say when they fire next, so they never block a batch again. */
+    void park(List<UUID> ids) {
+        if (!ids.isEmpty()) {
+            jdbc.sql(PARK).param("ids", ids.toArray(UUID[]::new)).update();
+        }
     }
 
     void advance(List<Next> next) {

@@ -4,6 +4,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.scheduling.support.CronExpression;
 
@@ -40,23 +44,43 @@ public sealed interface Schedule {
         }
     }
 
+    /**
+     * A 5-field Unix cron expression in UTC. As in Unix cron, when both day of month and day of
+     * week are restricted (neither starts with {@code *}), a day matching either one fires — Spring's
+     * {@link CronExpression}, used underneath, would require both.
+     */
     record Cron(String expression) implements Schedule {
+
+        private static final Map<String, List<CronExpression>> PARSED = new ConcurrentHashMap<>();
 
         public Cron {
             parse(expression);
         }
 
         /** @throws IllegalArgumentException unless {@code expression} is a valid 5-field cron */
-        public static CronExpression parse(String expression) {
-            String[] fields = expression.strip().split("\\s+");
-            if (fields.length != 5) {
+        public static List<CronExpression> parse(String expression) {
+            List<CronExpression> cached = PARSED.get(expression);
+            if (cached != null) {
+                return cached;
+            }
+            String[] f = expression.strip().split("\\s+");
+            if (f.length != 5) {
                 throw new IllegalArgumentException("must be a 5-field cron expression (minute hour day month weekday)");
             }
+            List<CronExpression> parsed;
             try {
-                return CronExpression.parse("0 " + String.join(" ", fields));
+                parsed = f[2].startsWith("*") || f[4].startsWith("*")
+                        ? List.of(CronExpression.parse(String.join(" ", "0", f[0], f[1], f[2], f[3], f[4])))
+                        : List.of(CronExpression.parse(String.join(" ", "0", f[0], f[1], f[2], f[3], "*")),
+                                  CronExpression.parse(String.join(" ", "0", f[0], f[1], "*", f[3], f[4])));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("is not a valid cron expression: " + e.getMessage());
             }
+            if (PARSED.size() > 10_000) {
+                PARSED.clear();
+            }
+            PARSED.put(expression, parsed);
+            return parsed;
         }
 
         @Override
@@ -64,13 +88,16 @@ public sealed interface Schedule {
             return firstFrom(now.isAfter(due) ? now : due);
         }
 
+        /** @throws IllegalStateException when the expression never fires again (e.g. 30 February) */
         @Override
         public Instant firstFrom(Instant now) {
-            ZonedDateTime next = parse(expression).next(now.atZone(ZoneOffset.UTC));
-            if (next == null) {
-                throw new IllegalStateException("cron expression " + expression + " has no next time");
-            }
-            return next.toInstant();
+            ZonedDateTime from = now.atZone(ZoneOffset.UTC);
+            return parse(expression).stream()
+                    .map(cron -> cron.next(from))
+                    .filter(Objects::nonNull)
+                    .map(ZonedDateTime::toInstant)
+                    .min(Instant::compareTo)
+                    .orElseThrow(() -> new IllegalStateException("cron expression " + expression + " never fires"));
         }
     }
 }

@@ -5,11 +5,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.pollster.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -22,6 +25,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  */
 @Component
 public class Scheduler {
+
+    private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
 
     private final DueJobs dueJobs;
     private final Transport transport;
@@ -54,14 +59,23 @@ public class Scheduler {
             }
             List<DueJobs.Next> next = new ArrayList<>(due.size());
             List<byte[]> tasks = new ArrayList<>(due.size());
+            List<UUID> broken = new ArrayList<>();
             for (DueJobs.Due job : due) {
-                Instant nextDue = job.schedule().nextAfter(job.dueAt(), now);
+                Instant nextDue;
+                try {
+                    nextDue = job.schedule().nextAfter(job.dueAt(), now);
+                } catch (RuntimeException e) {
+                    log.warn("Job {} has no next due time and is stopped: {}", job.id(), e.getMessage());
+                    broken.add(job.id());
+                    continue;
+                }
                 next.add(new DueJobs.Next(job.id(), nextDue, Jitter.apply(nextDue, job.jitter())));
                 tasks.add(new PollTask(job.id(), job.runAt(), false).encode());
             }
+            dueJobs.park(broken);
             dueJobs.advance(next);
             transport.enqueue(PollTask.QUEUE, tasks);
-            return due;
+            return due.stream().filter(job -> !broken.contains(job.id())).toList();
         });
         Instant committed = clock.instant();
         for (DueJobs.Due job : fired) {

@@ -27,15 +27,19 @@ final class PostgresQueue {
             RETURNING id, payload, attempts
             """;
 
+    /** Every write below checks the claim is still ours: a lapsed or handed-back task belongs to someone else. */
     private static final String ACK = """
             DELETE FROM queue_tasks
             WHERE id = ANY(:ids)
+              AND leased_by = :node
             """;
 
     private static final String RETRY = """
             UPDATE queue_tasks
             SET visible_at = :visibleAt, leased_by = NULL, last_error = :error
             WHERE id = :id
+              AND leased_by = :node
+              AND attempts = :attempt
             """;
 
     private static final String EXTEND = """
@@ -57,6 +61,15 @@ final class PostgresQueue {
             SELECT :id, :type, :jobId, :ownerId, queue, payload, :error, attempts, :now
             FROM queue_tasks
             WHERE id = :taskId
+              AND leased_by = :node
+              AND attempts = :attempt
+            """;
+
+    private static final String DELETE_LEASED = """
+            DELETE FROM queue_tasks
+            WHERE id = :id
+              AND leased_by = :node
+              AND attempts = :attempt
             """;
 
     private final JdbcClient jdbc;
@@ -88,22 +101,24 @@ final class PostgresQueue {
 
     void acknowledge(List<Long> ids) {
         if (!ids.isEmpty()) {
-            jdbc.sql(ACK).param("ids", ids.toArray(Long[]::new)).update();
+            jdbc.sql(ACK).param("ids", ids.toArray(Long[]::new)).param("node", node.value()).update();
         }
     }
 
-    void retry(long id, Duration delay, String error) {
+    void retry(long id, int attempt, Duration delay, String error) {
         jdbc.sql(RETRY)
                 .param("id", id)
+                .param("attempt", attempt)
+                .param("node", node.value())
                 .param("visibleAt", Timestamp.from(clock.instant().plus(delay)))
                 .param("error", truncate(error))
                 .update();
     }
 
     /** Moves the task to the dead letters, in one transaction: it is in exactly one of the two. */
-    void deadLetter(long id, TaskHandler.DeadLetterInfo info, String error) {
+    void deadLetter(long id, int attempt, TaskHandler.DeadLetterInfo info, String error) {
         tx.executeWithoutResult(status -> {
-            jdbc.sql(DEAD_LETTER)
+            int moved = jdbc.sql(DEAD_LETTER)
                     .param("id", Ids.next())
                     .param("type", info.type())
                     .param("jobId", info.jobId())
@@ -111,8 +126,12 @@ final class PostgresQueue {
                     .param("error", truncate(error))
                     .param("now", Timestamp.from(clock.instant()))
                     .param("taskId", id)
+                    .param("node", node.value())
+                    .param("attempt", attempt)
                     .update();
-            jdbc.sql(ACK).param("ids", new Long[] {id}).update();
+            if (moved == 1) {
+                jdbc.sql(DELETE_LEASED).param("id", id).param("node", node.value()).param("attempt", attempt).update();
+            }
         });
     }
 

@@ -92,7 +92,9 @@ final class PostgresQueueConsumer implements QueueConsumer {
     private void claimLoop() {
         while (running.get()) {
             try {
-                slots.acquire();
+                if (!slots.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS)) {
+                    continue; // every slot busy; look at the running flag again
+                }
                 int free = 1 + slots.drainPermits();
                 List<PostgresQueue.Claimed> claimed = running.get() ? sql.claim(queue, free, settings.visibilityTimeout()) : List.of();
                 slots.release(free - claimed.size());
@@ -137,11 +139,11 @@ final class PostgresQueueConsumer implements QueueConsumer {
             try {
                 if (task.attempts() >= settings.maxAttempts()) {
                     log.warn("Task {} on {} failed {} times; dead-lettering it: {}", task.id(), queue, task.attempts(), error);
-                    sql.deadLetter(task.id(), handler.describe(task.payload()), error);
+                    sql.deadLetter(task.id(), task.attempts(), handler.describe(task.payload()), error);
                 } else {
                     Duration delay = settings.retryBackoff().multipliedBy(1L << Math.min(task.attempts() - 1, 10));
                     log.info("Task {} on {} failed (attempt {}); retrying in {}: {}", task.id(), queue, task.attempts(), delay, error);
-                    sql.retry(task.id(), delay, error);
+                    sql.retry(task.id(), task.attempts(), delay, error);
                 }
             } catch (RuntimeException bookkeeping) {
                 // the claim lapses and the task is delivered again: nothing is lost
@@ -184,7 +186,12 @@ final class PostgresQueueConsumer implements QueueConsumer {
         synchronized (wakeUp) {
             wakeUp.notifyAll();
         }
-        claimer.interrupt();
+        try {
+            // no interrupt: a claim in flight completes and its tasks are dispatched before the pool closes
+            claimer.join(Duration.ofSeconds(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         handlers.shutdown();
         try {
             boolean finished = handlers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);

@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Prunes in the background: versions beyond the count or age limits (never a job's newest),
@@ -29,10 +30,32 @@ public class Retention implements SmartLifecycle {
               AND (r.rank > :keep OR r.fetched_at < :cutoff)
             """;
 
+    /**
+     * Unused bodies — but never one of a job that is storing a version right now (its row is
+     * locked: skipped, tried next time) nor the job's latest, which a version being stored may
+     * have just reused; the share lock keeps a new store of that job waiting until this commits.
+     */
     private static final String PRUNE_BODIES = """
+            WITH unused AS (
+                SELECT b.job_id, b.hash
+                FROM bodies b
+                WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.job_id = b.job_id AND v.hash = b.hash)
+            ), settled AS (
+                SELECT id, latest_hash
+                FROM jobs
+                WHERE id IN (SELECT job_id FROM unused)
+                FOR SHARE SKIP LOCKED
+            )
             DELETE FROM bodies b
-            WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.job_id = b.job_id AND v.hash = b.hash)
+            USING unused u, settled j
+            WHERE b.job_id = u.job_id
+              AND b.hash = u.hash
+              AND j.id = u.job_id
+              AND b.hash IS DISTINCT FROM j.latest_hash
             """;
+
+    /** One pruner at a time across every node sharing the database. */
+    private static final String TRY_LOCK = "SELECT pg_try_advisory_xact_lock(7405226471385214053)";
 
     /** The job row holds the open entry, so {@code polls} keeps one fewer. */
     private static final String PRUNE_POLLS = """
@@ -43,21 +66,33 @@ public class Retention implements SmartLifecycle {
             """;
 
     private final JdbcClient jdbc;
+    private final TransactionTemplate tx;
     private final RetentionProperties retention;
     private final int pollHistory;
     private final Clock clock;
     private final AtomicBoolean running = new AtomicBoolean();
     private volatile Thread thread;
 
-    Retention(JdbcClient jdbc, RetentionProperties retention, PollProperties poll, Clock clock) {
+    Retention(JdbcClient jdbc, TransactionTemplate tx, RetentionProperties retention, PollProperties poll, Clock clock) {
         this.jdbc = jdbc;
+        this.tx = tx;
         this.retention = retention;
         this.pollHistory = poll.pollHistory();
         this.clock = clock;
     }
 
-    /** One pruning pass; returns the versions removed. */
+    /** One pruning pass; returns the versions removed (0 when another node is pruning). */
     public int prune() {
+        Integer removed = tx.execute(status -> {
+            if (!Boolean.TRUE.equals(jdbc.sql(TRY_LOCK).query(Boolean.class).single())) {
+                return 0;
+            }
+            return pruneLocked();
+        });
+        return removed == null ? 0 : removed;
+    }
+
+    private int pruneLocked() {
         int versions = jdbc.sql(PRUNE_VERSIONS)
                 .param("keep", retention.versions())
                 .param("cutoff", Timestamp.from(clock.instant().minus(retention.age())))

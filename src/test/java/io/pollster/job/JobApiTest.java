@@ -21,6 +21,9 @@ class JobApiTest extends IntegrationTest {
 
     private static final String MINIMAL = "{\"url\":\"https://api.example.com/x\",\"interval\":\"30s\"}";
 
+    @org.springframework.beans.factory.annotation.Autowired
+    private org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
     private Api alice;
     private Api bob;
 
@@ -108,6 +111,9 @@ class JobApiTest extends IntegrationTest {
             "unknown field         | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"intervall\":\"1s\"} | intervall",
             "wrong type            | {\"url\":\"http://h/x\",\"interval\":30}                        | interval",
             "secret mask, no secret| {\"url\":\"http://h/x\",\"interval\":\"30s\",\"secretHeaders\":{\"K\":\"***\"}} | secretHeaders.K",
+            "expect header         | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"headers\":{\"Expect\":\"100-continue\"}} | headers.Expect",
+            "body on DELETE        | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"method\":\"DELETE\",\"body\":\"x\"} | body",
+            "cron never fires      | {\"url\":\"http://h/x\",\"cron\":\"0 0 30 2 *\"}          | cron",
             "pagination not yet    | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"pagination\":{\"type\":\"link\"}} | pagination",
     })
     void invalidJobsAre400WithTheFieldNamedAndNothingStored(String caseName, String body, String field) {
@@ -241,5 +247,55 @@ class JobApiTest extends IntegrationTest {
                 .filter(u -> u.get("name").asString().equals("bob")).findFirst().orElseThrow().get("id").asString();
         assertThat(admin().delete("/api/v1/users/" + bobId).status()).isEqualTo(204);
         assertThat(admin().get("/api/v1/jobs").json().get("items")).isEmpty();
+    }
+
+    @Test
+    void changingWhatIsRequestedDropsTheStoredValidatorsButRenamingKeepsThem() {
+        String id = alice.post("/api/v1/jobs", MINIMAL).json().get("id").asString();
+        jdbc.sql("UPDATE jobs SET etag = '\"v1\"', last_modified = 'Mon, 01 Jan 2026 00:00:00 GMT'").update();
+
+        alice.patch("/api/v1/jobs/" + id, "{\"name\":\"renamed\"}");
+        assertThat(jdbc.sql("SELECT etag FROM jobs").query(String.class).single()).isEqualTo("\"v1\"");
+
+        alice.patch("/api/v1/jobs/" + id, "{\"url\":\"https://api.example.com/other\"}");
+        assertThat(jdbc.sql("SELECT count(*) FROM jobs WHERE etag IS NULL AND last_modified IS NULL").query(Integer.class).single())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void oversizeRequestBodiesAre413WhetherDeclaredOrStreamed() {
+        String huge = "{\"url\":\"http://h/x\",\"interval\":\"30s\",\"name\":\"" + "x".repeat(3 * 1024 * 1024) + "\"}";
+        assertThat(alice.post("/api/v1/jobs", huge).status()).isEqualTo(413);
+
+        var chunked = alice.request("/api/v1/jobs").header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(huge.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        Api.Response streamed = alice.send(chunked);
+        assertThat(streamed.status()).as(streamed.toString()).isEqualTo(413);
+        assertThat(alice.get("/api/v1/jobs").json().get("items")).isEmpty();
+    }
+
+    @Test
+    void pollHistoryPagesFromTheOpenEntryThroughTheClosedOnes() {
+        String id = alice.post("/api/v1/jobs", MINIMAL).json().get("id").asString();
+        jdbc.sql("""
+                UPDATE jobs SET fold_count = 7, fold_started_at = now(), fold_last_at = now(), fold_duration_ms = 3,
+                                fold_http_status = 200, fold_outcome = 'unchanged', fold_attempts = 1
+                """).update();
+        for (int i = 0; i < 4; i++) {
+            jdbc.sql("""
+                    INSERT INTO polls (job_id, started_at, last_at, count, duration_ms, http_status, outcome, attempts)
+                    VALUES (CAST(:id AS UUID), now(), now(), 1, 5, :status, 'failed', 2)
+                    """).param("id", id).param("status", 500 + i).update();
+        }
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            JsonNode page = alice.get("/api/v1/jobs/" + id + "/polls?limit=2" + (cursor == null ? "" : "&cursor=" + cursor)).json();
+            page.get("items").forEach(p -> seen.add(p.get("outcome").asString() + "/" + p.get("httpStatus").asInt() + "x" + p.get("count").asInt()));
+            cursor = page.get("nextCursor").isNull() ? null : page.get("nextCursor").asString();
+        } while (cursor != null);
+
+        assertThat(seen).containsExactly("unchanged/200x7", "failed/503x1", "failed/502x1", "failed/501x1", "failed/500x1");
     }
 }

@@ -43,6 +43,24 @@ class ScheduleTest {
     }
 
     @Test
+    void withBothDayFieldsRestrictedEitherDayFiresAsInUnixCron() {
+        Schedule cron = new Schedule.Cron("0 0 13 * 5"); // the 13th, and every Friday
+        Instant t = T0; // Thursday 1 January 2026
+        java.util.List<Instant> fires = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            t = cron.firstFrom(t);
+            fires.add(t);
+        }
+        assertThat(fires).containsExactly(Instant.parse("2026-01-02T00:00:00Z"), Instant.parse("2026-01-09T00:00:00Z"),
+                Instant.parse("2026-01-13T00:00:00Z"), Instant.parse("2026-01-16T00:00:00Z"));
+    }
+
+    @Test
+    void aCronThatNeverFiresSaysSo() {
+        assertThatThrownBy(() -> new Schedule.Cron("0 0 30 2 *").firstFrom(T0)).hasMessageContaining("never fires");
+    }
+
+    @Test
     void pollTasksSurviveEncoding() {
         PollTask task = new PollTask(java.util.UUID.randomUUID(), T0, false);
         assertThat(PollTask.decode(task.encode())).isEqualTo(task);

@@ -73,6 +73,25 @@ class SchedulerTest extends IntegrationTest {
     }
 
     @Test
+    void aJobWhoseScheduleCannotGoOnIsStoppedAndDoesNotBlockTheOthers() {
+        String good = alice.post("/api/v1/jobs", "{\"url\":\"http://h/x\",\"interval\":\"1h\"}").json().get("id").asString();
+        UUID owner = jdbc.sql("SELECT id FROM users").query(UUID.class).single();
+        UUID broken = UUID.randomUUID();
+        jdbc.sql("""
+                INSERT INTO jobs (id, owner_id, spec, status, cron, jitter_ms, next_due_at, next_run_at, created_at, updated_at)
+                VALUES (:id, :owner, '{"url":"http://h/x","cron":"0 0 30 2 *"}', 'ACTIVE', '0 0 30 2 *', 0,
+                        now() - interval '1 hour', now() - interval '1 hour', now(), now())
+                """).param("id", broken).param("owner", owner).update();
+
+        assertThat(scheduler.fireDue(100)).isEqualTo(1);
+
+        assertThat(tasks()).extracting(PollTask::jobId).containsExactly(UUID.fromString(good));
+        assertThat(jdbc.sql("SELECT status FROM jobs WHERE id = :id").param("id", broken).query(String.class).single())
+                .isEqualTo("STOPPED");
+        assertThat(scheduler.fireDue(100)).isZero();
+    }
+
+    @Test
     void twoSchedulersFireEveryDueTimeOfEveryJobExactlyOnce() throws Exception {
         int jobs = 500;
         Instant start = Instant.now().plusSeconds(1).truncatedTo(ChronoUnit.SECONDS);

@@ -65,4 +65,42 @@ class PostgresTransportTest extends TransportContractTest {
                 .param("q", properties.name(queue)).query(Integer.class).single();
         assertThat(visibleNow).isEqualTo(1);
     }
+
+    @Test
+    void aWorkerWhoseClaimWasTakenOverCanNeitherAcknowledgeNorRetryTheTask() {
+        tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("contested"))));
+        PostgresQueue first = new PostgresQueue(jdbc, tx, Clock.systemUTC(), new NodeId());
+        PostgresQueue second = new PostgresQueue(jdbc, tx, Clock.systemUTC(), new NodeId());
+        long id = first.claim(properties.name(queue), 1, Duration.ZERO).getFirst().id();
+        assertThat(second.claim(properties.name(queue), 1, Duration.ofMinutes(1))).hasSize(1);
+
+        first.acknowledge(List.of(id));
+        first.retry(id, 1, Duration.ZERO, "late");
+        first.deadLetter(id, 1, new TaskHandler.DeadLetterInfo("poll", null, null), "late");
+
+        assertThat(jdbc.sql("SELECT attempts FROM queue_tasks WHERE id = :id").param("id", id).query(Integer.class).single())
+                .isEqualTo(2);
+        assertThat(deadLetteredPayloads()).isEmpty();
+    }
+
+    @Test
+    void aHandlerRunningLongerThanTheVisibilityTimeoutKeepsItsTaskThroughHeartbeats() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        ConsumerSettings shortLease = new ConsumerSettings(2, 5, Duration.ofMillis(300), Duration.ofMillis(50));
+        QueueConsumer slow = transport.consume(queue, handler(d -> {
+            seen.add(text(d));
+            Thread.sleep(1500);
+        }), shortLease);
+        tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("long"))));
+        await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains("long"));
+        QueueConsumer rival = transport.consume(queue, handler(d -> seen.add("rival:" + text(d))), shortLease);
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> jdbc.sql("SELECT count(*) FROM queue_tasks WHERE queue = :q")
+                    .param("q", properties.name(queue)).query(Integer.class).single() == 0);
+        } finally {
+            slow.stop(Duration.ofSeconds(5));
+            rival.stop(Duration.ofSeconds(5));
+        }
+        assertThat(seen).containsExactly("long");
+    }
 }

@@ -32,6 +32,11 @@ public record FetchRequest(String method, URI url, Map<String, String> headers, 
             "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
             "trailer", "expect", "proxy-connection");
 
+    /** True for a header only the HTTP client may set (connection and framing). */
+    public static boolean isReservedHeader(String name) {
+        return RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT));
+    }
+
     public FetchRequest {
         Objects.requireNonNull(method, "method");
         method = method.toUpperCase(Locale.ROOT);

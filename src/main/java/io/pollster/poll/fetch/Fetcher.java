@@ -180,7 +180,11 @@ public final class Fetcher implements AutoCloseable {
             long budget = request.timeout().toNanos();
             for (int redirects = 0; ; redirects++) {
                 Step step;
-                try (HostPermits.Permit permit = permits.acquire(hop.host())) {
+                try (HostPermits.Permit permit = permits.acquire(hop.host(), Duration.ofNanos(budget))) {
+                    if (permit == null) {
+                        return new Failure(null, "host " + hop.host() + " is busy: no free request slot within "
+                                + Durations.format(Duration.ofNanos(budget)), true, null);
+                    }
                     // why: the clock starts once the slot is ours; queueing behind this host's other polls
                     // is not the upstream's slowness
                     long hopStarted = System.nanoTime();

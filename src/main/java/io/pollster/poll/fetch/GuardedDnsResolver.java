@@ -52,7 +52,8 @@ final class GuardedDnsResolver implements DnsResolver {
         String name = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
         String text = AddressPolicy.text(address);
         boolean literal = name.equalsIgnoreCase(text) || name.equalsIgnoreCase(address.getHostAddress());
-        String what = literal ? name + " is " + reason : name + " resolves to " + text + ", " + reason;
+        // why: not the address itself — a user must not be able to map internal DNS through error messages
+        String what = literal ? name + " is " + reason : name + " resolves to " + reason;
         return "refused: " + what + "; " + ADVICE;
     }
 }

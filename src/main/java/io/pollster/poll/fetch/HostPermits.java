@@ -1,9 +1,11 @@
 package io.pollster.poll.fetch;
 
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * At most a fixed number of requests in flight per host. A host's semaphore lives only while
@@ -18,8 +20,11 @@ final class HostPermits {
         this.permitsPerHost = permitsPerHost;
     }
 
-    /** Blocks until the host has a free slot; close the permit to give it back. */
-    Permit acquire(String host) throws InterruptedException {
+    /**
+     * Waits up to {@code maxWait} for a free slot of the host; null when none came free. Close the
+     * permit to give it back. Bounded, so a slow host cannot hold a poller's slots indefinitely.
+     */
+    Permit acquire(String host, Duration maxWait) throws InterruptedException {
         String key = host.toLowerCase(Locale.ROOT);
         Gate gate = gates.compute(key, (k, existing) -> {
             Gate g = existing == null ? new Gate(new Semaphore(permitsPerHost, true)) : existing;
@@ -27,7 +32,10 @@ final class HostPermits {
             return g;
         });
         try {
-            gate.semaphore.acquire();
+            if (!gate.semaphore.tryAcquire(Math.max(0, maxWait.toNanos()), TimeUnit.NANOSECONDS)) {
+                leave(key);
+                return null;
+            }
         } catch (InterruptedException e) {
             leave(key);
             throw e;

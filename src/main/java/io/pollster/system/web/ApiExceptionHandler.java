@@ -58,6 +58,10 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     @Override
     protected @Nullable ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        if (causedBy(e, RequestSizeLimit.TooLargeException.class)) {
+            return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
+                    .body(problem(HttpStatus.CONTENT_TOO_LARGE, "The request body is too large", List.of()));
+        }
         ProblemDetail body = switch (e.getCause()) {
             case UnrecognizedPropertyException unknown -> problem(HttpStatus.BAD_REQUEST, "The request has an unknown field",
                     List.of(new InvalidField(path(unknown), "unknown field")));
@@ -100,6 +104,21 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
         String field = e.getPropertyName() == null ? "$" : e.getPropertyName();
         return ResponseEntity.badRequest().body(problem(HttpStatus.BAD_REQUEST, "The request is invalid",
                 List.of(new InvalidField(field, "has the wrong type or format"))));
+    }
+
+    @ExceptionHandler(RequestSizeLimit.TooLargeException.class)
+    ResponseEntity<ProblemDetail> handleTooLarge(RequestSizeLimit.TooLargeException e) {
+        return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
+                .body(problem(HttpStatus.CONTENT_TOO_LARGE, e.getMessage(), List.of()));
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static ProblemDetail problem(HttpStatusCode status, String detail, List<InvalidField> errors) {

@@ -50,12 +50,12 @@ class FetcherSafetyTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             http://127.0.0.1:%d/             | ipv4 | refused: 127.0.0.1 is a loopback address
-            http://localhost:%d/             | ipv4 | refused: localhost resolves to 127.0.0.1, a loopback address
-            https://localhost:%d/            | ipv4 | refused: localhost resolves to 127.0.0.1, a loopback address
+            http://localhost:%d/             | ipv4 | refused: localhost resolves to a loopback address
+            https://localhost:%d/            | ipv4 | refused: localhost resolves to a loopback address
             http://[::1]:%d/                 | ipv6 | refused: ::1 is a loopback address
-            http://2130706433:%d/            | ipv4 | refused: 2130706433 resolves to 127.0.0.1, a loopback address
-            http://127.1:%d/                 | ipv4 | refused: 127.1 resolves to 127.0.0.1, a loopback address
-            http://[::ffff:127.0.0.1]:%d/    | ipv4 | refused: ::ffff:127.0.0.1 resolves to 127.0.0.1, a loopback address
+            http://2130706433:%d/            | ipv4 | refused: 2130706433 resolves to a loopback address
+            http://127.1:%d/                 | ipv4 | refused: 127.1 resolves to a loopback address
+            http://[::ffff:127.0.0.1]:%d/    | ipv4 | refused: ::ffff:127.0.0.1 resolves to a loopback address
             http://0.0.0.0:%d/               | ipv4 | refused: 0.0.0.0 is an unspecified address
             """)
     void refusesEverySpellingOfALocalAddressBeforeConnecting(String template, String stub, String refusal) {

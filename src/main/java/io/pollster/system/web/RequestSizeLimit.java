@@ -1,0 +1,132 @@
+package io.pollster.system.web;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.MediaType;
+import org.springframework.util.unit.DataSize;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Caps API request bodies ({@code pollster.api.max-request-size}, default 2MB) so no caller can
+ * make the server parse an unbounded document: a larger declared length is refused at once with
+ * 413, a chunked body is cut off when it passes the limit. {@code POST /messages} has its own,
+ * larger limit ({@code pollster.ingest.max-request-size}).
+ */
+@Configuration(proxyBeanMethods = false)
+class RequestSizeLimit {
+
+    @Bean
+    FilterRegistrationBean<LimitFilter> requestSizeLimitFilter(
+            @Value("${pollster.api.max-request-size:2MB}") DataSize api,
+            @Value("${pollster.ingest.max-request-size:10MB}") DataSize ingest) {
+        FilterRegistrationBean<LimitFilter> registration = new FilterRegistrationBean<>(new LimitFilter(api.toBytes(), ingest.toBytes()));
+        registration.addUrlPatterns("/api/*");
+        registration.setOrder(-100);
+        return registration;
+    }
+
+    /** Thrown by a capped body stream; answered 413. */
+    static final class TooLargeException extends IOException {
+        TooLargeException(long limit) {
+            super("The request body is larger than " + limit + " bytes");
+        }
+    }
+
+    static final class LimitFilter extends OncePerRequestFilter {
+        private final long api;
+        private final long ingest;
+
+        LimitFilter(long api, long ingest) {
+            this.api = api;
+            this.ingest = ingest;
+        }
+
+        @Override
+        protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                throws ServletException, IOException {
+            long limit = request.getRequestURI().endsWith("/messages") ? ingest : api;
+            if (request.getContentLengthLong() > limit) {
+                response.setStatus(413);
+                response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+                response.getOutputStream().write(("{\"type\":\"about:blank\",\"title\":\"Content Too Large\",\"status\":413,"
+                        + "\"detail\":\"The request body is larger than " + limit + " bytes\",\"errors\":[]}")
+                        .getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            chain.doFilter(new Capped(request, limit), response);
+        }
+    }
+
+    private static final class Capped extends HttpServletRequestWrapper {
+        private final long limit;
+        private ServletInputStream stream;
+
+        Capped(HttpServletRequest request, long limit) {
+            super(request);
+            this.limit = limit;
+        }
+
+        @Override
+        public ServletInputStream getInputStream() throws IOException {
+            if (stream == null) {
+                ServletInputStream in = super.getInputStream();
+                stream = new ServletInputStream() {
+                    private long read;
+
+                    @Override
+                    public int read() throws IOException {
+                        int b = in.read();
+                        if (b >= 0) {
+                            count(1);
+                        }
+                        return b;
+                    }
+
+                    @Override
+                    public int read(byte[] buffer, int offset, int length) throws IOException {
+                        int n = in.read(buffer, offset, length);
+                        if (n > 0) {
+                            count(n);
+                        }
+                        return n;
+                    }
+
+                    private void count(int n) throws TooLargeException {
+                        read += n;
+                        if (read > limit) {
+                            throw new TooLargeException(limit);
+                        }
+                    }
+
+                    @Override
+                    public boolean isFinished() {
+                        return in.isFinished();
+                    }
+
+                    @Override
+                    public boolean isReady() {
+                        return in.isReady();
+                    }
+
+                    @Override
+                    public void setReadListener(ReadListener listener) {
+                        in.setReadListener(listener);
+                    }
+                };
+            }
+            return stream;
+        }
+    }
+}
