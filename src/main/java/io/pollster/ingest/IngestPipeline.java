@@ -71,7 +71,7 @@ class IngestPipeline implements SmartLifecycle {
             pool.start();
             pools.add(pool);
             consumers.add(transport.consume(Shards.queue(shard), new Handler(pool), new ConsumerSettings(
-                    properties.inFlight(), properties.maxAttempts(), Duration.ofSeconds(60), Duration.ofMillis(500))));
+                    properties.inFlight(), properties.maxAttempts(), properties.visibilityTimeout(), Duration.ofMillis(500))));
         }
         reporter = Thread.ofVirtual().name("ingest-report").start(this::reportLoop);
         log.info("Ingest started: {} shards, {}-{} workers each, batches of {} or every {}", properties.shards(),

@@ -78,6 +78,10 @@ public final class PollsterProcess implements AutoCloseable {
         return Api.at("http://localhost:" + port);
     }
 
+    public int port() {
+        return port;
+    }
+
     public long pid() {
         return process.pid();
     }

@@ -1,0 +1,147 @@
+package io.pollster.ingest;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import io.pollster.support.PollsterProcess;
+import io.pollster.support.TestDatabase;
+import io.pollster.support.TestDirs;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A Pollster taking messages under load, stopped with SIGTERM or killed with SIGKILL, then
+ * started again: every message it answered 201 for ends up in a file.
+ */
+class IngestCrashTest {
+
+    private static final String ADMIN = "ingest-crash-admin-token-0123456789";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Test
+    void sigkillUnderLoadLosesNoAcknowledgedMessage() throws Exception {
+        survivesAStop("kill", PollsterProcess::kill);
+    }
+
+    @Test
+    void sigtermUnderLoadDrainsAndLosesNoAcknowledgedMessage() throws Exception {
+        survivesAStop("term", process -> assertThat(process.terminate(Duration.ofSeconds(60))).isIn(0, 143));
+    }
+
+    private interface Stop {
+        void apply(PollsterProcess process) throws Exception;
+    }
+
+    private void survivesAStop(String name, Stop stop) throws Exception {
+        TestDatabase db = TestDatabase.get().sibling("ingest_" + name);
+        Path dataDir = TestDirs.newDir("ingest-" + name + "-").resolve("data");
+        Map<String, String> env = Map.of(
+                "SPRING_DATASOURCE_URL", db.url(),
+                "SPRING_DATASOURCE_USERNAME", db.username(),
+                "SPRING_DATASOURCE_PASSWORD", db.password(),
+                "POLLSTER_ADMIN_TOKEN", ADMIN,
+                "POLLSTER_INGEST_LINGER", "200ms",
+                "POLLSTER_INGEST_VISIBILITY_TIMEOUT", "5s");
+        Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        AtomicInteger refused = new AtomicInteger();
+
+        try (PollsterProcess first = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(90))) {
+            String token = first.api().as(ADMIN).post("/api/v1/users", "{\"name\":\"alice\"}").json().get("token").asString();
+            AtomicBoolean sending = new AtomicBoolean(true);
+            AtomicInteger batches = new AtomicInteger();
+            try (ExecutorService clients = Executors.newFixedThreadPool(4);
+                 HttpClient http = HttpClient.newHttpClient()) {
+                for (int c = 0; c < 4; c++) {
+                    int client = c;
+                    clients.submit(() -> {
+                        for (int b = 0; sending.get(); b++) {
+                            List<String> values = IntStream.range(0, 50).mapToObj(i -> name + "-" + client + "-" + batches.get() + "-" + i).toList();
+                            batches.incrementAndGet();
+                            String body = values.stream()
+                                    .map(v -> "{\"timestamp\":\"2026-11-23T10:00:00Z\",\"key\":\"" + v + "\",\"value\":\"" + v + "\"}")
+                                    .collect(Collectors.joining(",", "[", "]"));
+                            try {
+                                HttpResponse<String> answer = http.send(HttpRequest.newBuilder(
+                                                java.net.URI.create("http://localhost:" + first.port() + "/api/v1/messages"))
+                                        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                                        .timeout(Duration.ofSeconds(10))
+                                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                                if (answer.statusCode() == 201) {
+                                    acknowledged.addAll(values);
+                                } else {
+                                    refused.incrementAndGet();
+                                }
+                            } catch (IOException | InterruptedException e) {
+                                refused.incrementAndGet(); // no answer: not acknowledged, nothing promised
+                                if (!sending.get()) {
+                                    return null;
+                                }
+                            }
+                        }
+                        return null;
+                    });
+                }
+                await("load on the first process").atMost(Duration.ofSeconds(60)).until(() -> acknowledged.size() >= 5000);
+                stop.apply(first);
+                sending.set(false);
+            }
+        }
+        assertThat(acknowledged).hasSizeGreaterThanOrEqualTo(5000);
+
+        try (PollsterProcess second = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(90))) {
+            await("every acknowledged message in a file after the restart").atMost(Duration.ofSeconds(90))
+                    .untilAsserted(() -> assertThat(acknowledged).isSubsetOf(written(dataDir)));
+            await("the ingest queues to drain").atMost(Duration.ofSeconds(60))
+                    .until(() -> scalar(db, "SELECT count(*) FROM queue_tasks WHERE queue LIKE 'ingest-%'") == 0);
+            assertThat(second.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+        }
+        assertThat(scalar(db, "SELECT count(*) FROM dead_letters")).isZero();
+    }
+
+    private static Set<String> written(Path dataDir) throws IOException {
+        Set<String> values = new HashSet<>();
+        Path root = dataDir.resolve("messages");
+        if (!Files.exists(root)) {
+            return values;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
+                for (String line : Files.readAllLines(file)) {
+                    values.add(JSON.readTree(line).path("value").asString(""));
+                }
+            }
+        }
+        return values;
+    }
+
+    private static long scalar(TestDatabase db, String sql) throws SQLException {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
