@@ -1,7 +1,6 @@
 package io.pollster.system.web;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
@@ -14,7 +13,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.http.MediaType;
+import org.springframework.http.HttpStatus;
 import org.springframework.util.unit.DataSize;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -58,11 +57,7 @@ class RequestSizeLimit {
                 throws ServletException, IOException {
             long limit = request.getRequestURI().endsWith("/messages") ? ingest : api;
             if (request.getContentLengthLong() > limit) {
-                response.setStatus(413);
-                response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-                response.getOutputStream().write(("{\"type\":\"about:blank\",\"title\":\"Content Too Large\",\"status\":413,"
-                        + "\"detail\":\"The request body is larger than " + limit + " bytes\",\"errors\":[]}")
-                        .getBytes(StandardCharsets.UTF_8));
+                ProblemWriter.write(response, HttpStatus.CONTENT_TOO_LARGE, "The request body is larger than " + limit + " bytes");
                 return;
             }
             chain.doFilter(new Capped(request, limit), response);
