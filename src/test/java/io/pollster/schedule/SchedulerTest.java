@@ -4,15 +4,8 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import io.pollster.support.Api;
 import io.pollster.support.IntegrationTest;
@@ -89,54 +82,6 @@ class SchedulerTest extends IntegrationTest {
         assertThat(jdbc.sql("SELECT status FROM jobs WHERE id = :id").param("id", broken).query(String.class).single())
                 .isEqualTo("STOPPED");
         assertThat(scheduler.fireDue(100)).isZero();
-    }
-
-    @Test
-    void twoSchedulersFireEveryDueTimeOfEveryJobExactlyOnce() throws Exception {
-        int jobs = 500;
-        Instant start = Instant.now().plusSeconds(1).truncatedTo(ChronoUnit.SECONDS);
-        insertJobs(jobs, start);
-        Duration run = Duration.ofSeconds(10);
-
-        try (ExecutorService schedulers = Executors.newFixedThreadPool(2)) {
-            List<Future<?>> loops = new ArrayList<>();
-            Instant end = start.plus(run);
-            for (int i = 0; i < 2; i++) {
-                loops.add(schedulers.submit(() -> {
-                    while (Instant.now().isBefore(end)) {
-                        if (scheduler.fireDue(200) == 0) {
-                            TimeUnit.MILLISECONDS.sleep(20); // the scheduler's own idle wait
-                        }
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> loop : loops) {
-                loop.get(run.toSeconds() + 30, TimeUnit.SECONDS);
-            }
-        }
-
-        Map<UUID, List<Instant>> firesByJob = tasks().stream()
-                .collect(Collectors.groupingBy(PollTask::jobId, Collectors.mapping(PollTask::dueAt, Collectors.toList())));
-        assertThat(firesByJob).hasSize(jobs);
-        firesByJob.forEach((job, dues) -> {
-            assertThat(dues).as("due times of %s", job).doesNotHaveDuplicates();
-            List<Instant> sorted = dues.stream().sorted().toList();
-            assertThat(sorted.getFirst()).isEqualTo(start);
-            for (int i = 1; i < sorted.size(); i++) {
-                assertThat(Duration.between(sorted.get(i - 1), sorted.get(i))).as("gap in %s", job).isEqualTo(Duration.ofSeconds(1));
-            }
-            assertThat(sorted.size()).as("fires of %s", job).isBetween(9, 11);
-        });
-    }
-
-    private void insertJobs(int count, Instant firstDue) {
-        UUID owner = jdbc.sql("SELECT id FROM users").query(UUID.class).single();
-        jdbc.sql("""
-                INSERT INTO jobs (id, owner_id, spec, status, interval_ms, jitter_ms, next_due_at, next_run_at, created_at, updated_at)
-                SELECT gen_random_uuid(), :owner, '{"url":"http://h/x","interval":"PT1S"}', 'ACTIVE', 1000, 0, :due, :due, now(), now()
-                FROM generate_series(1, :count)
-                """).param("owner", owner).param("due", Timestamp.from(firstDue)).param("count", count).update();
     }
 
     private Instant nextDue(String id) {
