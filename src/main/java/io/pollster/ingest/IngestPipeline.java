@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pollster.system.Durations;
 import io.pollster.system.PollsterProperties;
+import io.pollster.system.Roles;
 import io.pollster.transport.ConsumerSettings;
 import io.pollster.transport.QueueConsumer;
 import io.pollster.transport.TaskHandler;
@@ -43,13 +44,15 @@ class IngestPipeline implements SmartLifecycle {
     private final Clock clock;
     private final MeterRegistry meters;
     private final JsonMapper json;
+    private final Roles roles;
     private final List<ShardPool> pools = new ArrayList<>();
     private final List<QueueConsumer> consumers = new ArrayList<>();
     private volatile boolean running;
     private Thread reporter;
 
     IngestPipeline(Transport transport, IngestProperties properties, MessageProcessor processor,
-                   PollsterProperties pollster, Clock clock, MeterRegistry meters, JsonMapper json) {
+                   PollsterProperties pollster, Clock clock, MeterRegistry meters, JsonMapper json, Roles roles) {
+        this.roles = roles;
         this.transport = transport;
         this.properties = properties;
         this.processor = processor;
@@ -61,7 +64,7 @@ class IngestPipeline implements SmartLifecycle {
 
     @Override
     public synchronized void start() {
-        if (!properties.enabled() || running) {
+        if (!roles.has(Roles.Role.INGEST) || !properties.enabled() || running) {
             return;
         }
         running = true;

@@ -6,6 +6,7 @@ import java.util.UUID;
 import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
 import io.pollster.schedule.PollTask;
+import io.pollster.system.Roles;
 import io.pollster.transport.ConsumerSettings;
 import io.pollster.transport.QueueConsumer;
 import io.pollster.transport.TaskHandler;
@@ -25,9 +26,11 @@ class PollerLoop implements SmartLifecycle, TaskHandler {
     private final Poller poller;
     private final JobRepository jobs;
     private final PollerProperties properties;
+    private final Roles roles;
     private volatile QueueConsumer consumer;
 
-    PollerLoop(Transport transport, Poller poller, JobRepository jobs, PollerProperties properties) {
+    PollerLoop(Transport transport, Poller poller, JobRepository jobs, PollerProperties properties, Roles roles) {
+        this.roles = roles;
         this.transport = transport;
         this.poller = poller;
         this.jobs = jobs;
@@ -52,7 +55,7 @@ class PollerLoop implements SmartLifecycle, TaskHandler {
 
     @Override
     public synchronized void start() {
-        if (properties.enabled() && consumer == null) {
+        if (roles.has(Roles.Role.POLLER) && properties.enabled() && consumer == null) {
             consumer = transport.consume(PollTask.QUEUE, this, new ConsumerSettings(properties.concurrency(),
                     properties.maxDeliveries(), properties.visibilityTimeout(), Duration.ofSeconds(1)));
             log.info("Poller started ({} polls at once)", properties.concurrency());

@@ -2,6 +2,7 @@ package io.pollster.schedule;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.pollster.system.Roles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -15,17 +16,19 @@ class SchedulerLoop implements SmartLifecycle {
 
     private final Scheduler scheduler;
     private final SchedulerProperties properties;
+    private final Roles roles;
     private final AtomicBoolean running = new AtomicBoolean();
     private volatile Thread thread;
 
-    SchedulerLoop(Scheduler scheduler, SchedulerProperties properties) {
+    SchedulerLoop(Scheduler scheduler, SchedulerProperties properties, Roles roles) {
         this.scheduler = scheduler;
         this.properties = properties;
+        this.roles = roles;
     }
 
     @Override
     public void start() {
-        if (!properties.enabled() || !running.compareAndSet(false, true)) {
+        if (!roles.has(Roles.Role.SCHEDULER) || !properties.enabled() || !running.compareAndSet(false, true)) {
             return;
         }
         thread = Thread.ofVirtual().name("scheduler").start(this::run);

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.pollster.poll.PollProperties;
+import io.pollster.system.Roles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -70,10 +71,13 @@ public class Retention implements SmartLifecycle {
     private final RetentionProperties retention;
     private final int pollHistory;
     private final Clock clock;
+    private final Roles roles;
     private final AtomicBoolean running = new AtomicBoolean();
     private volatile Thread thread;
 
-    Retention(JdbcClient jdbc, TransactionTemplate tx, RetentionProperties retention, PollProperties poll, Clock clock) {
+    Retention(JdbcClient jdbc, TransactionTemplate tx, RetentionProperties retention, PollProperties poll, Clock clock,
+              Roles roles) {
+        this.roles = roles;
         this.jdbc = jdbc;
         this.tx = tx;
         this.retention = retention;
@@ -107,7 +111,8 @@ public class Retention implements SmartLifecycle {
 
     @Override
     public void start() {
-        if (running.compareAndSet(false, true)) {
+        // background upkeep belongs with the scheduler role; the advisory lock keeps it to one node at a time
+        if (roles.has(Roles.Role.SCHEDULER) && running.compareAndSet(false, true)) {
             thread = Thread.ofVirtual().name("retention").start(() -> {
                 while (running.get()) {
                     try {

@@ -21,7 +21,8 @@ import org.springframework.test.context.TestPropertySource;
  */
 @SpringBootTest(classes = PollsterApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 // API tests drive the scheduler and the poller by hand; PipelineTest turns them on (dynamic properties win)
-@TestPropertySource(properties = {"pollster.scheduler.enabled=false", "pollster.poller.enabled=false"})
+@TestPropertySource(properties = {"pollster.scheduler.enabled=false", "pollster.poller.enabled=false",
+        "pollster.cluster.heartbeat-interval=200ms"})
 public abstract class IntegrationTest {
 
     protected static final String ADMIN_TOKEN = "test-admin-token-0123456789";

@@ -1,0 +1,50 @@
+package io.pollster.cluster;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import io.pollster.user.Caller;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code GET /cluster} (admin): live nodes and every queue's depth and oldest task. */
+@RestController
+@RequestMapping("/api/v1/cluster")
+class ClusterController {
+
+    private final ClusterRepository cluster;
+    private final ClusterProperties properties;
+    private final Clock clock;
+
+    ClusterController(ClusterRepository cluster, ClusterProperties properties, Clock clock) {
+        this.cluster = cluster;
+        this.properties = properties;
+        this.clock = clock;
+    }
+
+    @GetMapping
+    ClusterView get(Caller caller) {
+        caller.requireAdmin();
+        Instant now = clock.instant();
+        Instant since = now.minus(properties.heartbeatInterval().multipliedBy(properties.deadAfter()));
+        List<NodeView> nodes = cluster.live(since).stream()
+                .map(n -> new NodeView(n.id(), n.roles(), n.startedAt(), n.lastHeartbeatAt()))
+                .toList();
+        List<QueueView> queues = cluster.queues().stream()
+                .map(q -> new QueueView(q.name(), q.depth(), Math.max(0, Duration.between(q.oldest(), now).toMillis())))
+                .toList();
+        return new ClusterView(nodes, queues);
+    }
+
+    record ClusterView(List<NodeView> nodes, List<QueueView> queues) {
+    }
+
+    record NodeView(String id, List<String> roles, Instant startedAt, Instant lastHeartbeatAt) {
+    }
+
+    record QueueView(String name, long depth, long oldestAgeMs) {
+    }
+}

@@ -1,0 +1,70 @@
+package io.pollster.deadletter;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.UUID;
+
+import com.fasterxml.jackson.annotation.JsonRawValue;
+import io.pollster.system.web.Page;
+import io.pollster.system.web.PageQuery;
+import io.pollster.user.Caller;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+@RestController
+@RequestMapping("/api/v1/dead-letters")
+class DeadLetterController {
+
+    private final DeadLetterService deadLetters;
+    private final JsonMapper json;
+
+    DeadLetterController(DeadLetterService deadLetters, JsonMapper json) {
+        this.deadLetters = deadLetters;
+        this.json = json;
+    }
+
+    @GetMapping
+    Page<DeadLetterView> list(Caller caller, @RequestParam(required = false) String type,
+                              @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
+        return deadLetters.list(caller, type, PageQuery.of(limit, cursor)).map(this::view);
+    }
+
+    @PostMapping("/{id}/replay")
+    ResponseEntity<Void> replay(Caller caller, @PathVariable UUID id) {
+        deadLetters.replay(caller, id);
+        return ResponseEntity.accepted().build();
+    }
+
+    @DeleteMapping("/{id}")
+    ResponseEntity<Void> delete(Caller caller, @PathVariable UUID id) {
+        deadLetters.delete(caller, id);
+        return ResponseEntity.noContent().build();
+    }
+
+    private DeadLetterView view(DeadLetterRepository.DeadLetter d) {
+        return new DeadLetterView(d.id(), d.type(), d.jobId(), payload(d.payload()), d.error(), d.attempts(), d.failedAt());
+    }
+
+    /** A JSON payload (a message) is shown as JSON; any other (a poll task) as a JSON string. */
+    private String payload(byte[] payload) {
+        String text = new String(payload, StandardCharsets.UTF_8);
+        try {
+            json.readTree(text);
+            return text;
+        } catch (JacksonException notJson) {
+            return json.writeValueAsString(text);
+        }
+    }
+
+    record DeadLetterView(UUID id, String type, UUID jobId, @JsonRawValue String payload, String error, int attempts,
+                          Instant failedAt) {
+    }
+}

@@ -1,0 +1,91 @@
+package io.pollster.deadletter;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import io.pollster.support.Api;
+import io.pollster.support.IntegrationTest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DeadLetterApiTest extends IntegrationTest {
+
+    @Autowired
+    private JdbcClient jdbc;
+
+    private Api alice;
+    private Api bob;
+    private UUID aliceId;
+    private UUID bobId;
+
+    @BeforeEach
+    void users() {
+        alice = api().as(createUser("alice"));
+        bob = api().as(createUser("bob"));
+        aliceId = UUID.fromString(alice.get("/api/v1/me").json().get("id").asString());
+        bobId = UUID.fromString(bob.get("/api/v1/me").json().get("id").asString());
+    }
+
+    @Test
+    void aUserListsOnlyTheirOwnDeadLettersByTypeAndTheAdminAll() {
+        UUID message = letter("message", aliceId, "ingest-2", "{\"timestamp\":\"2026-01-01T00:00:00Z\",\"value\":\"x\"}");
+        letter("poll", aliceId, "poll", "p1," + UUID.randomUUID() + ",-,1");
+        letter("message", bobId, "ingest-0", "{\"timestamp\":\"2026-01-01T00:00:00Z\"}");
+
+        JsonNode mine = alice.get("/api/v1/dead-letters").json();
+        assertThat(mine.get("items")).hasSize(2);
+        JsonNode messages = alice.get("/api/v1/dead-letters?type=message").json().get("items");
+        assertThat(messages).hasSize(1);
+        JsonNode first = messages.get(0);
+        assertThat(first.get("id").asString()).isEqualTo(message.toString());
+        assertThat(first.get("payload").get("value").asString()).isEqualTo("x");
+        assertThat(first.get("error").asString()).isEqualTo("boom");
+        assertThat(first.get("attempts").asInt()).isEqualTo(3);
+        assertThat(alice.get("/api/v1/dead-letters?type=poll").json().get("items").get(0).get("payload").isString()).isTrue();
+        assertThat(bob.get("/api/v1/dead-letters").json().get("items")).hasSize(1);
+        assertThat(admin().get("/api/v1/dead-letters").json().get("items")).hasSize(3);
+        assertThat(alice.get("/api/v1/dead-letters?type=bogus").status()).isEqualTo(400);
+    }
+
+    @Test
+    void replayPutsThePayloadBackOnItsQueueAndRemovesTheDeadLetter() {
+        String payload = "{\"timestamp\":\"2026-01-01T00:00:00Z\",\"value\":\"again\"}";
+        UUID id = letter("message", aliceId, "ingest-1", payload);
+
+        assertThat(bob.post("/api/v1/dead-letters/" + id + "/replay").status()).isEqualTo(404);
+        assertThat(alice.post("/api/v1/dead-letters/" + id + "/replay").status()).isEqualTo(202);
+
+        assertThat(alice.get("/api/v1/dead-letters").json().get("items")).isEmpty();
+        List<String> queued = jdbc.sql("SELECT queue || ' ' || convert_from(payload, 'UTF8') FROM queue_tasks")
+                .query(String.class).list();
+        assertThat(queued).containsExactly("ingest-1 " + payload);
+        assertThat(alice.post("/api/v1/dead-letters/" + id + "/replay").status()).isEqualTo(404);
+    }
+
+    @Test
+    void deleteRemovesOnlyYourOwn() {
+        UUID id = letter("poll", aliceId, "poll", "p1," + UUID.randomUUID() + ",-,1");
+
+        assertThat(bob.delete("/api/v1/dead-letters/" + id).status()).isEqualTo(404);
+        assertThat(alice.delete("/api/v1/dead-letters/" + id).status()).isEqualTo(204);
+        assertThat(alice.delete("/api/v1/dead-letters/" + id).status()).isEqualTo(404);
+    }
+
+    private UUID letter(String type, UUID owner, String queue, String payload) {
+        UUID id = io.pollster.system.Ids.next();
+        jdbc.sql("""
+                INSERT INTO dead_letters (id, type, owner_id, queue, payload, error, attempts, failed_at)
+                VALUES (:id, :type, :owner, :queue, :payload, 'boom', 3, :now)
+                """).param("id", id).param("type", type).param("owner", owner).param("queue", queue)
+                .param("payload", payload.getBytes(StandardCharsets.UTF_8)).param("now", Timestamp.from(Instant.now())).update();
+        return id;
+    }
+}
