@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
+import org.springframework.boot.SpringApplication;
+
 /**
  * One database of its own on the local PostgreSQL for each test run, dropped when the run ends,
  * so runs never see each other's leftovers. Databases of runs that were killed are dropped by the
@@ -48,7 +50,7 @@ public final class TestDatabase {
                         + e.getMessage() + ". Start it, e.g. pg_ctlcluster --skip-systemctl-redirect 15 main start", e);
             }
             instance = new TestDatabase(name);
-            Runtime.getRuntime().addShutdownHook(new Thread(instance::drop, "drop-test-database"));
+            dropAtExit(instance);
         }
         return instance;
     }
@@ -62,7 +64,7 @@ public final class TestDatabase {
         } catch (SQLException e) {
             throw new IllegalStateException("Could not create test database " + sibling.name, e);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(sibling::drop, "drop-test-database"));
+        dropAtExit(sibling);
         return sibling;
     }
 
@@ -88,6 +90,14 @@ public final class TestDatabase {
         } catch (SQLException e) {
             System.err.println("Could not drop test database " + name + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Spring runs its shutdown handlers after it has closed every application context: a plain JVM
+     * shutdown hook would run beside that and pull the database away from a Pollster still stopping.
+     */
+    private static void dropAtExit(TestDatabase db) {
+        SpringApplication.getShutdownHandlers().add(db::drop);
     }
 
     private static void dropAbandoned(Statement s) throws SQLException {
