@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import io.pollster.transport.QueueStats;
+import io.pollster.transport.Transport;
 import io.pollster.user.Caller;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -16,11 +18,13 @@ import org.springframework.web.bind.annotation.RestController;
 class ClusterController {
 
     private final ClusterRepository cluster;
+    private final Transport transport;
     private final ClusterProperties properties;
     private final Clock clock;
 
-    ClusterController(ClusterRepository cluster, ClusterProperties properties, Clock clock) {
+    ClusterController(ClusterRepository cluster, Transport transport, ClusterProperties properties, Clock clock) {
         this.cluster = cluster;
+        this.transport = transport;
         this.properties = properties;
         this.clock = clock;
     }
@@ -33,10 +37,18 @@ class ClusterController {
         List<NodeView> nodes = cluster.live(since).stream()
                 .map(n -> new NodeView(n.id(), n.roles(), n.startedAt(), n.lastHeartbeatAt()))
                 .toList();
-        List<QueueView> queues = cluster.queues().stream()
-                .map(q -> new QueueView(q.name(), q.depth(), Math.max(0, Duration.between(q.oldest(), now).toMillis())))
+        List<QueueView> queues = transport.stats().stream()
+                .map(q -> new QueueView(q.name(), q.depth(), ageMs(q, now)))
                 .toList();
         return new ClusterView(nodes, queues);
+    }
+
+    /** 0 for an empty queue; null when the transport cannot tell how long its oldest task has waited. */
+    private static Long ageMs(QueueStats queue, Instant now) {
+        if (queue.oldest() == null) {
+            return queue.depth() == 0 ? 0L : null;
+        }
+        return Math.max(0, Duration.between(queue.oldest(), now).toMillis());
     }
 
     record ClusterView(List<NodeView> nodes, List<QueueView> queues) {
@@ -45,6 +57,6 @@ class ClusterController {
     record NodeView(String id, List<String> roles, Instant startedAt, Instant lastHeartbeatAt) {
     }
 
-    record QueueView(String name, long depth, long oldestAgeMs) {
+    record QueueView(String name, long depth, Long oldestAgeMs) {
     }
 }

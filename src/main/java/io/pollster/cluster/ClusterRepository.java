@@ -28,13 +28,6 @@ class ClusterRepository {
             ORDER BY started_at
             """;
 
-    private static final String QUEUES = """
-            SELECT queue, count(*) AS depth, min(enqueued_at) AS oldest
-            FROM queue_tasks
-            GROUP BY queue
-            ORDER BY queue
-            """;
-
     private final JdbcClient jdbc;
 
     ClusterRepository(JdbcClient jdbc) {
@@ -42,9 +35,6 @@ class ClusterRepository {
     }
 
     record Node(String id, List<String> roles, Instant startedAt, Instant lastHeartbeatAt) {
-    }
-
-    record Queue(String name, long depth, Instant oldest) {
     }
 
     void heartbeat(String id, String roles, Instant startedAt, Instant now) {
@@ -64,12 +54,6 @@ class ClusterRepository {
         return jdbc.sql(LIVE).param("since", Timestamp.from(since))
                 .query((rs, n) -> new Node(rs.getString("id"), List.of(rs.getString("roles").split(",")),
                         rs.getTimestamp("started_at").toInstant(), rs.getTimestamp("last_heartbeat_at").toInstant()))
-                .list();
-    }
-
-    List<Queue> queues() {
-        return jdbc.sql(QUEUES)
-                .query((rs, n) -> new Queue(rs.getString("queue"), rs.getLong("depth"), rs.getTimestamp("oldest").toInstant()))
                 .list();
     }
 }

@@ -2,6 +2,7 @@ package io.pollster.cluster;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pollster.system.NodeId;
 import io.pollster.system.Roles;
+import io.pollster.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -26,6 +28,7 @@ class NodeHeartbeat implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(NodeHeartbeat.class);
 
     private final ClusterRepository cluster;
+    private final Transport transport;
     private final NodeId node;
     private final Roles roles;
     private final ClusterProperties properties;
@@ -36,9 +39,10 @@ class NodeHeartbeat implements SmartLifecycle {
     private final Instant startedAt;
     private volatile Thread thread;
 
-    NodeHeartbeat(ClusterRepository cluster, NodeId node, Roles roles, ClusterProperties properties, Clock clock,
+    NodeHeartbeat(ClusterRepository cluster, Transport transport, NodeId node, Roles roles, ClusterProperties properties, Clock clock,
                   MeterRegistry meters) {
         this.cluster = cluster;
+        this.transport = transport;
         this.node = node;
         this.roles = roles;
         this.properties = properties;
@@ -69,17 +73,20 @@ class NodeHeartbeat implements SmartLifecycle {
             Instant now = clock.instant();
             cluster.heartbeat(node.value(), roles.labels(), startedAt, now);
             cluster.forget(now.minus(properties.heartbeatInterval().multipliedBy(properties.deadAfter() * 100L)));
-            for (ClusterRepository.Queue queue : cluster.queues()) {
-                depths.computeIfAbsent(queue.name(), name -> {
-                    AtomicLong depth = new AtomicLong();
-                    Gauge.builder("pollster.queue.depth", depth, AtomicLong::get).tag("queue", name)
-                            .description("Tasks waiting or in flight on a queue").register(meters);
-                    return depth;
-                }).set(queue.depth());
-            }
+            Map<String, Long> current = new HashMap<>();
+            transport.stats().forEach(queue -> current.put(queue.name(), queue.depth()));
+            depths.keySet().forEach(name -> current.putIfAbsent(name, 0L)); // a queue that emptied shows 0, not its last depth
+            current.forEach((name, depth) -> depths.computeIfAbsent(name, this::depthGauge).set(depth));
         } catch (RuntimeException e) {
             log.warn("Heartbeat failed; trying again in {}: {}", properties.heartbeatInterval(), e.toString());
         }
+    }
+
+    private AtomicLong depthGauge(String queue) {
+        AtomicLong depth = new AtomicLong();
+        Gauge.builder("pollster.queue.depth", depth, AtomicLong::get).tag("queue", queue)
+                .description("Tasks waiting on a queue").register(meters);
+        return depth;
     }
 
     @Override

@@ -1,10 +1,8 @@
 package io.pollster.deadletter;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.UUID;
 
-import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
 import io.pollster.user.Caller;
@@ -16,7 +14,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
-import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 @RestController
@@ -24,11 +22,11 @@ import tools.jackson.databind.json.JsonMapper;
 class DeadLetterController {
 
     private final DeadLetterService deadLetters;
-    private final JsonMapper json;
+    private final PayloadView payloads;
 
     DeadLetterController(DeadLetterService deadLetters, JsonMapper json) {
         this.deadLetters = deadLetters;
-        this.json = json;
+        this.payloads = new PayloadView(json);
     }
 
     @GetMapping
@@ -50,21 +48,10 @@ class DeadLetterController {
     }
 
     private DeadLetterView view(DeadLetterRepository.DeadLetter d) {
-        return new DeadLetterView(d.id(), d.type(), d.jobId(), payload(d.payload()), d.error(), d.attempts(), d.failedAt());
+        return new DeadLetterView(d.id(), d.type(), d.jobId(), payloads.render(d.type(), d.payload()), d.error(), d.attempts(),
+                d.failedAt());
     }
 
-    /** A JSON payload (a message) is shown as JSON; any other (a poll task) as a JSON string. */
-    private String payload(byte[] payload) {
-        String text = new String(payload, StandardCharsets.UTF_8);
-        try {
-            json.readTree(text);
-            return text;
-        } catch (JacksonException notJson) {
-            return json.writeValueAsString(text);
-        }
-    }
-
-    record DeadLetterView(UUID id, String type, UUID jobId, @JsonRawValue String payload, String error, int attempts,
-                          Instant failedAt) {
+    record DeadLetterView(UUID id, String type, UUID jobId, JsonNode payload, String error, int attempts, Instant failedAt) {
     }
 }

@@ -2,9 +2,12 @@ package io.pollster.ingest;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pollster.system.Durations;
+import io.pollster.system.NodeId;
 import io.pollster.system.PollsterProperties;
 import io.pollster.system.Roles;
 import io.pollster.transport.ConsumerSettings;
@@ -22,7 +26,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -43,23 +46,29 @@ class IngestPipeline implements SmartLifecycle {
     private final BatchFiles files;
     private final Clock clock;
     private final MeterRegistry meters;
-    private final JsonMapper json;
+    private final IngestMessages messages;
     private final Roles roles;
+    private final WorkerRegistry registry;
+    private final NodeId node;
     private final List<ShardPool> pools = new ArrayList<>();
     private final List<QueueConsumer> consumers = new ArrayList<>();
     private volatile boolean running;
+    private final Object pause = new Object();
     private Thread reporter;
 
     IngestPipeline(Transport transport, IngestProperties properties, MessageProcessor processor,
-                   PollsterProperties pollster, Clock clock, MeterRegistry meters, JsonMapper json, Roles roles) {
+                   PollsterProperties pollster, Clock clock, MeterRegistry meters, JsonMapper json, Roles roles,
+                   WorkerRegistry registry, NodeId node) {
         this.roles = roles;
+        this.registry = registry;
+        this.node = node;
         this.transport = transport;
         this.properties = properties;
         this.processor = processor;
         this.files = new BatchFiles(pollster.dataDir().resolve("messages"));
         this.clock = clock;
         this.meters = meters;
-        this.json = json;
+        this.messages = new IngestMessages(json);
     }
 
     @Override
@@ -87,10 +96,22 @@ class IngestPipeline implements SmartLifecycle {
             return;
         }
         running = false;
-        reporter.interrupt();
+        synchronized (pause) {
+            pause.notifyAll(); // not an interrupt: the reporter may be writing to the database
+        }
+        try {
+            reporter.join(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         consumers.forEach(c -> c.stop(Duration.ofSeconds(20)));
         pools.forEach(ShardPool::stop);
         report();
+        Instant stopped = clock.instant();
+        share(localWorkers().stream()
+                .map(w -> w.retiredAt() != null ? w
+                        : new WorkerView(w.id(), w.shard(), w.processed(), w.batches(), w.startedAt(), stopped))
+                .toList());
         log.info("Ingest stopped: every claimed message is in a file");
     }
 
@@ -105,29 +126,66 @@ class IngestPipeline implements SmartLifecycle {
         return Integer.MAX_VALUE - 200;
     }
 
+    /** The workers of every ingest node: this node's as they are now, the others' as they last reported. */
     List<WorkerView> workers() {
-        return pools.stream().flatMap(p -> p.workers().stream())
+        Map<String, WorkerView> all = new LinkedHashMap<>();
+        try {
+            registry.all(clock.instant(), silentAfter()).forEach(w -> all.put(w.id(), w));
+        } catch (RuntimeException e) {
+            log.warn("Could not read the other nodes' workers; showing this node's: {}", e.toString());
+        }
+        localWorkers().forEach(w -> all.put(w.id(), w));
+        return all.values().stream()
                 .sorted(Comparator.comparing(WorkerView::shard).thenComparing(WorkerView::startedAt))
                 .toList();
+    }
+
+    private List<WorkerView> localWorkers() {
+        return pools.stream().flatMap(p -> p.workers().stream()).toList();
+    }
+
+    private Duration silentAfter() {
+        Duration five = properties.statsInterval().multipliedBy(5);
+        return five.compareTo(Duration.ofSeconds(10)) < 0 ? Duration.ofSeconds(10) : five;
     }
 
     List<ShardPool> pools() {
         return List.copyOf(pools);
     }
 
+    /** Shares this node's worker counts every stats interval, and logs them every report interval. */
     private void reportLoop() {
+        Instant nextReport = clock.instant().plus(properties.reportInterval());
         while (running) {
-            try {
-                Thread.sleep(properties.reportInterval());
-            } catch (InterruptedException e) {
+            synchronized (pause) {
+                try {
+                    pause.wait(properties.statsInterval().toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            if (!running) {
                 return;
             }
-            report();
+            share(localWorkers());
+            if (!clock.instant().isBefore(nextReport)) {
+                report();
+                nextReport = clock.instant().plus(properties.reportInterval());
+            }
+        }
+    }
+
+    private void share(List<WorkerView> workers) {
+        try {
+            registry.save(node.value(), workers, clock.instant());
+        } catch (RuntimeException e) {
+            log.warn("Could not share the worker counts; trying again in {}: {}", Durations.format(properties.statsInterval()),
+                    e.toString());
         }
     }
 
     private void report() {
-        for (WorkerView w : workers()) {
+        for (WorkerView w : localWorkers()) {
             log.info("Worker {} (shard {}): {} messages processed, {} batches written{}", w.id(), w.shard(),
                     w.processed(), w.batches(), w.retiredAt() == null ? "" : ", retired " + w.retiredAt());
         }
@@ -142,7 +200,7 @@ class IngestPipeline implements SmartLifecycle {
 
         @Override
         public void handle(Delivery delivery) throws Exception {
-            ShardPool.Pending pending = pool.submit(delivery.payload());
+            ShardPool.Pending pending = pool.submit(messages.line(delivery.payload()));
             try {
                 // the timeout is for processing, not for waiting in the shard's backlog
                 pending.started.get(BACKLOG_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -162,12 +220,7 @@ class IngestPipeline implements SmartLifecycle {
 
         @Override
         public DeadLetterInfo describe(byte[] payload) {
-            try {
-                JsonNode user = json.readTree(payload).get("userId");
-                return new DeadLetterInfo("message", null, user == null || user.isNull() ? null : UUID.fromString(user.asString()));
-            } catch (RuntimeException unreadable) {
-                return new DeadLetterInfo("message", null, null);
-            }
+            return new DeadLetterInfo("message", null, IngestMessages.sender(payload));
         }
     }
 }

@@ -25,6 +25,8 @@ import org.springframework.util.unit.DataSize;
  * @param visibilityTimeout how long a claimed message stays invisible to other nodes; kept alive
  *                          while it is handled, so it only lapses when its process dies
  * @param reportInterval    how often the log reports every worker's counts
+ * @param statsInterval     how often a node shares its workers' counts, so {@code GET /workers} on
+ *                          any API node shows every node's
  */
 @ConfigurationProperties("pollster.ingest")
 public record IngestProperties(
@@ -42,7 +44,8 @@ public record IngestProperties(
         @DefaultValue("10MB") DataSize maxRequestSize,
         @DefaultValue("1000") int inFlight,
         @DefaultValue("30s") Duration visibilityTimeout,
-        @DefaultValue("1m") Duration reportInterval) {
+        @DefaultValue("1m") Duration reportInterval,
+        @DefaultValue("2s") Duration statsInterval) {
 
     public IngestProperties {
         if (shards < 1 || minWorkers < 1 || maxWorkers < minWorkers || batchSize < 1) {

@@ -12,9 +12,18 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                   token, written batches ({@code POLLSTER_DATA_DIR}, default {@code ./data})
  * @param adminToken the admin's bearer token ({@code POLLSTER_ADMIN_TOKEN}); when unset and the
  *                   database is embedded, one is generated into {@code <dataDir>/admin-token}
+ * @param transport  what carries the queues ({@code POLLSTER_TRANSPORT}): {@code postgres}
+ *                   (default, tables in the database) or {@code rabbitmq} (the standard
+ *                   {@code SPRING_RABBITMQ_*} settings say where)
  */
 @ConfigurationProperties("pollster")
-public record PollsterProperties(@DefaultValue("./data") Path dataDir, String adminToken) {
+public record PollsterProperties(@DefaultValue("./data") Path dataDir, String adminToken,
+                                 @DefaultValue("postgres") TransportKind transport) {
+
+    public enum TransportKind {
+        POSTGRES, RABBITMQ
+    }
+
 
     public PollsterProperties {
         dataDir = dataDir.toAbsolutePath().normalize();

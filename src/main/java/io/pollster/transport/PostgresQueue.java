@@ -115,9 +115,9 @@ final class PostgresQueue {
                 .update();
     }
 
-    /** Moves the task to the dead letters, in one transaction: it is in exactly one of the two. */
-    void deadLetter(long id, int attempt, TaskHandler.DeadLetterInfo info, String error) {
-        tx.executeWithoutResult(status -> {
+    /** Moves the task to the dead letters, in one transaction: it is in exactly one of the two. Returns whether it moved. */
+    boolean deadLetter(long id, int attempt, TaskHandler.DeadLetterInfo info, String error) {
+        return Boolean.TRUE.equals(tx.execute(status -> {
             int moved = jdbc.sql(DEAD_LETTER)
                     .param("id", Ids.next())
                     .param("type", info.type())
@@ -132,7 +132,8 @@ final class PostgresQueue {
             if (moved == 1) {
                 jdbc.sql(DELETE_LEASED).param("id", id).param("node", node.value()).param("attempt", attempt).update();
             }
-        });
+            return moved == 1;
+        }));
     }
 
     void extend(List<Long> ids, Duration visibility) {

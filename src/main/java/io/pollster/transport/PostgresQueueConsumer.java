@@ -12,6 +12,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,7 @@ final class PostgresQueueConsumer implements QueueConsumer {
     private final ConsumerSettings settings;
     private final PostgresQueue sql;
     private final Duration pollInterval;
+    private final MeterRegistry meters;
     private final Semaphore slots;
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean running = new AtomicBoolean();
@@ -41,7 +43,8 @@ final class PostgresQueueConsumer implements QueueConsumer {
     private Thread acker;
 
     PostgresQueueConsumer(String queue, TaskHandler handler, ConsumerSettings settings, PostgresQueue sql,
-                          Duration pollInterval) {
+                          Duration pollInterval, MeterRegistry meters) {
+        this.meters = meters;
         this.queue = queue;
         this.handler = handler;
         this.settings = settings;
@@ -139,7 +142,10 @@ final class PostgresQueueConsumer implements QueueConsumer {
             try {
                 if (task.attempts() >= settings.maxAttempts()) {
                     log.warn("Task {} on {} failed {} times; dead-lettering it: {}", task.id(), queue, task.attempts(), error);
-                    sql.deadLetter(task.id(), task.attempts(), handler.describe(task.payload()), error);
+                    TaskHandler.DeadLetterInfo info = handler.describe(task.payload());
+                    if (sql.deadLetter(task.id(), task.attempts(), info, error)) {
+                        meters.counter("pollster.dead.letters", "type", info.type()).increment();
+                    }
                 } else {
                     Duration delay = settings.retryBackoff().multipliedBy(1L << Math.min(task.attempts() - 1, 10));
                     log.info("Task {} on {} failed (attempt {}); retrying in {}: {}", task.id(), queue, task.attempts(), delay, error);

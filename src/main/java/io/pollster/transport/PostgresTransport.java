@@ -3,14 +3,18 @@ package io.pollster.transport;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pollster.system.NodeId;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
-/** Queues as rows of {@code queue_tasks}, claimed with {@code FOR UPDATE SKIP LOCKED}. */
+/** Queues as rows of {@code queue_tasks}, claimed with {@code FOR UPDATE SKIP LOCKED} (the default transport). */
 @Component
+@ConditionalOnProperty(name = "pollster.transport", havingValue = "postgres", matchIfMissing = true)
 class PostgresTransport implements Transport {
 
     private static final String ENQUEUE = """
@@ -19,13 +23,23 @@ class PostgresTransport implements Transport {
             FROM unnest(CAST(:payloads AS BYTEA[])) AS p
             """;
 
+    private static final String STATS = """
+            SELECT queue, count(*) AS depth, min(enqueued_at) AS oldest
+            FROM queue_tasks
+            GROUP BY queue
+            ORDER BY queue
+            """;
+
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
     private final Clock clock;
     private final NodeId node;
     private final QueueProperties properties;
+    private final MeterRegistry meters;
 
-    PostgresTransport(JdbcClient jdbc, TransactionTemplate tx, Clock clock, NodeId node, QueueProperties properties) {
+    PostgresTransport(JdbcClient jdbc, TransactionTemplate tx, Clock clock, NodeId node, QueueProperties properties,
+                      MeterRegistry meters) {
+        this.meters = meters;
         this.jdbc = jdbc;
         this.tx = tx;
         this.clock = clock;
@@ -45,10 +59,23 @@ class PostgresTransport implements Transport {
                 .update();
     }
 
+    /** One transaction for every queue: all of them are enqueued, or none. */
+    @Override
+    public void send(Map<String, List<byte[]>> payloadsByQueue) {
+        tx.executeWithoutResult(status -> payloadsByQueue.forEach(this::enqueue));
+    }
+
+    @Override
+    public List<QueueStats> stats() {
+        return jdbc.sql(STATS)
+                .query((rs, n) -> new QueueStats(rs.getString("queue"), rs.getLong("depth"), rs.getTimestamp("oldest").toInstant()))
+                .list();
+    }
+
     @Override
     public QueueConsumer consume(String queue, TaskHandler handler, ConsumerSettings settings) {
         PostgresQueueConsumer consumer = new PostgresQueueConsumer(properties.name(queue), handler, settings,
-                new PostgresQueue(jdbc, tx, clock, node), properties.pollInterval());
+                new PostgresQueue(jdbc, tx, clock, node), properties.pollInterval(), meters);
         consumer.start();
         return consumer;
     }

@@ -1,11 +1,12 @@
 package io.pollster.deadletter;
 
-import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
+import io.pollster.proto.v1.IngestMessage;
+import io.pollster.schedule.PollTask;
 import io.pollster.support.Api;
 import io.pollster.support.IntegrationTest;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,9 +37,10 @@ class DeadLetterApiTest extends IntegrationTest {
 
     @Test
     void aUserListsOnlyTheirOwnDeadLettersByTypeAndTheAdminAll() {
-        UUID message = letter("message", aliceId, "ingest-2", "{\"timestamp\":\"2026-01-01T00:00:00Z\",\"value\":\"x\"}");
-        letter("poll", aliceId, "poll", "p1," + UUID.randomUUID() + ",-,1");
-        letter("message", bobId, "ingest-0", "{\"timestamp\":\"2026-01-01T00:00:00Z\"}");
+        UUID message = letter("message", aliceId, "ingest-2", message(aliceId, "x"));
+        UUID job = UUID.randomUUID();
+        letter("poll", aliceId, "poll", new PollTask(job, Instant.parse("2026-01-01T00:00:00Z"), false).encode());
+        letter("message", bobId, "ingest-0", message(bobId, null));
 
         JsonNode mine = alice.get("/api/v1/dead-letters").json();
         assertThat(mine.get("items")).hasSize(2);
@@ -49,7 +51,10 @@ class DeadLetterApiTest extends IntegrationTest {
         assertThat(first.get("payload").get("value").asString()).isEqualTo("x");
         assertThat(first.get("error").asString()).isEqualTo("boom");
         assertThat(first.get("attempts").asInt()).isEqualTo(3);
-        assertThat(alice.get("/api/v1/dead-letters?type=poll").json().get("items").get(0).get("payload").isString()).isTrue();
+        JsonNode poll = alice.get("/api/v1/dead-letters?type=poll").json().get("items").get(0).get("payload");
+        assertThat(poll.get("jobId").asString()).isEqualTo(job.toString());
+        assertThat(poll.get("dueAt").asString()).isEqualTo("2026-01-01T00:00:00Z");
+        assertThat(poll.get("manual").asBoolean()).isFalse();
         assertThat(bob.get("/api/v1/dead-letters").json().get("items")).hasSize(1);
         assertThat(admin().get("/api/v1/dead-letters").json().get("items")).hasSize(3);
         assertThat(alice.get("/api/v1/dead-letters?type=bogus").status()).isEqualTo(400);
@@ -57,35 +62,51 @@ class DeadLetterApiTest extends IntegrationTest {
 
     @Test
     void replayPutsThePayloadBackOnItsQueueAndRemovesTheDeadLetter() {
-        String payload = "{\"timestamp\":\"2026-01-01T00:00:00Z\",\"value\":\"again\"}";
+        byte[] payload = message(aliceId, "again");
         UUID id = letter("message", aliceId, "ingest-1", payload);
 
         assertThat(bob.post("/api/v1/dead-letters/" + id + "/replay").status()).isEqualTo(404);
         assertThat(alice.post("/api/v1/dead-letters/" + id + "/replay").status()).isEqualTo(202);
 
         assertThat(alice.get("/api/v1/dead-letters").json().get("items")).isEmpty();
-        List<String> queued = jdbc.sql("SELECT queue || ' ' || convert_from(payload, 'UTF8') FROM queue_tasks")
+        List<String> queued = jdbc.sql("SELECT queue || ' ' || encode(payload, 'hex') FROM queue_tasks")
                 .query(String.class).list();
-        assertThat(queued).containsExactly("ingest-1 " + payload);
+        assertThat(queued).containsExactly("ingest-1 " + java.util.HexFormat.of().formatHex(payload));
         assertThat(alice.post("/api/v1/dead-letters/" + id + "/replay").status()).isEqualTo(404);
     }
 
     @Test
     void deleteRemovesOnlyYourOwn() {
-        UUID id = letter("poll", aliceId, "poll", "p1," + UUID.randomUUID() + ",-,1");
+        UUID id = letter("poll", aliceId, "poll", new PollTask(UUID.randomUUID(), null, true).encode());
 
         assertThat(bob.delete("/api/v1/dead-letters/" + id).status()).isEqualTo(404);
         assertThat(alice.delete("/api/v1/dead-letters/" + id).status()).isEqualTo(204);
         assertThat(alice.delete("/api/v1/dead-letters/" + id).status()).isEqualTo(404);
     }
 
-    private UUID letter(String type, UUID owner, String queue, String payload) {
+    @Test
+    void aPayloadThatDoesNotDecodeIsShownAsBase64() {
+        letter("poll", aliceId, "poll", new byte[] {(byte) 0xff, 0x01});
+
+        assertThat(alice.get("/api/v1/dead-letters").json().get("items").get(0).get("payload").asString()).isEqualTo("/wE=");
+    }
+
+    private static byte[] message(UUID sender, String value) {
+        IngestMessage.Builder message = IngestMessage.newBuilder().setId(UUID.randomUUID().toString())
+                .setUserId(sender.toString()).setReceivedAt("2026-01-01T00:00:01Z").setTimestamp("2026-01-01T00:00:00Z");
+        if (value != null) {
+            message.setValue(value);
+        }
+        return message.build().toByteArray();
+    }
+
+    private UUID letter(String type, UUID owner, String queue, byte[] payload) {
         UUID id = io.pollster.system.Ids.next();
         jdbc.sql("""
                 INSERT INTO dead_letters (id, type, owner_id, queue, payload, error, attempts, failed_at)
                 VALUES (:id, :type, :owner, :queue, :payload, 'boom', 3, :now)
                 """).param("id", id).param("type", type).param("owner", owner).param("queue", queue)
-                .param("payload", payload.getBytes(StandardCharsets.UTF_8)).param("now", Timestamp.from(Instant.now())).update();
+                .param("payload", payload).param("now", Timestamp.from(Instant.now())).update();
         return id;
     }
 }

@@ -11,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,9 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
+import io.pollster.support.Api;
 import io.pollster.support.PollsterProcess;
+import io.pollster.support.TestBroker;
 import io.pollster.support.TestDatabase;
 import io.pollster.support.TestDirs;
 import org.junit.jupiter.api.Test;
@@ -44,28 +47,50 @@ class IngestCrashTest {
 
     @Test
     void sigkillUnderLoadLosesNoAcknowledgedMessage() throws Exception {
-        survivesAStop("kill", PollsterProcess::kill);
+        survivesAStop("kill", Map.of(), PollsterProcess::kill);
     }
 
     @Test
     void sigtermUnderLoadDrainsAndLosesNoAcknowledgedMessage() throws Exception {
-        survivesAStop("term", process -> assertThat(process.terminate(Duration.ofSeconds(60))).isIn(0, 143));
+        survivesAStop("term", Map.of(), IngestCrashTest::terminate);
+    }
+
+    @Test
+    void onRabbitMqSigkillUnderLoadLosesNoAcknowledgedMessage() throws Exception {
+        survivesAStop("rkill", rabbit("ingest-crash-kill."), PollsterProcess::kill);
+    }
+
+    @Test
+    void onRabbitMqSigtermUnderLoadDrainsAndLosesNoAcknowledgedMessage() throws Exception {
+        survivesAStop("rterm", rabbit("ingest-crash-term."), IngestCrashTest::terminate);
+    }
+
+    private static void terminate(PollsterProcess process) throws InterruptedException {
+        assertThat(process.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+    }
+
+    private static Map<String, String> rabbit(String queuePrefix) {
+        return Map.of("POLLSTER_TRANSPORT", "rabbitmq",
+                "SPRING_RABBITMQ_HOST", "127.0.0.1",
+                "SPRING_RABBITMQ_VIRTUAL_HOST", TestBroker.get().vhost(),
+                "POLLSTER_QUEUE_PREFIX", queuePrefix);
     }
 
     private interface Stop {
         void apply(PollsterProcess process) throws Exception;
     }
 
-    private void survivesAStop(String name, Stop stop) throws Exception {
+    private void survivesAStop(String name, Map<String, String> transport, Stop stop) throws Exception {
         TestDatabase db = TestDatabase.get().sibling("ingest_" + name);
         Path dataDir = TestDirs.newDir("ingest-" + name + "-").resolve("data");
-        Map<String, String> env = Map.of(
+        Map<String, String> env = new HashMap<>(Map.of(
                 "SPRING_DATASOURCE_URL", db.url(),
                 "SPRING_DATASOURCE_USERNAME", db.username(),
                 "SPRING_DATASOURCE_PASSWORD", db.password(),
                 "POLLSTER_ADMIN_TOKEN", ADMIN,
                 "POLLSTER_INGEST_LINGER", "200ms",
-                "POLLSTER_INGEST_VISIBILITY_TIMEOUT", "5s");
+                "POLLSTER_INGEST_VISIBILITY_TIMEOUT", "5s"));
+        env.putAll(transport);
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
         AtomicInteger refused = new AtomicInteger();
 
@@ -116,7 +141,7 @@ class IngestCrashTest {
             await("every acknowledged message in a file after the restart").atMost(Duration.ofSeconds(90))
                     .untilAsserted(() -> assertThat(acknowledged).isSubsetOf(written(dataDir)));
             await("the ingest queues to drain").atMost(Duration.ofSeconds(60))
-                    .until(() -> scalar(db, "SELECT count(*) FROM queue_tasks WHERE queue LIKE 'ingest-%'") == 0);
+                    .until(() -> waiting(second.api().as(ADMIN)) == 0);
             assertThat(second.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         }
         assertThat(scalar(db, "SELECT count(*) FROM dead_letters")).isZero();
@@ -136,6 +161,14 @@ class IngestCrashTest {
             }
         }
         return values;
+    }
+
+    /** Messages still on an ingest queue (or in the outbox), by the cluster view, whatever the transport. */
+    private static long waiting(Api admin) {
+        return admin.get("/api/v1/cluster").json().get("queues").valueStream()
+                .filter(q -> q.get("name").asString().contains("ingest-") || q.get("name").asString().equals("outbox"))
+                .mapToLong(q -> q.get("depth").asLong())
+                .sum();
     }
 
     private static long scalar(TestDatabase db, String sql) throws SQLException {

@@ -259,7 +259,7 @@ class PollPipelineTest extends PipelineTest {
                 "pollster_schedule_lag_seconds_bucket", "pollster_versions_total", "pollster_upstream_requests_total{");
     }
 
-    private String job(String body) {
+    String job(String body) {
         Api.Response created = alice.post("/api/v1/jobs", body);
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
         return created.json().get("id").asString();

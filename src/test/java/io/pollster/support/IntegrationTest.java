@@ -38,6 +38,8 @@ public abstract class IntegrationTest {
         registry.add("spring.datasource.password", db::password);
         registry.add("pollster.admin-token", () -> ADMIN_TOKEN);
         registry.add("pollster.data-dir", () -> TestDirs.runDir().resolve("data").toString());
+        registry.add("spring.rabbitmq.host", () -> "127.0.0.1");
+        registry.add("spring.rabbitmq.virtual-host", () -> TestBroker.get().vhost());
     }
 
     @BeforeEach

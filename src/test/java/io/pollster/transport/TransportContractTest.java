@@ -21,18 +21,15 @@ import org.springframework.transaction.support.TransactionTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/**
- * What every transport promises. Each backend gets a subclass; the RabbitMQ one follows with its
- * transport (issue 4).
- */
-abstract class TransportContractTest extends IntegrationTest {
+/** What every transport promises. Each backend gets a subclass. */
+public abstract class TransportContractTest extends IntegrationTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(20);
+    protected static final Duration WAIT = Duration.ofSeconds(20);
 
     @Autowired
     protected TransactionTemplate tx;
 
-    private final List<QueueConsumer> consumers = new ArrayList<>();
+    protected final List<QueueConsumer> consumers = new ArrayList<>();
     protected final String queue = "contract-" + UUID.randomUUID();
 
     protected abstract Transport transport();
@@ -74,6 +71,38 @@ abstract class TransportContractTest extends IntegrationTest {
     }
 
     @Test
+    void sentTasksAreDurableWhenSendReturnsAndReachEveryQueue() {
+        String other = queue + "-other";
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        consume(handler(d -> seen.add(text(d))), 4);
+        QueueConsumer second = transport().consume(other, handler(d -> seen.add("other:" + text(d))),
+                new ConsumerSettings(4, 3, Duration.ofSeconds(30), Duration.ofMillis(50)));
+        consumers.add(second);
+
+        transport().send(Map.of(queue, List.of(bytes("a"), bytes("b")), other, List.of(bytes("c"))));
+
+        await("all three sent tasks handled").atMost(WAIT).until(() -> seen.size() == 3);
+        assertThat(seen).containsExactlyInAnyOrder("a", "b", "other:c");
+    }
+
+    @Test
+    void stoppingAConsumerHandsItsUnfinishedTaskToAnother() {
+        List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> finished = new java.util.concurrent.CopyOnWriteArrayList<>();
+        QueueConsumer slow = consume(handler(d -> {
+            started.add(text(d));
+            Thread.sleep(60_000);
+        }), 1);
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("handed-back"))));
+        await().atMost(WAIT).until(() -> !started.isEmpty());
+
+        slow.stop(Duration.ofMillis(200));
+        consume(handler(d -> finished.add(text(d))), 1);
+
+        await("the other consumer to finish the task").atMost(WAIT).until(() -> finished.contains("handed-back"));
+    }
+
+    @Test
     void aFailingTaskIsRetriedThenDeadLetteredNeverRequeuedForever() {
         AtomicInteger attempts = new AtomicInteger();
         consume(handler(d -> {
@@ -85,6 +114,33 @@ abstract class TransportContractTest extends IntegrationTest {
 
         await("the task to become a dead letter").atMost(WAIT).until(() -> deadLetteredPayloads().contains("poison"));
         assertThat(attempts.get()).isEqualTo(3);
+    }
+
+    @Test
+    void aDeadLetterShowsInTheApiAndItsReplayIsDeliveredAgain() {
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<String> succeeded = new java.util.concurrent.CopyOnWriteArrayList<>();
+        consume(handler(d -> {
+            if (failing.get()) {
+                throw new IllegalStateException("upstream down");
+            }
+            succeeded.add(io.pollster.schedule.PollTask.decode(d.payload()).jobId().toString());
+        }), 1, 2);
+        UUID job = UUID.randomUUID();
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(new io.pollster.schedule.PollTask(job, null, true).encode())));
+
+        await("the dead letter in the API").atMost(WAIT).until(() -> admin().get("/api/v1/dead-letters?type=poll").json()
+                .get("items").valueStream().anyMatch(d -> d.get("payload").get("jobId").asString().equals(job.toString())));
+        var letter = admin().get("/api/v1/dead-letters?type=poll").json().get("items").valueStream()
+                .filter(d -> d.get("payload").get("jobId").asString().equals(job.toString())).findFirst().orElseThrow();
+        assertThat(letter.get("error").asString()).contains("upstream down");
+        assertThat(letter.get("attempts").asInt()).isEqualTo(2);
+
+        failing.set(false);
+        assertThat(admin().post("/api/v1/dead-letters/" + letter.get("id").asString() + "/replay").status()).isEqualTo(202);
+
+        await("the replayed task handled").atMost(WAIT).until(() -> succeeded.contains(job.toString()));
+        assertThat(deadLetteredPayloads()).isEmpty();
     }
 
     @Test

@@ -1,0 +1,165 @@
+package io.pollster.cluster;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import io.pollster.support.Api;
+import io.pollster.support.PollsterProcess;
+import io.pollster.support.StubUpstream;
+import io.pollster.support.StubUpstream.Answer;
+import io.pollster.support.TestBroker;
+import io.pollster.support.TestDatabase;
+import io.pollster.support.TestDirs;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Roles split over three processes talking through RabbitMQ: one with api and scheduler, two
+ * pollers. 300 jobs at 1 s for 20 s; one poller is killed with SIGKILL halfway, and the tasks it
+ * held go to the other. Every due time is polled, none is lost, and no version is stored twice.
+ */
+class SplitRolesOnRabbitMqTest {
+
+    private static final int JOBS = 300;
+    private static final String ADMIN = "split-roles-admin-token-0123456789";
+
+    private final StubUpstream upstream = new StubUpstream();
+
+    @AfterEach
+    void stopUpstream() {
+        upstream.close();
+    }
+
+    @Test
+    void everyDueTimeIsPolledOnceAndAKilledPollersTasksGoToTheOther() throws Exception {
+        // bodies change every 3 s, so versions keep being written while a poller dies
+        for (int i = 0; i < JOBS; i++) {
+            int job = i;
+            upstream.route("/job/" + i, n -> Answer.json("{\"job\":%d,\"epoch\":%d}".formatted(job, System.currentTimeMillis() / 3000)));
+        }
+        TestDatabase db = TestDatabase.get().sibling("split");
+        Map<String, String> env = Map.of(
+                "SPRING_DATASOURCE_URL", db.url(),
+                "SPRING_DATASOURCE_USERNAME", db.username(),
+                "SPRING_DATASOURCE_PASSWORD", db.password(),
+                "POLLSTER_ADMIN_TOKEN", ADMIN,
+                "POLLSTER_SECRET_KEY", "split-roles-secret",
+                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
+                "POLLSTER_TRANSPORT", "rabbitmq",
+                "SPRING_RABBITMQ_HOST", "127.0.0.1",
+                "SPRING_RABBITMQ_VIRTUAL_HOST", TestBroker.get().vhost(),
+                "POLLSTER_QUEUE_PREFIX", "split.");
+
+        Instant first;
+        try (PollsterProcess front = PollsterProcess.start(TestDirs.newDir("split-api-").resolve("data"), roles(env, "api,scheduler"));
+             PollsterProcess pollerA = PollsterProcess.start(TestDirs.newDir("split-a-").resolve("data"), roles(env, "poller"));
+             PollsterProcess pollerB = PollsterProcess.start(TestDirs.newDir("split-b-").resolve("data"), roles(env, "poller"))) {
+            front.awaitReady(Duration.ofSeconds(90));
+            pollerA.awaitReady(Duration.ofSeconds(90));
+            pollerB.awaitReady(Duration.ofSeconds(90));
+            assertThat(pollerA.api().as(ADMIN).get("/api/v1/me").status()).as("a poller serves no API").isEqualTo(404);
+
+            Api alice = front.api().as(user(front.api().as(ADMIN)));
+            for (int i = 0; i < JOBS; i++) {
+                Api.Response created = alice.post("/api/v1/jobs",
+                        "{\"url\":\"%s\",\"interval\":\"1s\",\"active\":false}".formatted(upstream.url("/job/" + i)));
+                assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            }
+            // every job due on the same second grid from here on, so each one's fires can be counted exactly
+            first = Instant.now().plusSeconds(2).truncatedTo(ChronoUnit.SECONDS);
+            sql(db, "UPDATE jobs SET status = 'ACTIVE', next_due_at = '" + first + "', next_run_at = '" + first + "'");
+
+            await("ten seconds of polls").atMost(Duration.ofSeconds(40)).until(() -> Instant.now().isAfter(first.plusSeconds(10)));
+            pollerA.kill();
+            await("ten more seconds").atMost(Duration.ofSeconds(40)).until(() -> Instant.now().isAfter(first.plusSeconds(20)));
+            assertThat(front.terminate(Duration.ofSeconds(60))).as("the scheduler stops, its outbox relayed").isIn(0, 143);
+
+            Map<UUID, Long> fires = fires(db, first);
+            long fired = fires.values().stream().mapToLong(Long::longValue).sum();
+            assertThat(fired).as("fires in 20 s").isGreaterThanOrEqualTo(20L * JOBS);
+            await("the surviving poller to poll every fired due time").atMost(Duration.ofSeconds(60))
+                    .until(() -> polls(db).entrySet().stream().allMatch(p -> p.getValue() >= fires.get(p.getKey())));
+            await().pollDelay(Duration.ofSeconds(2)).until(() -> true); // redelivered duplicates, if any, land too
+
+            Map<UUID, Long> polls = polls(db);
+            long duplicates = 0;
+            for (Map.Entry<UUID, Long> job : polls.entrySet()) {
+                long extra = job.getValue() - fires.get(job.getKey());
+                assertThat(extra).as("polls beyond the fires of job %s", job.getKey()).isBetween(0L, 1L);
+                duplicates += extra;
+            }
+            // only a task the killed poller had polled but not yet acknowledged may be polled twice
+            assertThat(duplicates).as("polls repeated after the kill").isLessThanOrEqualTo(64);
+            assertThat(pollerB.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+        }
+
+        assertThat(scalar(db, """
+                SELECT count(*) FROM (
+                    SELECT hash, lag(hash) OVER (PARTITION BY job_id ORDER BY id) AS previous FROM versions) v
+                WHERE hash = previous
+                """)).as("versions equal to the one before them").isZero();
+        assertThat(scalar(db, "SELECT count(DISTINCT job_id) FROM versions")).isEqualTo(JOBS);
+        assertThat(scalar(db, "SELECT count(*) FROM dead_letters")).isZero();
+        assertThat(scalar(db, "SELECT count(*) FROM outbox")).isZero();
+    }
+
+    private static Map<String, String> roles(Map<String, String> env, String roles) {
+        Map<String, String> withRoles = new HashMap<>(env);
+        withRoles.put("POLLSTER_ROLES", roles);
+        return withRoles;
+    }
+
+    /** Due times fired per job: every second of the grid from the first up to the next one not fired. */
+    private static Map<UUID, Long> fires(TestDatabase db, Instant first) throws SQLException {
+        Map<UUID, Long> fires = new HashMap<>();
+        try (Connection c = db.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id, next_due_at FROM jobs")) {
+            while (rs.next()) {
+                Timestamp next = rs.getTimestamp(2);
+                fires.put(rs.getObject(1, UUID.class), Duration.between(first, next.toInstant()).toSeconds());
+            }
+        }
+        return fires;
+    }
+
+    private static Map<UUID, Long> polls(TestDatabase db) throws SQLException {
+        Map<UUID, Long> polls = new HashMap<>();
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, polls FROM jobs")) {
+            while (rs.next()) {
+                polls.put(rs.getObject(1, UUID.class), rs.getLong(2));
+            }
+        }
+        return polls;
+    }
+
+    private static String user(Api admin) {
+        Api.Response created = admin.post("/api/v1/users", "{\"name\":\"alice\"}");
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        return created.json().get("token").asString();
+    }
+
+    private static void sql(TestDatabase db, String statement) throws SQLException {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute(statement);
+        }
+    }
+
+    private static long scalar(TestDatabase db, String sql) throws SQLException {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
