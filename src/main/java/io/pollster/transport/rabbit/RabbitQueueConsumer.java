@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
@@ -75,7 +76,7 @@ final class RabbitQueueConsumer implements QueueConsumer {
         this.registry = registry;
         this.prefetch = Math.max(properties.prefetch(), settings.concurrency());
         this.recoveryInterval = properties.recoveryInterval();
-        this.slots = new Semaphore(settings.concurrency());
+        this.slots = new Semaphore(settings.concurrency(), true); // fair: messages start in the order they came
     }
 
     /** Subscribes in the background, retrying until the broker answers; from then on the client recovers by itself. */
@@ -141,22 +142,28 @@ final class RabbitQueueConsumer implements QueueConsumer {
                 settle(getChannel(), delivery, Settle.REJECT);
                 return;
             }
-            if (!acquireSlot()) {
-                return; // stopping: the message goes back to the queue when the channel closes
-            }
             Instant enqueuedAt = WireFormat.enqueuedAt(properties);
             if (enqueuedAt != null) {
                 head.accumulateAndGet(enqueuedAt, (a, b) -> a == null || b.isAfter(a) ? b : a);
             }
             Channel channel = getChannel();
             int attempt = WireFormat.attempt(properties);
-            handlers.execute(() -> {
-                try {
-                    handle(channel, delivery, properties.getMessageId(), body, attempt);
-                } finally {
-                    slots.release();
-                }
-            });
+            // the wait for a slot happens on the message's own virtual thread: the client's dispatch
+            // threads are shared by every channel of the connection and must never block
+            try {
+                handlers.execute(() -> {
+                    if (!acquireSlot()) {
+                        return; // stopping: the message goes back to the queue when the channel closes
+                    }
+                    try {
+                        handle(channel, delivery, properties.getMessageId(), body, attempt);
+                    } finally {
+                        slots.release();
+                    }
+                });
+            } catch (RejectedExecutionException stopping) {
+                // arrived as the consumer stopped: it goes back to the queue when the channel closes
+            }
         }
 
         @Override
