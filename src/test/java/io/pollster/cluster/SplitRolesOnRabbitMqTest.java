@@ -66,9 +66,9 @@ class SplitRolesOnRabbitMqTest {
         try (PollsterProcess front = PollsterProcess.start(TestDirs.newDir("split-api-").resolve("data"), roles(env, "api,scheduler"));
              PollsterProcess pollerA = PollsterProcess.start(TestDirs.newDir("split-a-").resolve("data"), roles(env, "poller"));
              PollsterProcess pollerB = PollsterProcess.start(TestDirs.newDir("split-b-").resolve("data"), roles(env, "poller"))) {
-            front.awaitReady(Duration.ofSeconds(90));
-            pollerA.awaitReady(Duration.ofSeconds(90));
-            pollerB.awaitReady(Duration.ofSeconds(90));
+            front.awaitReady(Duration.ofSeconds(180));
+            pollerA.awaitReady(Duration.ofSeconds(180));
+            pollerB.awaitReady(Duration.ofSeconds(180));
             assertThat(pollerA.api().as(ADMIN).get("/api/v1/me").status()).as("a poller serves no API").isEqualTo(404);
 
             Api alice = front.api().as(user(front.api().as(ADMIN)));

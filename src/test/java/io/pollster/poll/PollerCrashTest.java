@@ -55,7 +55,7 @@ class PollerCrashTest {
                 "POLLSTER_POLLER_VISIBILITY_TIMEOUT", "5s");
 
         List<String> ids = new ArrayList<>();
-        try (PollsterProcess first = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(90))) {
+        try (PollsterProcess first = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(180))) {
             Api alice = first.api().as(user(first.api().as(ADMIN)));
             for (int i = 0; i < JOBS; i++) {
                 Api.Response created = alice.post("/api/v1/jobs",
@@ -69,7 +69,7 @@ class PollerCrashTest {
         }
         Instant restart = Instant.now();
 
-        try (PollsterProcess second = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(90))) {
+        try (PollsterProcess second = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(180))) {
             await("every job to be polled again after the restart").atMost(Duration.ofSeconds(60))
                     .until(() -> scalar("SELECT count(*) FROM jobs WHERE last_run_at > '" + restart + "'") == JOBS);
             await("tasks claimed by the killed process to be redelivered and done").atMost(Duration.ofSeconds(60))

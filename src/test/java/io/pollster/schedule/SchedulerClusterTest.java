@@ -42,8 +42,8 @@ class SchedulerClusterTest {
         Instant end;
         try (PollsterProcess a = PollsterProcess.start(TestDirs.newDir("cluster-a-").resolve("data"), env);
              PollsterProcess b = PollsterProcess.start(TestDirs.newDir("cluster-b-").resolve("data"), env)) {
-            a.awaitReady(Duration.ofSeconds(90));
-            b.awaitReady(Duration.ofSeconds(90));
+            a.awaitReady(Duration.ofSeconds(180));
+            b.awaitReady(Duration.ofSeconds(180));
             first = Instant.now().plusSeconds(2).truncatedTo(ChronoUnit.SECONDS);
             insertJobs(db, first);
             end = first.plusSeconds(10);

@@ -58,7 +58,19 @@ public final class PollsterProcess implements AutoCloseable {
         }
     }
 
+    /** Waits for {@code /actuator/health} to say UP; if it never does, fails with the end of the process's log. */
     public PollsterProcess awaitReady(Duration timeout) {
+        try {
+            awaitUp(timeout);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            String log = log();
+            throw new IllegalStateException("Pollster on port " + port + " was not UP within " + timeout + "; the end of its log:\n"
+                    + log.substring(Math.max(0, log.length() - 6000)), e);
+        }
+        return this;
+    }
+
+    private void awaitUp(Duration timeout) {
         await("Pollster on port " + port + " to report UP").atMost(timeout).pollInterval(Duration.ofMillis(200))
                 .until(() -> {
                     if (!process.isAlive()) {
@@ -71,7 +83,6 @@ public final class PollsterProcess implements AutoCloseable {
                         return false;
                     }
                 });
-        return this;
     }
 
     public Api api() {
