@@ -79,7 +79,7 @@ class SplitRolesOnRabbitMqTest {
             }
             // every job due on the same second grid from here on, so each one's fires can be counted exactly
             first = Instant.now().plusSeconds(2).truncatedTo(ChronoUnit.SECONDS);
-            sql(db, "UPDATE jobs SET status = 'ACTIVE', next_due_at = '" + first + "', next_run_at = '" + first + "'");
+            db.execute("UPDATE jobs SET status = 'ACTIVE', next_due_at = '" + first + "', next_run_at = '" + first + "'");
 
             await("ten seconds of polls").atMost(Duration.ofSeconds(40)).until(() -> Instant.now().isAfter(first.plusSeconds(10)));
             pollerA.kill();
@@ -105,14 +105,14 @@ class SplitRolesOnRabbitMqTest {
             assertThat(pollerB.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         }
 
-        assertThat(scalar(db, """
+        assertThat(db.scalar("""
                 SELECT count(*) FROM (
                     SELECT hash, lag(hash) OVER (PARTITION BY job_id ORDER BY id) AS previous FROM versions) v
                 WHERE hash = previous
                 """)).as("versions equal to the one before them").isZero();
-        assertThat(scalar(db, "SELECT count(DISTINCT job_id) FROM versions")).isEqualTo(JOBS);
-        assertThat(scalar(db, "SELECT count(*) FROM dead_letters")).isZero();
-        assertThat(scalar(db, "SELECT count(*) FROM outbox")).isZero();
+        assertThat(db.scalar("SELECT count(DISTINCT job_id) FROM versions")).isEqualTo(JOBS);
+        assertThat(db.scalar("SELECT count(*) FROM dead_letters")).isZero();
+        assertThat(db.scalar("SELECT count(*) FROM outbox")).isZero();
     }
 
     private static Map<String, String> roles(Map<String, String> env, String roles) {
@@ -148,18 +148,5 @@ class SplitRolesOnRabbitMqTest {
         Api.Response created = admin.post("/api/v1/users", "{\"name\":\"alice\"}");
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
         return created.json().get("token").asString();
-    }
-
-    private static void sql(TestDatabase db, String statement) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            s.execute(statement);
-        }
-    }
-
-    private static long scalar(TestDatabase db, String sql) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }

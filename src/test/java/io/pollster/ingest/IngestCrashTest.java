@@ -7,10 +7,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -92,7 +88,7 @@ class IngestCrashTest {
                     .until(() -> waiting(third.api().as(ADMIN)) == 0);
             assertThat(third.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         }
-        assertThat(scalar(db, "SELECT count(*) FROM dead_letters")).isZero();
+        assertThat(db.scalar("SELECT count(*) FROM dead_letters")).isZero();
     }
 
     private interface Stop {
@@ -162,12 +158,5 @@ class IngestCrashTest {
             }
         }
         return values;
-    }
-
-    private static long scalar(TestDatabase db, String sql) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }

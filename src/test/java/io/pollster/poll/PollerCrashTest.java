@@ -1,10 +1,6 @@
 package io.pollster.poll;
 
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -64,40 +60,33 @@ class PollerCrashTest {
                 ids.add(created.json().get("id").asString());
             }
             await("load on the first process").atMost(Duration.ofSeconds(60))
-                    .until(() -> scalar("SELECT coalesce(sum(polls), 0) FROM jobs") >= 3L * JOBS);
+                    .until(() -> db.scalar("SELECT coalesce(sum(polls), 0) FROM jobs") >= 3L * JOBS);
             first.kill();
         }
         Instant restart = Instant.now();
 
         try (PollsterProcess second = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(180))) {
             await("every job to be polled again after the restart").atMost(Duration.ofSeconds(60))
-                    .until(() -> scalar("SELECT count(*) FROM jobs WHERE last_run_at > '" + restart + "'") == JOBS);
+                    .until(() -> db.scalar("SELECT count(*) FROM jobs WHERE last_run_at > '" + restart + "'") == JOBS);
             await("tasks claimed by the killed process to be redelivered and done").atMost(Duration.ofSeconds(60))
-                    .until(() -> scalar("SELECT count(*) FROM queue_tasks WHERE enqueued_at < '" + restart + "'") == 0);
+                    .until(() -> db.scalar("SELECT count(*) FROM queue_tasks WHERE enqueued_at < '" + restart + "'") == 0);
             second.terminate(Duration.ofSeconds(60));
         }
 
-        assertThat(scalar("SELECT count(*) FROM jobs")).isEqualTo(JOBS);
-        assertThat(scalar("SELECT count(*) FROM jobs WHERE status = 'ACTIVE' AND next_run_at IS NOT NULL")).isEqualTo(JOBS);
-        assertThat(scalar("""
+        assertThat(db.scalar("SELECT count(*) FROM jobs")).isEqualTo(JOBS);
+        assertThat(db.scalar("SELECT count(*) FROM jobs WHERE status = 'ACTIVE' AND next_run_at IS NOT NULL")).isEqualTo(JOBS);
+        assertThat(db.scalar("""
                 SELECT count(*) FROM (
                     SELECT hash, lag(hash) OVER (PARTITION BY job_id ORDER BY id) AS previous FROM versions) v
                 WHERE hash = previous
                 """)).as("versions equal to the one before them").isZero();
-        assertThat(scalar("SELECT count(DISTINCT job_id) FROM versions")).isEqualTo(JOBS);
-        assertThat(scalar("SELECT count(*) FROM dead_letters")).isZero();
+        assertThat(db.scalar("SELECT count(DISTINCT job_id) FROM versions")).isEqualTo(JOBS);
+        assertThat(db.scalar("SELECT count(*) FROM dead_letters")).isZero();
     }
 
     private static String user(Api admin) {
         Api.Response created = admin.post("/api/v1/users", "{\"name\":\"alice\"}");
         assertThat(created.status()).as(created.toString()).isEqualTo(201);
         return created.json().get("token").asString();
-    }
-
-    private long scalar(String sql) throws SQLException {
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }

@@ -84,6 +84,21 @@ public final class TestDatabase {
         return DriverManager.getConnection(url(), USER, PASSWORD);
     }
 
+    /** The one number a query answers, such as a count. */
+    public long scalar(String sql) throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Runs one statement. */
+    public void execute(String sql) throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
     private void drop() {
         try (Connection c = admin(); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
