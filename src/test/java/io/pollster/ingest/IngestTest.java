@@ -117,9 +117,10 @@ class IngestTest extends IntegrationTest {
 
         Set<String> workerIds = alice.get("/api/v1/workers").json().get("items").valueStream()
                 .map(w -> w.get("id").asString()).collect(Collectors.toSet());
+        List<Path> batches;
         try (Stream<Path> files = Files.walk(messages())) {
             // the data directory is shared with the other test classes: look at this test's files
-            List<Path> batches = files.filter(f -> f.toString().endsWith(".jsonl"))
+            batches = files.filter(f -> f.toString().endsWith(".jsonl"))
                     .filter(f -> linesOf(f).stream().anyMatch(line -> sent.contains(JSON.readTree(line).path("value").asString(""))))
                     .toList();
             assertThat(batches).isNotEmpty().allSatisfy(file -> {
@@ -129,7 +130,8 @@ class IngestTest extends IntegrationTest {
                 assertThat(Files.readAllLines(file)).hasSizeBetween(1, 5);
             });
         }
-        JsonNode line = JSON.readTree(Files.readAllLines(anyFile()).getFirst());
+        JsonNode line = linesOf(batches.getFirst()).stream().map(JSON::readTree)
+                .filter(l -> sent.contains(l.path("value").asString(""))).findFirst().orElseThrow();
         assertThat(line.get("userId").asString()).isEqualTo(alice.get("/api/v1/me").json().get("id").asString());
         assertThat(line.has("timestamp")).isTrue();
         long written = pipeline.pools().stream().flatMap(p -> p.workers().stream()).mapToLong(WorkerView::processed).sum();
@@ -316,11 +318,5 @@ class IngestTest extends IntegrationTest {
             }
         }
         return values;
-    }
-
-    private Path anyFile() throws IOException {
-        try (Stream<Path> files = Files.walk(messages())) {
-            return files.filter(f -> f.toString().endsWith(".jsonl")).findFirst().orElseThrow();
-        }
     }
 }
