@@ -4,6 +4,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -23,11 +24,19 @@ class DueJobs {
             FOR UPDATE SKIP LOCKED
             """;
 
+    /** Times travel as epoch microseconds: pgjdbc sends a {@code long[]} in binary, a {@code Timestamp[]} as formatted text. */
     private static final String ADVANCE = """
             UPDATE jobs
-            SET next_due_at = t.due, next_run_at = t.run
-            FROM unnest(CAST(:ids AS UUID[]), CAST(:dues AS TIMESTAMPTZ[]), CAST(:runs AS TIMESTAMPTZ[])) AS t(id, due, run)
+            SET next_due_at = TIMESTAMPTZ 'epoch' + t.due * INTERVAL '1 microsecond',
+                next_run_at = TIMESTAMPTZ 'epoch' + t.run * INTERVAL '1 microsecond'
+            FROM unnest(CAST(:ids AS UUID[]), CAST(:dues AS BIGINT[]), CAST(:runs AS BIGINT[])) AS t(id, due, run)
             WHERE jobs.id = t.id
+            """;
+
+    private static final String NEXT_RUN = """
+            SELECT min(next_run_at)
+            FROM jobs
+            WHERE status = 'ACTIVE'
             """;
 
     private static final String PARK = """
@@ -81,8 +90,18 @@ class DueJobs {
         }
         jdbc.sql(ADVANCE)
                 .param("ids", next.stream().map(Next::id).toArray(UUID[]::new))
-                .param("dues", next.stream().map(n -> Timestamp.from(n.dueAt())).toArray(Timestamp[]::new))
-                .param("runs", next.stream().map(n -> Timestamp.from(n.runAt())).toArray(Timestamp[]::new))
+                .param("dues", next.stream().mapToLong(n -> micros(n.dueAt())).toArray())
+                .param("runs", next.stream().mapToLong(n -> micros(n.runAt())).toArray())
                 .update();
+    }
+
+    /** When the next active job is due to run, if any: an idle scheduler sleeps until then, not longer. */
+    Optional<Instant> nextRunAt() {
+        Timestamp next = jdbc.sql(NEXT_RUN).query(Timestamp.class).single();
+        return Optional.ofNullable(next).map(Timestamp::toInstant);
+    }
+
+    private static long micros(Instant instant) {
+        return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
     }
 }

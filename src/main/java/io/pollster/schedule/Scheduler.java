@@ -49,6 +49,15 @@ public class Scheduler {
         this.fires = Counter.builder("pollster.fires").description("Due jobs fired").register(meters);
     }
 
+    /**
+     * How long an idle scheduler may wait: until the next job is due, at most {@code max}, and at
+     * least {@code min} (a job already due but not claimed is held by another scheduler).
+     */
+    public Duration untilNextDue(Duration min, Duration max) {
+        Duration wait = dueJobs.nextRunAt().map(next -> Duration.between(clock.instant(), next)).orElse(max);
+        return wait.compareTo(min) < 0 ? min : wait.compareTo(max) > 0 ? max : wait;
+    }
+
     /** Fires up to {@code limit} due jobs; returns how many it fired. */
     public int fireDue(int limit) {
         List<DueJobs.Due> fired = tx.execute(status -> {

@@ -1,5 +1,6 @@
 package io.pollster.schedule;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.pollster.system.Roles;
@@ -13,6 +14,8 @@ import org.springframework.stereotype.Component;
 class SchedulerLoop implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(SchedulerLoop.class);
+
+    private static final Duration MIN_IDLE = Duration.ofMillis(5);
 
     private final Scheduler scheduler;
     private final SchedulerProperties properties;
@@ -38,9 +41,10 @@ class SchedulerLoop implements SmartLifecycle {
     private void run() {
         while (running.get()) {
             try {
-                int fired = scheduler.fireDue(properties.batchSize());
-                if (fired < properties.batchSize()) {
-                    Thread.sleep(properties.pollInterval());
+                // a partial batch means the backlog is gone: look again at once; only an empty claim waits,
+                // and only until the next job is due, so the lag stays near one claim's time
+                if (scheduler.fireDue(properties.batchSize()) == 0) {
+                    Thread.sleep(scheduler.untilNextDue(MIN_IDLE, properties.pollInterval()));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
