@@ -31,6 +31,12 @@ public class JobRepository {
 
     private static final String FIND = "SELECT " + COLUMNS + " FROM jobs WHERE id = :id";
 
+    private static final String FIND_POLL_STATE = """
+            SELECT owner_id, status, version, effective_interval_ms, etag, last_modified, latest_hash
+            FROM jobs
+            WHERE id = :id
+            """;
+
     private static final String FIND_PAGE = "SELECT " + COLUMNS + """
             FROM jobs
             WHERE (:anyOwner OR owner_id = :owner)
@@ -76,6 +82,17 @@ public class JobRepository {
 
     public Optional<Job> find(JobId id) {
         return jdbc.sql(FIND).param("id", id.value()).query(this::map).optional();
+    }
+
+    /** The narrow read a poll makes every time: no definition, no JSON to parse. */
+    public Optional<PollState> findPollState(JobId id) {
+        return jdbc.sql(FIND_POLL_STATE).param("id", id.value()).query((rs, n) -> {
+            long effective = rs.getLong("effective_interval_ms");
+            Duration effectiveInterval = rs.wasNull() ? null : Duration.ofMillis(effective);
+            return new PollState(id, rs.getObject("owner_id", UUID.class), JobStatus.valueOf(rs.getString("status")),
+                    rs.getLong("version"), effectiveInterval, rs.getString("etag"), rs.getString("last_modified"),
+                    rs.getBytes("latest_hash"));
+        }).optional();
     }
 
     List<Job> findPage(UUID owner, JobStatus status, UUID after, int limit) {

@@ -1,32 +1,21 @@
 package io.pollster.poll;
 
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.pollster.job.Job;
 import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
-import io.pollster.job.JobService;
-import io.pollster.job.JobSpec;
+import io.pollster.job.PollState;
 import io.pollster.job.JobStatus;
-import io.pollster.poll.dedup.DedupMode;
-import io.pollster.poll.dedup.DedupSpec;
 import io.pollster.poll.dedup.Normalized;
 import io.pollster.poll.dedup.Normalizer;
-import io.pollster.poll.fetch.FetchRequest;
 import io.pollster.poll.fetch.FetchResult;
 import io.pollster.poll.fetch.Fetcher;
-import io.pollster.poll.fetch.RetryPolicy;
 import io.pollster.schedule.PollTask;
 import io.pollster.version.VersionRepository;
 import io.pollster.version.content.BodyCodec;
@@ -46,7 +35,7 @@ class Poller {
     private static final Logger log = LoggerFactory.getLogger(Poller.class);
 
     private final JobRepository jobs;
-    private final JobService jobService;
+    private final PollTargets targets;
     private final Fetcher fetcher;
     private final Normalizer normalizer;
     private final VersionRepository versions;
@@ -56,10 +45,10 @@ class Poller {
     private final MeterRegistry meters;
     private final Timer duration;
 
-    Poller(JobRepository jobs, JobService jobService, Fetcher fetcher, Normalizer normalizer, VersionRepository versions,
+    Poller(JobRepository jobs, PollTargets targets, Fetcher fetcher, Normalizer normalizer, VersionRepository versions,
            PollRecorder recorder, TransactionTemplate tx, Clock clock, MeterRegistry meters) {
         this.jobs = jobs;
-        this.jobService = jobService;
+        this.targets = targets;
         this.fetcher = fetcher;
         this.normalizer = normalizer;
         this.versions = versions;
@@ -75,19 +64,24 @@ class Poller {
 
     /** Polls the task's job; a deleted job, or a stopped one on a scheduled fire, is skipped. */
     void poll(PollTask task, byte[] payload) {
-        Optional<Job> found = jobs.find(new JobId(task.jobId()));
+        JobId id = new JobId(task.jobId());
+        Optional<PollState> found = jobs.findPollState(id);
         if (found.isEmpty() || (!task.manual() && found.get().status() == JobStatus.STOPPED)) {
             return;
         }
-        Job job = found.get();
+        PollState job = found.get();
+        Optional<PollTarget> target = targets.at(id, job.version());
+        if (target.isEmpty()) {
+            return; // deleted since
+        }
         Instant started = clock.instant();
-        FetchResult result = fetcher.fetch(request(job), retryPolicy(job.spec()));
+        FetchResult result = fetcher.fetch(target.get().request(job.etag(), job.lastModified()), target.get().retry());
         Normalized normalized = result instanceof FetchResult.Fetched fetched
-                ? normalizer.normalize(fetched.body(), fetched.contentType(), dedup(job.spec()))
+                ? normalizer.normalize(fetched.body(), fetched.contentType(), target.get().dedup())
                 : null;
         // one transaction: a version is never stored without the poll that found it, nor a failure without its dead letter
         PollRecorder.Poll poll = tx.execute(status -> {
-            PollRecorder.Poll recorded = outcome(job, result, normalized, started);
+            PollRecorder.Poll recorded = outcome(job, target.get(), result, normalized, started);
             recorder.record(recorded);
             if (recorded.outcome() == PollOutcome.FAILED) {
                 recorder.deadLetter(job.id(), job.ownerId(), PollTask.QUEUE, payload, recorded.error(), recorded.attempts(),
@@ -101,20 +95,22 @@ class Poller {
         }
     }
 
-    private PollRecorder.Poll outcome(Job job, FetchResult result, Normalized normalized, Instant started) {
+    private PollRecorder.Poll outcome(PollState job, PollTarget target, FetchResult result, Normalized normalized,
+                                      Instant started) {
         long millis = result.duration().toMillis();
         return switch (result) {
-            case FetchResult.Fetched fetched -> fetched(job, fetched, normalized, started, millis);
+            case FetchResult.Fetched fetched -> fetched(job, target, fetched, normalized, started, millis);
             case FetchResult.NotModified notModified -> new PollRecorder.Poll(job.id(), job.version(), started, millis, 304,
                     PollOutcome.NOT_MODIFIED, notModified.attempts(), null, null, true,
                     firstNonNull(notModified.etag(), job.etag()), firstNonNull(notModified.lastModified(), job.lastModified()),
-                    adapt(job, false));
+                    target.adapt(job.effectiveInterval(), false));
             case FetchResult.Failed failed -> new PollRecorder.Poll(job.id(), job.version(), started, millis, failed.status(),
                     PollOutcome.FAILED, failed.attempts(), null, failed.error(), false, null, null, null);
         };
     }
 
-    private PollRecorder.Poll fetched(Job job, FetchResult.Fetched fetched, Normalized normalized, Instant started, long millis) {
+    private PollRecorder.Poll fetched(PollState job, PollTarget target, FetchResult.Fetched fetched, Normalized normalized,
+                                      Instant started, long millis) {
         UUID versionId = null;
         PollOutcome outcome = PollOutcome.UNCHANGED;
         if (!Arrays.equals(normalized.hash(), job.latestHash())) {
@@ -127,49 +123,8 @@ class Poller {
             }
         }
         return new PollRecorder.Poll(job.id(), job.version(), started, millis, fetched.status(), outcome, fetched.attempts(),
-                versionId, null, true, fetched.etag(), fetched.lastModified(), adapt(job, outcome == PollOutcome.CHANGED));
-    }
-
-    /** Adaptive jobs halve their interval after a change and stretch it by half while nothing changes. */
-    private static Long adapt(Job job, boolean changed) {
-        JobSpec.Adaptive adaptive = job.spec().adaptive();
-        if (adaptive == null || job.effectiveInterval() == null) {
-            return null;
-        }
-        Duration min = Duration.parse(adaptive.min());
-        Duration max = Duration.parse(adaptive.max());
-        Duration current = job.effectiveInterval();
-        Duration next = changed ? current.dividedBy(2) : current.plus(current.dividedBy(2));
-        return (next.compareTo(min) < 0 ? min : next.compareTo(max) > 0 ? max : next).toMillis();
-    }
-
-    private FetchRequest request(Job job) {
-        JobSpec spec = job.spec();
-        Map<String, String> headers = new LinkedHashMap<>(spec.headers());
-        byte[] body = null;
-        if (spec.body() != null) {
-            if (spec.body().isString()) {
-                body = spec.body().asString().getBytes(StandardCharsets.UTF_8);
-            } else {
-                body = spec.body().toString().getBytes(StandardCharsets.UTF_8);
-                if (headers.keySet().stream().noneMatch(h -> h.equalsIgnoreCase("Content-Type"))) {
-                    headers.put("Content-Type", "application/json");
-                }
-            }
-        }
-        return new FetchRequest(spec.method(), URI.create(spec.url()), headers, jobService.openSecrets(job), body,
-                spec.timeoutDuration(), job.etag(), job.lastModified());
-    }
-
-    private static RetryPolicy retryPolicy(JobSpec spec) {
-        JobSpec.Retry retry = spec.retry();
-        return new RetryPolicy(retry.maxAttempts(), Duration.parse(retry.backoff()), Duration.parse(retry.maxBackoff()));
-    }
-
-    private static DedupSpec dedup(JobSpec spec) {
-        JobSpec.Dedup dedup = spec.dedup();
-        DedupMode mode = dedup.mode() == null ? null : DedupMode.fromWireName(dedup.mode());
-        return new DedupSpec(mode, dedup.ignorePaths(), dedup.ignorePatterns());
+                versionId, null, true, fetched.etag(), fetched.lastModified(),
+                target.adapt(job.effectiveInterval(), outcome == PollOutcome.CHANGED));
     }
 
     private void count(PollRecorder.Poll poll, FetchResult result) {

@@ -194,6 +194,23 @@ class PollPipelineTest extends PipelineTest {
     }
 
     @Test
+    void anEditedJobIsPolledAsEditedFromTheNextPoll() {
+        upstream.route("/before", n -> Answer.json("{\"v\":1}"));
+        upstream.route("/after", n -> Answer.json("{\"v\":2}"));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1s\",\"headers\":{\"X-Edition\":\"1\"}}".formatted(upstream.url("/before")));
+        await("a poll of the first definition").atMost(WAIT).until(() -> !upstream.requests("/before").isEmpty());
+
+        assertThat(alice.patch("/api/v1/jobs/" + id, "{\"url\":\"%s\",\"headers\":{\"X-Edition\":\"2\"}}"
+                .formatted(upstream.url("/after"))).status()).isEqualTo(200);
+
+        await("a poll of the edited definition").atMost(WAIT).until(() -> !upstream.requests("/after").isEmpty());
+        assertThat(upstream.requests("/after").getFirst().headers().getFirst("X-Edition")).isEqualTo("2");
+        int before = upstream.requests("/before").size();
+        await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
+        assertThat(upstream.requests("/before")).as("no poll of the old URL after the edit").hasSize(before);
+    }
+
+    @Test
     void secretHeadersReachTheUpstreamButNeverTheAnswers() {
         upstream.route("/auth", n -> Answer.json("{}"));
         String id = job("""

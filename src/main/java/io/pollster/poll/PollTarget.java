@@ -1,0 +1,62 @@
+package io.pollster.poll;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import io.pollster.job.Job;
+import io.pollster.job.JobSpec;
+import io.pollster.poll.dedup.DedupMode;
+import io.pollster.poll.dedup.DedupSpec;
+import io.pollster.poll.fetch.FetchRequest;
+import io.pollster.poll.fetch.RetryPolicy;
+
+/**
+ * A job's definition as polling uses it — request, retries, dedup, adaptive bounds — built once
+ * per definition {@code version} instead of parsing the stored JSON on every poll.
+ */
+record PollTarget(long version, String method, URI url, Map<String, String> headers, Map<String, String> secretHeaders,
+                  byte[] body, Duration timeout, RetryPolicy retry, DedupSpec dedup, Duration adaptiveMin,
+                  Duration adaptiveMax) {
+
+    static PollTarget of(Job job, Map<String, String> secrets) {
+        JobSpec spec = job.spec();
+        Map<String, String> headers = new LinkedHashMap<>(spec.headers());
+        byte[] body = null;
+        if (spec.body() != null) {
+            if (spec.body().isString()) {
+                body = spec.body().asString().getBytes(StandardCharsets.UTF_8);
+            } else {
+                body = spec.body().toString().getBytes(StandardCharsets.UTF_8);
+                if (headers.keySet().stream().noneMatch(h -> h.equalsIgnoreCase("Content-Type"))) {
+                    headers.put("Content-Type", "application/json");
+                }
+            }
+        }
+        JobSpec.Retry retry = spec.retry();
+        JobSpec.Dedup dedup = spec.dedup();
+        JobSpec.Adaptive adaptive = spec.adaptive();
+        return new PollTarget(job.version(), spec.method(), URI.create(spec.url()), Map.copyOf(headers), Map.copyOf(secrets),
+                body, spec.timeoutDuration(),
+                new RetryPolicy(retry.maxAttempts(), Duration.parse(retry.backoff()), Duration.parse(retry.maxBackoff())),
+                new DedupSpec(dedup.mode() == null ? null : DedupMode.fromWireName(dedup.mode()), dedup.ignorePaths(),
+                        dedup.ignorePatterns()),
+                adaptive == null ? null : Duration.parse(adaptive.min()),
+                adaptive == null ? null : Duration.parse(adaptive.max()));
+    }
+
+    FetchRequest request(String etag, String lastModified) {
+        return new FetchRequest(method, url, headers, secretHeaders, body, timeout, etag, lastModified);
+    }
+
+    /** Adaptive jobs halve their interval after a change and stretch it by half while nothing changes; null otherwise. */
+    Long adapt(Duration current, boolean changed) {
+        if (adaptiveMin == null || current == null) {
+            return null;
+        }
+        Duration next = changed ? current.dividedBy(2) : current.plus(current.dividedBy(2));
+        return (next.compareTo(adaptiveMin) < 0 ? adaptiveMin : next.compareTo(adaptiveMax) > 0 ? adaptiveMax : next).toMillis();
+    }
+}

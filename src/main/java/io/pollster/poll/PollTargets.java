@@ -1,0 +1,45 @@
+package io.pollster.poll;
+
+import java.util.Optional;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.pollster.job.JobId;
+import io.pollster.job.JobRepository;
+import io.pollster.job.JobService;
+import org.springframework.stereotype.Component;
+
+/**
+ * The poll targets of recently polled jobs, each valid for one definition version: a poll reads
+ * only the job's narrow state and rebuilds the target when the version has moved (an edit, a
+ * restart of the job). Bounded, so a million jobs cost a bounded heap; the least recently used go.
+ * Opened secret headers live here as long as their target: they are in memory for every poll anyway.
+ */
+@Component
+class PollTargets {
+
+    /** About 10,000 × 2 KB: enough for every job a poller sees within a few intervals at thousands of polls a second. */
+    private static final int SIZE = 10_000;
+
+    private final JobRepository jobs;
+    private final JobService jobService;
+    private final Cache<JobId, PollTarget> targets = Caffeine.newBuilder().maximumSize(SIZE).build();
+
+    PollTargets(JobRepository jobs, JobService jobService) {
+        this.jobs = jobs;
+        this.jobService = jobService;
+    }
+
+    /** The target at {@code version}, or empty when the job is gone. */
+    Optional<PollTarget> at(JobId id, long version) {
+        PollTarget cached = targets.getIfPresent(id);
+        if (cached != null && cached.version() == version) {
+            return Optional.of(cached);
+        }
+        return jobs.find(id).map(job -> {
+            PollTarget target = PollTarget.of(job, jobService.openSecrets(job));
+            targets.put(id, target);
+            return target;
+        });
+    }
+}
