@@ -2,6 +2,7 @@ package io.pollster.poll;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 
 import io.pollster.job.JobId;
@@ -64,6 +65,65 @@ class PollRecorder {
             WHERE j.id = p.id
             """;
 
+    /**
+     * {@link #RECORD} for many unchanged or not-modified polls at once (no version, no error, new
+     * validators), each of a different job; rows are locked in id order so concurrent batches of
+     * several pollers cannot deadlock.
+     */
+    private static final String RECORD_QUIET = """
+            WITH input AS (
+                SELECT *
+                FROM unnest(CAST(:ids AS UUID[]), CAST(:startedUs AS BIGINT[]), CAST(:durationMs AS BIGINT[]),
+                            CAST(:httpStatus AS INT[]), CAST(:outcome AS TEXT[]), CAST(:attempts AS INT[]),
+                            CAST(:etag AS TEXT[]), CAST(:lastModified AS TEXT[]), CAST(:effectiveMs AS BIGINT[]),
+                            CAST(:jobVersion AS BIGINT[]))
+                     AS i(id, started_us, duration_ms, http_status, outcome, attempts, etag, last_modified, effective_ms,
+                          job_version)
+            ), prev AS (
+                SELECT j.id, j.fold_count, j.fold_started_at, j.fold_last_at, j.fold_duration_ms, j.fold_http_status,
+                       j.fold_outcome, j.fold_attempts, j.fold_version_id, j.fold_error,
+                       (j.fold_count > 0
+                        AND j.fold_outcome = i.outcome
+                        AND j.fold_http_status IS NOT DISTINCT FROM i.http_status
+                        AND j.fold_error IS NULL) AS same
+                FROM jobs j
+                JOIN input i ON i.id = j.id
+                ORDER BY j.id
+                FOR UPDATE OF j
+            ), closed AS (
+                INSERT INTO polls (job_id, started_at, last_at, count, duration_ms, http_status, outcome, attempts,
+                                   version_id, error)
+                SELECT id, fold_started_at, fold_last_at, fold_count, fold_duration_ms, fold_http_status, fold_outcome,
+                       fold_attempts, fold_version_id, fold_error
+                FROM prev
+                WHERE fold_count > 0
+                  AND NOT same
+            )
+            UPDATE jobs j
+            SET fold_started_at = CASE WHEN p.same THEN j.fold_started_at
+                                       ELSE TIMESTAMPTZ 'epoch' + i.started_us * INTERVAL '1 microsecond' END,
+                fold_last_at = TIMESTAMPTZ 'epoch' + i.started_us * INTERVAL '1 microsecond',
+                fold_count = CASE WHEN p.same THEN j.fold_count + 1 ELSE 1 END,
+                fold_duration_ms = i.duration_ms,
+                fold_http_status = i.http_status,
+                fold_outcome = i.outcome,
+                fold_attempts = i.attempts,
+                fold_version_id = NULL,
+                fold_error = NULL,
+                polls = j.polls + 1,
+                consecutive_failures = 0,
+                last_run_at = TIMESTAMPTZ 'epoch' + i.started_us * INTERVAL '1 microsecond',
+                last_outcome = i.outcome,
+                etag = i.etag,
+                last_modified = i.last_modified,
+                effective_interval_ms = CASE WHEN j.version = i.job_version
+                                             THEN COALESCE(i.effective_ms, j.effective_interval_ms)
+                                             ELSE j.effective_interval_ms END
+            FROM prev p
+            JOIN input i ON i.id = p.id
+            WHERE j.id = p.id
+            """;
+
     private static final String DEAD_LETTER = """
             INSERT INTO dead_letters (id, type, job_id, owner_id, queue, payload, error, attempts, failed_at)
             VALUES (:id, 'poll', :jobId, :ownerId, :queue, :payload, :error, :attempts, :now)
@@ -99,6 +159,37 @@ class PollRecorder {
                 .param("effectiveMs", poll.effectiveMs())
                 .param("jobVersion", poll.jobVersion())
                 .update();
+    }
+
+    /**
+     * Records unchanged and not-modified polls of distinct jobs in one statement.
+     *
+     * @throws IllegalArgumentException for a poll that found a change or failed, or a job twice
+     */
+    void recordQuiet(List<Poll> polls) {
+        if (polls.isEmpty()) {
+            return;
+        }
+        if (polls.stream().anyMatch(p -> !p.outcome().quiet() || !p.validators())
+                || polls.stream().map(Poll::jobId).distinct().count() != polls.size()) {
+            throw new IllegalArgumentException("only quiet polls of distinct jobs are recorded together");
+        }
+        jdbc.sql(RECORD_QUIET)
+                .param("ids", polls.stream().map(p -> p.jobId().value()).toArray(UUID[]::new))
+                .param("startedUs", polls.stream().mapToLong(p -> micros(p.startedAt())).toArray())
+                .param("durationMs", polls.stream().mapToLong(Poll::durationMs).toArray())
+                .param("httpStatus", polls.stream().map(Poll::httpStatus).toArray(Integer[]::new))
+                .param("outcome", polls.stream().map(p -> p.outcome().label()).toArray(String[]::new))
+                .param("attempts", polls.stream().mapToInt(Poll::attempts).toArray())
+                .param("etag", polls.stream().map(Poll::etag).toArray(String[]::new))
+                .param("lastModified", polls.stream().map(Poll::lastModified).toArray(String[]::new))
+                .param("effectiveMs", polls.stream().map(Poll::effectiveMs).toArray(Long[]::new))
+                .param("jobVersion", polls.stream().mapToLong(Poll::jobVersion).toArray())
+                .update();
+    }
+
+    private static long micros(Instant instant) {
+        return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
     }
 
     void deadLetter(JobId jobId, UUID ownerId, String queue, byte[] payload, String error, int attempts, Instant now) {

@@ -40,19 +40,21 @@ class Poller {
     private final Normalizer normalizer;
     private final VersionRepository versions;
     private final PollRecorder recorder;
+    private final QuietPolls quietPolls;
     private final TransactionTemplate tx;
     private final Clock clock;
     private final MeterRegistry meters;
     private final Timer duration;
 
     Poller(JobRepository jobs, PollTargets targets, Fetcher fetcher, Normalizer normalizer, VersionRepository versions,
-           PollRecorder recorder, TransactionTemplate tx, Clock clock, MeterRegistry meters) {
+           PollRecorder recorder, QuietPolls quietPolls, TransactionTemplate tx, Clock clock, MeterRegistry meters) {
         this.jobs = jobs;
         this.targets = targets;
         this.fetcher = fetcher;
         this.normalizer = normalizer;
         this.versions = versions;
         this.recorder = recorder;
+        this.quietPolls = quietPolls;
         this.tx = tx;
         this.clock = clock;
         this.meters = meters;
@@ -79,16 +81,23 @@ class Poller {
         Normalized normalized = result instanceof FetchResult.Fetched fetched
                 ? normalizer.normalize(fetched.body(), fetched.contentType(), target.get().dedup())
                 : null;
-        // one transaction: a version is never stored without the poll that found it, nor a failure without its dead letter
-        PollRecorder.Poll poll = tx.execute(status -> {
-            PollRecorder.Poll recorded = outcome(job, target.get(), result, normalized, started);
-            recorder.record(recorded);
-            if (recorded.outcome() == PollOutcome.FAILED) {
-                recorder.deadLetter(job.id(), job.ownerId(), PollTask.QUEUE, payload, recorded.error(), recorded.attempts(),
-                        clock.instant());
-            }
-            return recorded;
-        });
+        PollRecorder.Poll poll;
+        if (result instanceof FetchResult.Fetched && Arrays.equals(normalized.hash(), job.latestHash())
+                || result instanceof FetchResult.NotModified) {
+            poll = outcome(job, target.get(), result, normalized, started);
+            quietPolls.record(poll); // most polls: batched with others
+        } else {
+            // one transaction: a version is never stored without the poll that found it, nor a failure without its dead letter
+            poll = tx.execute(status -> {
+                PollRecorder.Poll recorded = outcome(job, target.get(), result, normalized, started);
+                recorder.record(recorded);
+                if (recorded.outcome() == PollOutcome.FAILED) {
+                    recorder.deadLetter(job.id(), job.ownerId(), PollTask.QUEUE, payload, recorded.error(), recorded.attempts(),
+                            clock.instant());
+                }
+                return recorded;
+            });
+        }
         count(poll, result);
         if (poll.outcome() == PollOutcome.FAILED) {
             log.info("Poll of job {} failed after {} attempts: {}", job.id(), poll.attempts(), poll.error());
