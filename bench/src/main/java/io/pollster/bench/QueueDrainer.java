@@ -1,0 +1,100 @@
+package io.pollster.bench;
+
+import java.sql.Connection;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The consumer of the scheduler scenarios: acknowledges poll tasks without fetching anything, by
+ * deleting them from {@code queue_tasks} in batches, so that the queue stays short and the
+ * scheduler alone is measured. Cheaper per task than Pollster's own consumer (claim, then delete).
+ */
+final class QueueDrainer implements AutoCloseable {
+
+    /**
+     * {@code id = ANY(ARRAY(…))}, not {@code id IN (…)}: planned on stale statistics (an empty
+     * queue, then a burst), the IN form becomes a nested loop over the whole table per batch — seen
+     * here running for minutes. The ARRAY form takes the batch once and deletes by primary key.
+     */
+    private static final String DRAIN = """
+            DELETE FROM queue_tasks
+            WHERE id = ANY(ARRAY(
+                SELECT id
+                FROM queue_tasks
+                WHERE queue = ?
+                ORDER BY visible_at
+                LIMIT ?
+                FOR UPDATE SKIP LOCKED))
+            """;
+    private static final int BATCH = 5000;
+
+    private final BenchDatabase db;
+    private final String queue;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicBoolean paused = new AtomicBoolean();
+    private final LongAdder drained = new LongAdder();
+    private final Thread thread;
+    private volatile Exception failure;
+
+    private QueueDrainer(BenchDatabase db, String queue) {
+        this.db = db;
+        this.queue = queue;
+        this.thread = Thread.ofPlatform().name("queue-drainer").daemon().start(this::run);
+    }
+
+    static QueueDrainer start(BenchDatabase db, String queue) {
+        return new QueueDrainer(db, queue);
+    }
+
+    long drained() {
+        return drained.sum();
+    }
+
+    private void run() {
+        try (Connection c = db.connect()) {
+            // why: a generic plan cached while the queue was empty would stay, however long the queue grows
+            BenchDatabase.execute(c, "SET plan_cache_mode = force_custom_plan");
+            // why: a drain that hangs must fail the run, not block the next phase's TRUNCATE
+            BenchDatabase.execute(c, "SET statement_timeout = '30s'");
+            while (running.get()) {
+                if (paused.get()) {
+                    Thread.sleep(20);
+                    continue;
+                }
+                int n = BenchDatabase.execute(c, DRAIN, queue, BATCH);
+                drained.add(n);
+                if (n < BATCH) {
+                    Thread.sleep(20);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            if (running.get()) {
+                failure = e;
+            }
+        }
+    }
+
+    /** Stops draining (while the scheduler it drains for is paused) until {@link #resume}. */
+    void pause() {
+        paused.set(true);
+    }
+
+    void resume() {
+        paused.set(false);
+    }
+
+    /** @throws IllegalStateException if draining failed: the scheduler figures would then be wrong */
+    void check() {
+        if (failure != null) {
+            throw new IllegalStateException("Draining the queue failed: " + failure, failure);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running.set(false);
+        thread.join(30_000);
+    }
+}

@@ -1,0 +1,46 @@
+package io.pollster.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+class OptionsTest {
+
+    @Test
+    void readsTheScenarioAndItsOptions() {
+        Options o = Options.parse("poll-path", "--duration", "45s", "--jobs", "10_000", "--etag", "--change-fraction", "0.1");
+        assertEquals("poll-path", o.scenario());
+        assertEquals(Duration.ofSeconds(45), o.window(Duration.ofSeconds(20), Duration.ofSeconds(3)));
+        assertEquals(10_000, o.jobs(2_000, 200));
+        assertTrue(o.etag());
+        assertEquals(0.1, o.changeFraction());
+    }
+
+    @Test
+    void smokeSizesApplyUnlessOverridden() {
+        Options o = Options.parse("all", "--smoke");
+        assertEquals(Duration.ofSeconds(3), o.window(Duration.ofSeconds(20), Duration.ofSeconds(3)));
+        assertEquals(2_000, o.jobs(1_000_000, 2_000));
+        assertEquals(16, Options.parse("ingest").clients(16, 4));
+    }
+
+    @Test
+    void parsesDurationsAsOperatorsWriteThem() {
+        assertEquals(Duration.ofMillis(500), Options.duration("500ms"));
+        assertEquals(Duration.ofMinutes(10), Options.duration("10m"));
+        assertEquals(Duration.ofSeconds(30), Options.duration("30s"));
+        assertThrows(IllegalArgumentException.class, () -> Options.duration("soon"));
+    }
+
+    @Test
+    void refusesWhatItDoesNotKnow() {
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("everything"));
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("scheduler", "--fast"));
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("poll-path", "--change-fraction", "2"));
+        assertThrows(IllegalArgumentException.class, Options::parse);
+    }
+}
