@@ -16,47 +16,59 @@ import tools.jackson.databind.json.JsonMapper;
 @Repository
 public class JobRepository {
 
+    /** A job is its row in {@code jobs} and its due times in {@code job_schedules}, which the scheduler works on alone. */
     private static final String COLUMNS = """
-            id, owner_id, spec, secret_headers, status, effective_interval_ms, next_run_at, last_run_at,
-            last_outcome, polls, changes, failures, consecutive_failures, etag, last_modified, latest_hash,
-            latest_version_id, version, created_at, updated_at
+            j.id, j.owner_id, j.spec, j.secret_headers, j.status, s.effective_interval_ms, s.next_run_at, j.last_run_at,
+            j.last_outcome, j.polls, j.changes, j.failures, j.consecutive_failures, j.etag, j.last_modified, j.latest_hash,
+            j.latest_version_id, j.version, j.created_at, j.updated_at
+            FROM jobs j
+            JOIN job_schedules s ON s.job_id = j.id
             """;
 
     private static final String INSERT = """
-            INSERT INTO jobs (id, owner_id, spec, secret_headers, status, interval_ms, cron, jitter_ms,
-                              effective_interval_ms, next_due_at, next_run_at, created_at, updated_at)
-            VALUES (:id, :owner, CAST(:spec AS JSONB), :secrets, :status, :intervalMs, :cron, :jitterMs,
-                    :effectiveMs, :nextDueAt, :nextRunAt, :now, :now)
+            WITH job AS (
+                INSERT INTO jobs (id, owner_id, spec, secret_headers, status, created_at, updated_at)
+                VALUES (:id, :owner, CAST(:spec AS JSONB), :secrets, :status, :now, :now)
+            )
+            INSERT INTO job_schedules (job_id, interval_ms, cron, jitter_ms, effective_interval_ms, next_due_at, next_run_at)
+            VALUES (:id, :intervalMs, :cron, :jitterMs, :effectiveMs, :nextDueAt, :nextRunAt)
             """;
 
-    private static final String FIND = "SELECT " + COLUMNS + " FROM jobs WHERE id = :id";
+    private static final String FIND = "SELECT " + COLUMNS + "WHERE j.id = :id";
 
     private static final String FIND_POLL_STATE = """
-            SELECT owner_id, status, version, effective_interval_ms, etag, last_modified, latest_hash
-            FROM jobs
-            WHERE id = :id
+            SELECT j.owner_id, j.status, j.version, s.effective_interval_ms, j.etag, j.last_modified, j.latest_hash
+            FROM jobs j
+            JOIN job_schedules s ON s.job_id = j.id
+            WHERE j.id = :id
             """;
 
     private static final String FIND_PAGE = "SELECT " + COLUMNS + """
-            FROM jobs
-            WHERE (:anyOwner OR owner_id = :owner)
-              AND (:anyStatus OR status = :status)
-              AND id > :after
-            ORDER BY id
+            WHERE (:anyOwner OR j.owner_id = :owner)
+              AND (:anyStatus OR j.status = :status)
+              AND j.id > :after
+            ORDER BY j.id
             LIMIT :limit
             """;
 
+    /** One statement: the schedule follows the definition only if the definition's version matched. */
     private static final String UPDATE_DEFINITION = """
-            UPDATE jobs
-            SET spec = CAST(:spec AS JSONB), secret_headers = :secrets, status = :status, interval_ms = :intervalMs,
-                cron = :cron, jitter_ms = :jitterMs, effective_interval_ms = :effectiveMs,
-                next_due_at = CASE WHEN :reschedule THEN :nextDueAt ELSE next_due_at END,
-                next_run_at = CASE WHEN :reschedule THEN :nextRunAt ELSE next_run_at END,
-                etag = CASE WHEN :requestChanged THEN NULL ELSE etag END,
-                last_modified = CASE WHEN :requestChanged THEN NULL ELSE last_modified END,
-                updated_at = :now, version = version + 1
-            WHERE id = :id
-              AND version = :version
+            WITH job AS (
+                UPDATE jobs
+                SET spec = CAST(:spec AS JSONB), secret_headers = :secrets, status = :status,
+                    etag = CASE WHEN :requestChanged THEN NULL ELSE etag END,
+                    last_modified = CASE WHEN :requestChanged THEN NULL ELSE last_modified END,
+                    updated_at = :now, version = version + 1
+                WHERE id = :id
+                  AND version = :version
+                RETURNING id
+            )
+            UPDATE job_schedules s
+            SET interval_ms = :intervalMs, cron = :cron, jitter_ms = :jitterMs, effective_interval_ms = :effectiveMs,
+                next_due_at = CASE WHEN :reschedule THEN :nextDueAt ELSE s.next_due_at END,
+                next_run_at = CASE WHEN :reschedule THEN :nextRunAt ELSE s.next_run_at END
+            FROM job
+            WHERE s.job_id = job.id
             """;
 
     private static final String DELETE = "DELETE FROM jobs WHERE id = :id";

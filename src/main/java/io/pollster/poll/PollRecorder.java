@@ -56,11 +56,7 @@ class PollRecorder {
                 last_run_at = :startedAt,
                 last_outcome = :outcome,
                 etag = CASE WHEN :validators THEN :etag ELSE j.etag END,
-                last_modified = CASE WHEN :validators THEN :lastModified ELSE j.last_modified END,
-                -- only if the definition is still the one this poll ran with: a PATCH since then wins
-                effective_interval_ms = CASE WHEN j.version = :jobVersion
-                                             THEN COALESCE(:effectiveMs, j.effective_interval_ms)
-                                             ELSE j.effective_interval_ms END
+                last_modified = CASE WHEN :validators THEN :lastModified ELSE j.last_modified END
             FROM prev p
             WHERE j.id = p.id
             """;
@@ -75,10 +71,8 @@ class PollRecorder {
                 SELECT *
                 FROM unnest(CAST(:ids AS UUID[]), CAST(:startedUs AS BIGINT[]), CAST(:durationMs AS BIGINT[]),
                             CAST(:httpStatus AS INT[]), CAST(:outcome AS TEXT[]), CAST(:attempts AS INT[]),
-                            CAST(:etag AS TEXT[]), CAST(:lastModified AS TEXT[]), CAST(:effectiveMs AS BIGINT[]),
-                            CAST(:jobVersion AS BIGINT[]))
-                     AS i(id, started_us, duration_ms, http_status, outcome, attempts, etag, last_modified, effective_ms,
-                          job_version)
+                            CAST(:etag AS TEXT[]), CAST(:lastModified AS TEXT[]))
+                     AS i(id, started_us, duration_ms, http_status, outcome, attempts, etag, last_modified)
             ), prev AS (
                 SELECT j.id, j.fold_count, j.fold_started_at, j.fold_last_at, j.fold_duration_ms, j.fold_http_status,
                        j.fold_outcome, j.fold_attempts, j.fold_version_id, j.fold_error,
@@ -115,13 +109,22 @@ class PollRecorder {
                 last_run_at = TIMESTAMPTZ 'epoch' + i.started_us * INTERVAL '1 microsecond',
                 last_outcome = i.outcome,
                 etag = i.etag,
-                last_modified = i.last_modified,
-                effective_interval_ms = CASE WHEN j.version = i.job_version
-                                             THEN COALESCE(i.effective_ms, j.effective_interval_ms)
-                                             ELSE j.effective_interval_ms END
+                last_modified = i.last_modified
             FROM prev p
             JOIN input i ON i.id = p.id
             WHERE j.id = p.id
+            """;
+
+    /**
+     * An adaptive job's next interval, kept only if the definition is still the one the poll ran
+     * with: a PATCH since then wins.
+     */
+    private static final String ADAPT = """
+            UPDATE job_schedules s
+            SET effective_interval_ms = t.ms
+            FROM unnest(CAST(:ids AS UUID[]), CAST(:ms AS BIGINT[]), CAST(:versions AS BIGINT[])) AS t(id, ms, version)
+            JOIN jobs j ON j.id = t.id AND j.version = t.version
+            WHERE s.job_id = t.id
             """;
 
     private static final String DEAD_LETTER = """
@@ -156,9 +159,8 @@ class PollRecorder {
                 .param("validators", poll.validators())
                 .param("etag", poll.etag())
                 .param("lastModified", poll.lastModified())
-                .param("effectiveMs", poll.effectiveMs())
-                .param("jobVersion", poll.jobVersion())
                 .update();
+        adapt(List.of(poll));
     }
 
     /**
@@ -183,8 +185,20 @@ class PollRecorder {
                 .param("attempts", polls.stream().mapToInt(Poll::attempts).toArray())
                 .param("etag", polls.stream().map(Poll::etag).toArray(String[]::new))
                 .param("lastModified", polls.stream().map(Poll::lastModified).toArray(String[]::new))
-                .param("effectiveMs", polls.stream().map(Poll::effectiveMs).toArray(Long[]::new))
-                .param("jobVersion", polls.stream().mapToLong(Poll::jobVersion).toArray())
+                .update();
+        adapt(polls);
+    }
+
+    /** Adaptive jobs only: the others carry no interval to keep and cost no statement. */
+    private void adapt(List<Poll> polls) {
+        List<Poll> adaptive = polls.stream().filter(p -> p.effectiveMs() != null).toList();
+        if (adaptive.isEmpty()) {
+            return;
+        }
+        jdbc.sql(ADAPT)
+                .param("ids", adaptive.stream().map(p -> p.jobId().value()).toArray(UUID[]::new))
+                .param("ms", adaptive.stream().mapToLong(Poll::effectiveMs).toArray())
+                .param("versions", adaptive.stream().mapToLong(Poll::jobVersion).toArray())
                 .update();
     }
 

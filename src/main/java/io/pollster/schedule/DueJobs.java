@@ -14,11 +14,11 @@ import org.springframework.stereotype.Repository;
 @Repository
 class DueJobs {
 
+    /** Only active jobs have a {@code next_run_at}; the narrow schedule rows are all the scheduler touches. */
     private static final String CLAIM = """
-            SELECT id, next_due_at, next_run_at, interval_ms, cron, jitter_ms, effective_interval_ms
-            FROM jobs
-            WHERE status = 'ACTIVE'
-              AND next_run_at <= :now
+            SELECT job_id, next_due_at, next_run_at, interval_ms, cron, jitter_ms, effective_interval_ms
+            FROM job_schedules
+            WHERE next_run_at <= :now
             ORDER BY next_run_at
             LIMIT :limit
             FOR UPDATE SKIP LOCKED
@@ -26,23 +26,30 @@ class DueJobs {
 
     /** Times travel as epoch microseconds: pgjdbc sends a {@code long[]} in binary, a {@code Timestamp[]} as formatted text. */
     private static final String ADVANCE = """
-            UPDATE jobs
+            UPDATE job_schedules
             SET next_due_at = TIMESTAMPTZ 'epoch' + t.due * INTERVAL '1 microsecond',
                 next_run_at = TIMESTAMPTZ 'epoch' + t.run * INTERVAL '1 microsecond'
             FROM unnest(CAST(:ids AS UUID[]), CAST(:dues AS BIGINT[]), CAST(:runs AS BIGINT[])) AS t(id, due, run)
-            WHERE jobs.id = t.id
+            WHERE job_schedules.job_id = t.id
             """;
 
     private static final String NEXT_RUN = """
             SELECT min(next_run_at)
-            FROM jobs
-            WHERE status = 'ACTIVE'
+            FROM job_schedules
+            WHERE next_run_at IS NOT NULL
             """;
 
     private static final String PARK = """
+            WITH parked AS (
+                UPDATE job_schedules
+                SET next_due_at = NULL, next_run_at = NULL
+                WHERE job_id = ANY(:ids)
+                RETURNING job_id
+            )
             UPDATE jobs
-            SET status = 'STOPPED', next_due_at = NULL, next_run_at = NULL, last_outcome = 'failed'
-            WHERE id = ANY(:ids)
+            SET status = 'STOPPED', last_outcome = 'failed'
+            FROM parked
+            WHERE jobs.id = parked.job_id
             """;
 
     private final JdbcClient jdbc;
@@ -71,7 +78,7 @@ class DueJobs {
                             : new Schedule.Every(Duration.ofMillis(adaptive ? effective : interval));
                     Timestamp due = rs.getTimestamp("next_due_at");
                     Instant runAt = rs.getTimestamp("next_run_at").toInstant();
-                    return new Due(rs.getObject("id", UUID.class), due == null ? runAt : due.toInstant(), runAt,
+                    return new Due(rs.getObject("job_id", UUID.class), due == null ? runAt : due.toInstant(), runAt,
                             schedule, Duration.ofMillis(rs.getLong("jitter_ms")));
                 })
                 .list();

@@ -82,15 +82,15 @@ class SplitRolesOnRabbitMqTest {
                     CREATE TABLE fire_log (job_id UUID NOT NULL, due TIMESTAMPTZ NOT NULL);
                     CREATE FUNCTION log_fire() RETURNS trigger LANGUAGE plpgsql AS $$
                     BEGIN
-                        INSERT INTO fire_log VALUES (OLD.id, OLD.next_due_at);
+                        INSERT INTO fire_log VALUES (OLD.job_id, OLD.next_due_at);
                         RETURN NEW;
                     END $$;
-                    CREATE TRIGGER log_fire AFTER UPDATE OF next_due_at ON jobs FOR EACH ROW
+                    CREATE TRIGGER log_fire AFTER UPDATE OF next_due_at ON job_schedules FOR EACH ROW
                     WHEN (OLD.next_due_at IS NOT NULL AND OLD.next_due_at IS DISTINCT FROM NEW.next_due_at)
                     EXECUTE FUNCTION log_fire();
                     """);
             first = Instant.now().plusSeconds(2).truncatedTo(ChronoUnit.SECONDS);
-            db.execute("UPDATE jobs SET status = 'ACTIVE', next_due_at = '" + first + "', next_run_at = '" + first + "'");
+            db.execute("UPDATE jobs SET status = 'ACTIVE'; UPDATE job_schedules SET next_due_at = '" + first + "', next_run_at = '" + first + "'");
 
             await("ten seconds of polls").atMost(Duration.ofSeconds(40)).until(() -> Instant.now().isAfter(first.plusSeconds(10)));
             pollerA.kill();

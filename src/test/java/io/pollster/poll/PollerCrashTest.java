@@ -74,7 +74,7 @@ class PollerCrashTest {
         }
 
         assertThat(db.scalar("SELECT count(*) FROM jobs")).isEqualTo(JOBS);
-        assertThat(db.scalar("SELECT count(*) FROM jobs WHERE status = 'ACTIVE' AND next_run_at IS NOT NULL")).isEqualTo(JOBS);
+        assertThat(db.scalar("SELECT count(*) FROM jobs j JOIN job_schedules s ON s.job_id = j.id WHERE j.status = 'ACTIVE' AND s.next_run_at IS NOT NULL")).isEqualTo(JOBS);
         assertThat(db.scalar("""
                 SELECT count(*) FROM (
                     SELECT hash, lag(hash) OVER (PARTITION BY job_id ORDER BY id) AS previous FROM versions) v

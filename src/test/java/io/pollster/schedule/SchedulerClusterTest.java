@@ -77,13 +77,19 @@ class SchedulerClusterTest {
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO users (id, name, token_hash, created_at) VALUES (gen_random_uuid(), 'cluster', '\\x01', now())");
             try (var insert = c.prepareStatement("""
-                    INSERT INTO jobs (id, owner_id, spec, status, interval_ms, jitter_ms, next_due_at, next_run_at, created_at, updated_at)
-                    SELECT gen_random_uuid(), (SELECT id FROM users), '{"url":"http://h/x","interval":"PT1S"}', 'ACTIVE', 1000, 0, ?, ?, now(), now()
-                    FROM generate_series(1, ?)
+                    WITH job AS (
+                        INSERT INTO jobs (id, owner_id, spec, status, created_at, updated_at)
+                        SELECT gen_random_uuid(), (SELECT id FROM users), '{"url":"http://h/x","interval":"PT1S"}', 'ACTIVE', now(), now()
+                        FROM generate_series(1, ?)
+                        RETURNING id
+                    )
+                    INSERT INTO job_schedules (job_id, interval_ms, jitter_ms, next_due_at, next_run_at)
+                    SELECT id, 1000, 0, ?, ?
+                    FROM job
                     """)) {
-                insert.setTimestamp(1, Timestamp.from(firstDue));
+                insert.setInt(1, JOBS);
                 insert.setTimestamp(2, Timestamp.from(firstDue));
-                insert.setInt(3, JOBS);
+                insert.setTimestamp(3, Timestamp.from(firstDue));
                 insert.executeUpdate();
             }
         }
@@ -92,7 +98,8 @@ class SchedulerClusterTest {
     /** Stops the schedule at a due-time boundary so the count per job is exact whatever the shutdown takes. */
     private static void stopJobs(TestDatabase db) throws Exception {
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            s.execute("UPDATE jobs SET status = 'STOPPED', next_run_at = NULL, next_due_at = NULL");
+            s.execute("UPDATE jobs SET status = 'STOPPED'");
+            s.execute("UPDATE job_schedules SET next_run_at = NULL, next_due_at = NULL");
         }
     }
 }

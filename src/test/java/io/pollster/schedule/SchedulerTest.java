@@ -55,7 +55,7 @@ class SchedulerTest extends IntegrationTest {
     void afterDowntimeMissedFiresCollapseIntoOneCatchUpFire() {
         String id = alice.post("/api/v1/jobs", "{\"url\":\"http://h/x\",\"interval\":\"1m\"}").json().get("id").asString();
         Instant longAgo = Instant.now().minus(Duration.ofHours(5)).truncatedTo(ChronoUnit.SECONDS);
-        jdbc.sql("UPDATE jobs SET next_due_at = :t, next_run_at = :t").param("t", Timestamp.from(longAgo)).update();
+        jdbc.sql("UPDATE job_schedules SET next_due_at = :t, next_run_at = :t").param("t", Timestamp.from(longAgo)).update();
 
         assertThat(scheduler.fireDue(100)).isEqualTo(1);
         assertThat(scheduler.fireDue(100)).isZero();
@@ -71,9 +71,12 @@ class SchedulerTest extends IntegrationTest {
         UUID owner = jdbc.sql("SELECT id FROM users").query(UUID.class).single();
         UUID broken = UUID.randomUUID();
         jdbc.sql("""
-                INSERT INTO jobs (id, owner_id, spec, status, cron, jitter_ms, next_due_at, next_run_at, created_at, updated_at)
-                VALUES (:id, :owner, '{"url":"http://h/x","cron":"0 0 30 2 *"}', 'ACTIVE', '0 0 30 2 *', 0,
-                        now() - interval '1 hour', now() - interval '1 hour', now(), now())
+                WITH job AS (
+                    INSERT INTO jobs (id, owner_id, spec, status, created_at, updated_at)
+                    VALUES (:id, :owner, '{"url":"http://h/x","cron":"0 0 30 2 *"}', 'ACTIVE', now(), now())
+                )
+                INSERT INTO job_schedules (job_id, cron, jitter_ms, next_due_at, next_run_at)
+                VALUES (:id, '0 0 30 2 *', 0, now() - interval '1 hour', now() - interval '1 hour')
                 """).param("id", broken).param("owner", owner).update();
 
         assertThat(scheduler.fireDue(100)).isEqualTo(1);
@@ -81,11 +84,13 @@ class SchedulerTest extends IntegrationTest {
         assertThat(tasks()).extracting(PollTask::jobId).containsExactly(UUID.fromString(good));
         assertThat(jdbc.sql("SELECT status FROM jobs WHERE id = :id").param("id", broken).query(String.class).single())
                 .isEqualTo("STOPPED");
+        assertThat(jdbc.sql("SELECT count(*) FROM job_schedules WHERE job_id = :id AND next_run_at IS NULL").param("id", broken)
+                .query(Integer.class).single()).isEqualTo(1);
         assertThat(scheduler.fireDue(100)).isZero();
     }
 
     private Instant nextDue(String id) {
-        return jdbc.sql("SELECT next_due_at FROM jobs WHERE id = :id").param("id", UUID.fromString(id))
+        return jdbc.sql("SELECT next_due_at FROM job_schedules WHERE job_id = :id").param("id", UUID.fromString(id))
                 .query(Timestamp.class).single().toInstant();
     }
 

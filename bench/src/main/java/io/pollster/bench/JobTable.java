@@ -17,46 +17,70 @@ final class JobTable {
 
     /** Copies of the template, due now; {@code spec.url} is the template's or, with a stub, resource i of the stub. */
     private static final String COPY = """
-            INSERT INTO jobs (id, owner_id, spec, status, interval_ms, cron, jitter_ms, effective_interval_ms,
-                              next_due_at, next_run_at, created_at, updated_at)
-            SELECT gen_random_uuid(), t.owner_id,
-                   CASE WHEN CAST(? AS TEXT) IS NULL THEN t.spec
-                        ELSE jsonb_set(t.spec, '{url}', to_jsonb(format(?, 1 + g.i % ?, g.i))) END,
-                   t.status, t.interval_ms, t.cron, t.jitter_ms, t.effective_interval_ms, now(), now(), now(), now()
-            FROM jobs t, generate_series(1, ?) AS g(i)
-            WHERE t.id = ?
+            WITH copied AS (
+                INSERT INTO jobs (id, owner_id, spec, status, created_at, updated_at)
+                SELECT gen_random_uuid(), t.owner_id,
+                       CASE WHEN CAST(? AS TEXT) IS NULL THEN t.spec
+                            ELSE jsonb_set(t.spec, '{url}', to_jsonb(format(?, 1 + g.i % ?, g.i))) END,
+                       t.status, now(), now()
+                FROM jobs t, generate_series(1, ?) AS g(i)
+                WHERE t.id = ?
+                RETURNING id
+            )
+            INSERT INTO job_schedules (job_id, interval_ms, cron, jitter_ms, effective_interval_ms, next_due_at, next_run_at)
+            SELECT c.id, s.interval_ms, s.cron, s.jitter_ms, s.effective_interval_ms, now(), now()
+            FROM copied c, job_schedules s
+            WHERE s.job_id = ?
             """;
 
     /**
      * Every job due once per interval, the due times spread evenly over one interval from now (by
      * a hash of the id: the same expression gives both columns the same value).
      */
-    private static final String SPREAD = """
+    private static final String SPREAD_SPEC = """
             UPDATE jobs
+            SET spec = jsonb_set(spec, '{interval}', to_jsonb(CAST(? AS TEXT)))
+            """;
+
+    private static final String SPREAD = """
+            UPDATE job_schedules
             SET interval_ms = ?, effective_interval_ms = ?,
-                spec = jsonb_set(spec, '{interval}', to_jsonb(CAST(? AS TEXT))),
-                next_due_at = now() + ((hashtext(CAST(id AS TEXT)) & 2147483647) % ?) * INTERVAL '1 millisecond',
-                next_run_at = now() + ((hashtext(CAST(id AS TEXT)) & 2147483647) % ?) * INTERVAL '1 millisecond'
+                next_due_at = now() + ((hashtext(CAST(job_id AS TEXT)) & 2147483647) % ?) * INTERVAL '1 millisecond',
+                next_run_at = now() + ((hashtext(CAST(job_id AS TEXT)) & 2147483647) % ?) * INTERVAL '1 millisecond'
             """;
 
     /** The template's row, kept in the session while the table is emptied. */
-    private static final String KEEP_TEMPLATE = "CREATE TEMPORARY TABLE template AS SELECT * FROM jobs WHERE id = ?";
+    private static final String KEEP_TEMPLATE = """
+            CREATE TEMPORARY TABLE template AS
+            SELECT j.owner_id, j.spec, j.status, s.cron, s.jitter_ms, s.effective_interval_ms
+            FROM jobs j
+            JOIN job_schedules s ON s.job_id = j.id
+            WHERE j.id = ?
+            """;
 
     /** n copies of the kept template, due once per interval, due times spread evenly over one interval from now + start. */
     private static final String RESPACED = """
-            INSERT INTO jobs (id, owner_id, spec, status, interval_ms, cron, jitter_ms, effective_interval_ms,
-                              next_due_at, next_run_at, created_at, updated_at)
-            SELECT gen_random_uuid(), t.owner_id, jsonb_set(t.spec, '{interval}', to_jsonb(CAST(? AS TEXT))), t.status,
-                   ?, t.cron, t.jitter_ms, CASE WHEN t.effective_interval_ms IS NULL THEN NULL ELSE ? END,
-                   d.at, d.at, now(), now()
-            FROM template t, generate_series(0, ? - 1) AS g(i),
-                 LATERAL (SELECT now() + (? + g.i * ?) * INTERVAL '1 millisecond' AS at) AS d
+            WITH copied AS (
+                INSERT INTO jobs (id, owner_id, spec, status, created_at, updated_at)
+                SELECT gen_random_uuid(), t.owner_id, jsonb_set(t.spec, '{interval}', to_jsonb(CAST(? AS TEXT))), t.status,
+                       now(), now()
+                FROM template t, generate_series(0, ? - 1) AS g(i)
+                RETURNING id
+            ), numbered AS (
+                SELECT id, row_number() OVER () - 1 AS i
+                FROM copied
+            )
+            INSERT INTO job_schedules (job_id, interval_ms, cron, jitter_ms, effective_interval_ms, next_due_at, next_run_at)
+            SELECT n.id, ?, t.cron, t.jitter_ms, CASE WHEN t.effective_interval_ms IS NULL THEN NULL ELSE ? END, d.at, d.at
+            FROM numbered n, template t,
+                 LATERAL (SELECT now() + (? + n.i * ?) * INTERVAL '1 millisecond' AS at) AS d
             """;
 
     private static final String STORED = """
-            SELECT CAST(spec AS TEXT), status, interval_ms, jitter_ms, effective_interval_ms
-            FROM jobs
-            WHERE id = ?
+            SELECT CAST(j.spec AS TEXT), j.status, s.interval_ms, s.jitter_ms, s.effective_interval_ms
+            FROM jobs j
+            JOIN job_schedules s ON s.job_id = j.id
+            WHERE j.id = ?
             """;
 
     private static final String USER = """
@@ -65,9 +89,12 @@ final class JobTable {
             """;
 
     private static final String STORE = """
-            INSERT INTO jobs (id, owner_id, spec, status, interval_ms, jitter_ms, effective_interval_ms,
-                              next_due_at, next_run_at, created_at, updated_at)
-            VALUES (?, ?, jsonb_set(CAST(? AS JSONB), '{url}', to_jsonb(CAST(? AS TEXT))), ?, ?, ?, ?, now(), now(), now(), now())
+            WITH job AS (
+                INSERT INTO jobs (id, owner_id, spec, status, created_at, updated_at)
+                VALUES (?, ?, jsonb_set(CAST(? AS JSONB), '{url}', to_jsonb(CAST(? AS TEXT))), ?, now(), now())
+            )
+            INSERT INTO job_schedules (job_id, interval_ms, jitter_ms, effective_interval_ms, next_due_at, next_run_at)
+            VALUES (?, ?, ?, ?, now(), now())
             """;
 
     /** A job row as Pollster wrote it for a {@code {"url","interval":"1s"}} POST, from an earlier scenario of this run. */
@@ -116,8 +143,8 @@ final class JobTable {
         UUID job = UUID.randomUUID();
         try (Connection c = run.db().connect()) {
             BenchDatabase.execute(c, USER, owner);
-            BenchDatabase.execute(c, STORE, job, owner, known.spec(), url, known.status(), known.intervalMs(), known.jitterMs(),
-                    known.effectiveMs());
+            BenchDatabase.execute(c, STORE, job, owner, known.spec(), url, known.status(), job, known.intervalMs(),
+                    known.jitterMs(), known.effectiveMs());
         }
         return new Template(owner, null, job);
     }
@@ -131,9 +158,9 @@ final class JobTable {
         String format = stub == null ? null : stub.url(0).replaceFirst("127\\.0\\.0\\.\\d+", "127.0.0.%s").replaceFirst("/r/0$", "/r/%s");
         try (Connection c = db.connect()) {
             skipForeignKeyChecks(c);
-            BenchDatabase.execute(c, COPY, format, format, stub == null ? 1 : stub.hosts(), copies, template.job());
+            BenchDatabase.execute(c, COPY, format, format, stub == null ? 1 : stub.hosts(), copies, template.job(), template.job());
         }
-        vacuumAnalyze(db, "jobs");
+        vacuumAnalyze(db, "jobs", "job_schedules");
     }
 
     /**
@@ -145,11 +172,12 @@ final class JobTable {
         long ms = interval.toMillis();
         try (Connection c = db.connect()) {
             c.setAutoCommit(false);
-            BenchDatabase.execute(c, "LOCK TABLE jobs IN EXCLUSIVE MODE");
-            BenchDatabase.execute(c, SPREAD, ms, ms, interval.toString(), ms, ms);
+            BenchDatabase.execute(c, "LOCK TABLE job_schedules IN EXCLUSIVE MODE");
+            BenchDatabase.execute(c, SPREAD_SPEC, interval.toString());
+            BenchDatabase.execute(c, SPREAD, ms, ms, ms, ms);
             c.commit();
         }
-        vacuumAnalyze(db, "jobs");
+        vacuumAnalyze(db, "jobs", "job_schedules");
     }
 
     /**
@@ -166,9 +194,9 @@ final class JobTable {
             skipForeignKeyChecks(c);
             BenchDatabase.execute(c, KEEP_TEMPLATE, template.job());
             BenchDatabase.execute(c, "TRUNCATE jobs CASCADE");
-            BenchDatabase.execute(c, RESPACED, interval.toString(), ms, ms, jobs, start.toMillis(), (double) ms / jobs);
+            BenchDatabase.execute(c, RESPACED, interval.toString(), jobs, ms, ms, start.toMillis(), (double) ms / jobs);
         }
-        vacuumAnalyze(db, "jobs");
+        vacuumAnalyze(db, "jobs", "job_schedules");
     }
 
     /**
@@ -179,8 +207,8 @@ final class JobTable {
     static Duration backlog(BenchDatabase db) throws Exception {
         String seconds = db.queryString("""
                 SELECT CAST(EXTRACT(EPOCH FROM now() - min(next_run_at)) AS TEXT)
-                FROM jobs
-                WHERE status = 'ACTIVE'
+                FROM job_schedules
+                WHERE next_run_at IS NOT NULL
                 """);
         return seconds == null ? Duration.ZERO : Duration.ofMillis(Math.round(Double.parseDouble(seconds) * 1000));
     }
