@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 import io.pollster.support.Api;
+import io.pollster.support.MessageFiles;
 import io.pollster.support.PollsterProcess;
 import io.pollster.support.TestBroker;
 import io.pollster.support.TestDatabase;
@@ -146,15 +146,9 @@ class IngestCrashTest {
 
     private static Set<String> written(Path dataDir) throws IOException {
         Set<String> values = new HashSet<>();
-        Path root = dataDir.resolve("messages");
-        if (!Files.exists(root)) {
-            return values;
-        }
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
-                for (String line : Files.readAllLines(file)) {
-                    values.add(JSON.readTree(line).path("value").asString(""));
-                }
+        for (Path file : MessageFiles.under(dataDir.resolve("messages"))) {
+            for (String line : Files.readAllLines(file)) {
+                values.add(JSON.readTree(line).path("value").asString(""));
             }
         }
         return values;

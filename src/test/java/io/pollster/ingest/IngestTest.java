@@ -14,10 +14,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 import io.pollster.support.Api;
 import io.pollster.support.IntegrationTest;
+import io.pollster.support.MessageFiles;
 import io.pollster.system.PollsterProperties;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -117,19 +117,16 @@ class IngestTest extends IntegrationTest {
 
         Set<String> workerIds = alice.get("/api/v1/workers").json().get("items").valueStream()
                 .map(w -> w.get("id").asString()).collect(Collectors.toSet());
-        List<Path> batches;
-        try (Stream<Path> files = Files.walk(messages())) {
-            // the data directory is shared with the other test classes: look at this test's files
-            batches = files.filter(f -> f.toString().endsWith(".jsonl"))
-                    .filter(f -> linesOf(f).stream().anyMatch(line -> sent.contains(JSON.readTree(line).path("value").asString(""))))
-                    .toList();
-            assertThat(batches).isNotEmpty().allSatisfy(file -> {
-                assertThat(file.getParent().getFileName().toString()).matches("shard-[0-3]");
-                String name = file.getFileName().toString();
-                assertThat(workerIds).contains(name.substring(0, name.lastIndexOf('-')));
-                assertThat(Files.readAllLines(file)).hasSizeBetween(1, 5);
-            });
-        }
+        // the data directory is shared with the other test classes: look at this test's files
+        List<Path> batches = MessageFiles.under(messages()).stream()
+                .filter(f -> linesOf(f).stream().anyMatch(line -> sent.contains(JSON.readTree(line).path("value").asString(""))))
+                .toList();
+        assertThat(batches).isNotEmpty().allSatisfy(file -> {
+            assertThat(file.getParent().getFileName().toString()).matches("shard-[0-3]");
+            String name = file.getFileName().toString();
+            assertThat(workerIds).contains(name.substring(0, name.lastIndexOf('-')));
+            assertThat(Files.readAllLines(file)).hasSizeBetween(1, 5);
+        });
         JsonNode line = linesOf(batches.getFirst()).stream().map(JSON::readTree)
                 .filter(l -> sent.contains(l.path("value").asString(""))).findFirst().orElseThrow();
         assertThat(line.get("userId").asString()).isEqualTo(alice.get("/api/v1/me").json().get("id").asString());
@@ -291,13 +288,11 @@ class IngestTest extends IntegrationTest {
 
     private List<String> linesAcceptedSince(Instant since) throws IOException {
         List<String> values = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(messages())) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
-                for (String line : Files.readAllLines(file)) {
-                    JsonNode message = JSON.readTree(line);
-                    if (!Instant.parse(message.get("receivedAt").asString()).isBefore(since)) {
-                        values.add(message.path("value").asString(""));
-                    }
+        for (Path file : MessageFiles.under(messages())) {
+            for (String line : Files.readAllLines(file)) {
+                JsonNode message = JSON.readTree(line);
+                if (!Instant.parse(message.get("receivedAt").asString()).isBefore(since)) {
+                    values.add(message.path("value").asString(""));
                 }
             }
         }
@@ -306,15 +301,9 @@ class IngestTest extends IntegrationTest {
 
     private Set<String> values() throws IOException {
         Set<String> values = new HashSet<>();
-        Path root = messages();
-        if (!Files.exists(root)) {
-            return values;
-        }
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
-                for (String line : Files.readAllLines(file)) {
-                    values.add(JSON.readTree(line).path("value").asString(""));
-                }
+        for (Path file : MessageFiles.under(messages())) {
+            for (String line : Files.readAllLines(file)) {
+                values.add(JSON.readTree(line).path("value").asString(""));
             }
         }
         return values;
