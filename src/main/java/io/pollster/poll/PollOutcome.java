@@ -7,9 +7,4 @@ public enum PollOutcome {
     public String label() {
         return name().toLowerCase();
     }
-
-    /** Nothing new: no version to store, no dead letter to write, only the job row to update. */
-    boolean quiet() {
-        return this == UNCHANGED || this == NOT_MODIFIED;
-    }
 }

@@ -112,7 +112,7 @@ class QuietPolls implements SmartLifecycle {
 
     private void write(List<Pending> batch) {
         try {
-            tx.executeWithoutResult(status -> recorder.recordQuiet(batch.stream().map(Pending::poll).toList()));
+            tx.executeWithoutResult(status -> recorder.recordAll(batch.stream().map(Pending::poll).toList()));
             batch.forEach(p -> p.recorded.complete(null));
         } catch (RuntimeException e) {
             // one by one, so one poll's problem fails only that poll
