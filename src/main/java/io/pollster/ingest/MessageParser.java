@@ -1,7 +1,5 @@
 package io.pollster.ingest;
 
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +73,7 @@ final class MessageParser {
             if (errors.size() == typeErrors) {
                 if (timestamp == null) {
                     errors.add(new InvalidField(at + ".timestamp", "is required"));
-                } else if (!isRfc3339(timestamp)) {
+                } else if (!Rfc3339.isDateTime(timestamp)) {
                     errors.add(new InvalidField(at + ".timestamp",
                             "must be an RFC 3339 date-time with an offset, e.g. 2026-01-01T12:00:00Z"));
                 }
@@ -103,14 +101,5 @@ final class MessageParser {
             return null;
         }
         return node.asString();
-    }
-
-    private static boolean isRfc3339(String text) {
-        try {
-            OffsetDateTime.parse(text);
-            return true;
-        } catch (DateTimeParseException e) {
-            return false;
-        }
     }
 }
