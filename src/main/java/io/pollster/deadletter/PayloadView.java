@@ -4,7 +4,8 @@ import java.time.Instant;
 import java.util.Base64;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.pollster.proto.v1.IngestMessage;
+import io.pollster.ingest.IngestMessages;
+import io.pollster.proto.v1.IngestBatch;
 import io.pollster.proto.v1.PollTask;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -27,7 +28,7 @@ final class PayloadView {
         try {
             return switch (type) {
                 case "poll" -> poll(PollTask.parseFrom(payload));
-                case "message" -> message(IngestMessage.parseFrom(payload));
+                case "message" -> messages(IngestBatch.parseFrom(payload));
                 default -> raw(payload);
             };
         } catch (InvalidProtocolBufferException e) {
@@ -43,18 +44,13 @@ final class PayloadView {
         return view;
     }
 
-    private JsonNode message(IngestMessage message) {
+    /** A message retried on its own (the usual dead letter) as the message; an entry of several as their list. */
+    private JsonNode messages(IngestBatch batch) {
+        if (batch.getMessagesCount() == 1) {
+            return IngestMessages.json(json, batch.getMessages(0));
+        }
         ObjectNode view = json.createObjectNode();
-        view.put("id", message.getId());
-        view.put("userId", message.getUserId());
-        view.put("receivedAt", message.getReceivedAt());
-        view.put("timestamp", message.getTimestamp());
-        if (message.hasValue()) {
-            view.put("value", message.getValue());
-        }
-        if (message.hasKey()) {
-            view.put("key", message.getKey());
-        }
+        batch.getMessagesList().forEach(m -> view.withArray("messages").add(IngestMessages.json(json, m)));
         return view;
     }
 

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Writes a batch as one JSON Lines file, whole: into a temporary file, forced to disk, then
@@ -19,27 +21,37 @@ final class BatchFiles {
     private static final byte NEWLINE = '\n';
 
     private final Path root;
+    /** Shard directories known to exist: creating one per batch would throw and catch an exception each time. */
+    private final Set<Path> created = ConcurrentHashMap.newKeySet();
 
     BatchFiles(Path root) {
         this.root = root;
     }
 
     Path write(int shard, String workerId, long seq, List<byte[]> lines) throws IOException {
-        Path dir = Files.createDirectories(root.resolve("shard-" + shard));
+        Path dir = root.resolve("shard-" + shard);
+        if (!created.contains(dir)) {
+            created.add(Files.createDirectories(dir));
+        }
         Path target = dir.resolve(workerId + "-" + seq + ".jsonl");
         Path temp = dir.resolve("." + workerId + "-" + seq + ".jsonl.tmp");
         int size = lines.stream().mapToInt(l -> l.length + 1).sum();
         ByteBuffer buffer = ByteBuffer.allocate(size);
         lines.forEach(line -> buffer.put(line).put(NEWLINE));
         buffer.flip();
-        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            while (buffer.hasRemaining()) {
-                out.write(buffer);
+        try {
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE)) {
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                out.force(true);
             }
-            out.force(true);
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            created.remove(dir); // perhaps the directory went: the next batch creates it again
+            throw e;
         }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         syncDirectory(dir);
         return target;
     }

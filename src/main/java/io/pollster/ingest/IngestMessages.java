@@ -1,8 +1,10 @@
 package io.pollster.ingest;
 
+import java.util.List;
 import java.util.UUID;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.pollster.proto.v1.IngestBatch;
 import io.pollster.proto.v1.IngestMessage;
 import io.pollster.system.Ids;
 import io.pollster.user.Caller;
@@ -10,35 +12,61 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A pushed message on its way to a file: queued as the protobuf {@code pollster.v1.IngestMessage}
- * (the message as sent, plus who sent it, an id and when it came), written as one JSON line.
+ * Pushed messages on their way to a file: queued per request and shard as the protobuf
+ * {@code pollster.v1.IngestBatch} (each message as sent, plus who sent it, an id and when it
+ * came), written as one JSON line per message.
  */
-final class IngestMessages {
+public final class IngestMessages {
 
-    private final JsonMapper json;
-
-    IngestMessages(JsonMapper json) {
-        this.json = json;
+    private IngestMessages() {
     }
 
-    static byte[] encode(Caller caller, MessageParser.Message message, String receivedAt) {
-        IngestMessage.Builder queued = IngestMessage.newBuilder()
-                .setId(Ids.next().toString())
-                .setUserId(caller.userId().toString())
-                .setReceivedAt(receivedAt)
-                .setTimestamp(message.timestamp());
-        if (message.value() != null) {
-            queued.setValue(message.value());
+    /** One queue entry: the messages of a request that fall on one shard. */
+    static byte[] batch(Caller caller, List<MessageParser.Message> messages, String receivedAt) {
+        IngestBatch.Builder batch = IngestBatch.newBuilder();
+        String userId = caller.userId().toString();
+        for (MessageParser.Message message : messages) {
+            IngestMessage.Builder queued = batch.addMessagesBuilder()
+                    .setId(Ids.next().toString())
+                    .setUserId(userId)
+                    .setReceivedAt(receivedAt)
+                    .setTimestamp(message.timestamp());
+            if (message.value() != null) {
+                queued.setValue(message.value());
+            }
+            if (message.key() != null) {
+                queued.setKey(message.key());
+            }
         }
-        if (message.key() != null) {
-            queued.setKey(message.key());
-        }
-        return queued.build().toByteArray();
+        return batch.build().toByteArray();
     }
 
-    /** The line written to the batch file. */
-    byte[] line(byte[] queued) {
-        IngestMessage message = decode(queued);
+    /** A queue entry of one message, for a message retried on its own. */
+    static byte[] single(IngestMessage message) {
+        return IngestBatch.newBuilder().addMessages(message).build().toByteArray();
+    }
+
+    /** The messages of a queue entry. */
+    public static List<IngestMessage> messages(byte[] queued) {
+        try {
+            return IngestBatch.parseFrom(queued).getMessagesList();
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalArgumentException("Not an ingest batch: " + e.getMessage(), e);
+        }
+    }
+
+    /** Who sent the entry's messages (one request's, so one sender), or null when it cannot be read. */
+    static UUID sender(byte[] queued) {
+        try {
+            List<IngestMessage> messages = messages(queued);
+            return messages.isEmpty() ? null : UUID.fromString(messages.getFirst().getUserId());
+        } catch (IllegalArgumentException unreadable) {
+            return null;
+        }
+    }
+
+    /** The message as written to its file (and as a dead letter shows it). */
+    public static ObjectNode json(JsonMapper json, IngestMessage message) {
         ObjectNode line = json.createObjectNode();
         line.put("id", message.getId());
         line.put("userId", message.getUserId());
@@ -50,23 +78,6 @@ final class IngestMessages {
         if (message.hasKey()) {
             line.put("key", message.getKey());
         }
-        return json.writeValueAsBytes(line);
-    }
-
-    /** Who sent the message, or null when the payload cannot be read. */
-    static UUID sender(byte[] queued) {
-        try {
-            return UUID.fromString(decode(queued).getUserId());
-        } catch (IllegalArgumentException unreadable) {
-            return null;
-        }
-    }
-
-    private static IngestMessage decode(byte[] queued) {
-        try {
-            return IngestMessage.parseFrom(queued);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException("Not an ingest message: " + e.getMessage(), e);
-        }
+        return line;
     }
 }

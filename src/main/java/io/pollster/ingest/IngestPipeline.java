@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pollster.proto.v1.IngestMessage;
 import io.pollster.system.Durations;
 import io.pollster.system.NodeId;
 import io.pollster.system.PollsterProperties;
@@ -30,7 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The ingest role: per shard, a consumer of the shard's queue feeding the shard's
- * {@link ShardPool}. A delivery returns (and is acknowledged) only once its line is in a file.
+ * {@link ShardPool}. A delivery (one request's messages for the shard) returns, and is
+ * acknowledged, only once its lines are in files.
  * Shutdown: stop claiming, let claimed messages reach their files, write the last batches.
  */
 @Component
@@ -46,7 +48,7 @@ class IngestPipeline implements SmartLifecycle {
     private final BatchFiles files;
     private final Clock clock;
     private final MeterRegistry meters;
-    private final IngestMessages messages;
+    private final JsonMapper json;
     private final Roles roles;
     private final WorkerRegistry registry;
     private final NodeId node;
@@ -68,7 +70,7 @@ class IngestPipeline implements SmartLifecycle {
         this.files = new BatchFiles(pollster.dataDir().resolve("messages"));
         this.clock = clock;
         this.meters = meters;
-        this.messages = new IngestMessages(json);
+        this.json = json;
     }
 
     @Override
@@ -82,7 +84,7 @@ class IngestPipeline implements SmartLifecycle {
             ShardPool pool = new ShardPool(shard, properties, processor, files, clock, suffix, meters);
             pool.start();
             pools.add(pool);
-            consumers.add(transport.consume(Shards.queue(shard), new Handler(pool), new ConsumerSettings(
+            consumers.add(transport.consume(Shards.queue(shard), new Handler(pool, Shards.queue(shard)), new ConsumerSettings(
                     properties.inFlight(), properties.maxAttempts(), properties.visibilityTimeout(), Duration.ofMillis(500))));
         }
         reporter = Thread.ofVirtual().name("ingest-report").start(this::reportLoop);
@@ -191,20 +193,55 @@ class IngestPipeline implements SmartLifecycle {
         }
     }
 
+    /**
+     * Handles one queue entry: the messages of one request for this shard. Returns (and the entry is
+     * acknowledged) once every message is in a file, or once the messages that failed are queued
+     * again on their own, each in an entry of one, to be retried and dead-lettered by itself.
+     */
     private final class Handler implements TaskHandler {
         private final ShardPool pool;
+        private final String queue;
 
-        Handler(ShardPool pool) {
+        Handler(ShardPool pool, String queue) {
             this.pool = pool;
+            this.queue = queue;
         }
 
         @Override
         public void handle(Delivery delivery) throws Exception {
-            ShardPool.Pending pending = pool.submit(messages.line(delivery.payload()));
+            List<IngestMessage> entry = IngestMessages.messages(delivery.payload());
+            List<ShardPool.Pending> pending = new ArrayList<>(entry.size());
+            for (IngestMessage message : entry) {
+                pending.add(pool.submit(json.writeValueAsBytes(IngestMessages.json(json, message))));
+            }
+            List<byte[]> failed = new ArrayList<>();
+            Exception failure = null;
+            for (int i = 0; i < pending.size(); i++) {
+                try {
+                    await(pending.get(i));
+                } catch (Exception e) {
+                    failed.add(IngestMessages.single(entry.get(i)));
+                    failure = failure == null ? e : failure;
+                }
+            }
+            if (failure == null) {
+                return;
+            }
+            if (entry.size() == 1 || failure instanceof ShardPool.Stopping) {
+                throw failure; // the transport retries the entry, then dead-letters it
+            }
+            transport.send(Map.of(queue, failed));
+            log.info("{} of {} messages of an entry on {} failed; queued again on their own: {}", failed.size(), entry.size(),
+                    queue, failure.toString());
+        }
+
+        /** Returns once the message is in a file; throws when it failed, or its processing took too long. */
+        private void await(ShardPool.Pending pending) throws Exception {
             try {
                 // the timeout is for processing, not for waiting in the shard's backlog
                 pending.started.get(BACKLOG_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-                pending.processed.get(properties.processingTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                long left = pending.startedNanos + properties.processingTimeout().toNanos() - System.nanoTime();
+                pending.processed.get(Math.max(0, left), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 pending.abandon();
                 throw new TimeoutException("processing took longer than " + Durations.format(properties.processingTimeout()));

@@ -21,7 +21,8 @@ import org.springframework.util.unit.DataSize;
  * @param maxAttempts       deliveries of a message before it becomes a dead letter
  * @param maxBatch          messages per {@code POST /messages} (more: 413)
  * @param maxRequestSize    bytes per {@code POST /messages} (more: 413)
- * @param inFlight          messages a shard holds in memory at once (claimed, not yet written)
+ * @param inFlight          queue entries a shard holds in memory at once (claimed, not yet written);
+ *                          an entry holds one request's messages for the shard
  * @param visibilityTimeout how long a claimed message stays invisible to other nodes; kept alive
  *                          while it is handled, so it only lapses when its process dies
  * @param reportInterval    how often the log reports every worker's counts
@@ -42,7 +43,7 @@ public record IngestProperties(
         @DefaultValue("3") int maxAttempts,
         @DefaultValue("10000") int maxBatch,
         @DefaultValue("10MB") DataSize maxRequestSize,
-        @DefaultValue("1000") int inFlight,
+        @DefaultValue("32") int inFlight,
         @DefaultValue("30s") Duration visibilityTimeout,
         @DefaultValue("1m") Duration reportInterval,
         @DefaultValue("2s") Duration statsInterval) {

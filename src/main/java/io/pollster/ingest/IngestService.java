@@ -25,23 +25,23 @@ class IngestService {
     }
 
     /**
-     * One durable hand-over for the whole request, not a round trip per message: on PostgreSQL one
-     * transaction with a multi-row insert per shard, on RabbitMQ one confirmed publish window.
+     * One durable hand-over for the whole request, not a round trip per message: one queue entry
+     * per shard holding that shard's messages, on PostgreSQL in one transaction, on RabbitMQ in
+     * one confirmed publish window.
      */
     int accept(Caller caller, List<MessageParser.Message> messages) {
-        List<List<byte[]>> byShard = new ArrayList<>();
+        List<List<MessageParser.Message>> byShard = new ArrayList<>();
         for (int i = 0; i < properties.shards(); i++) {
             byShard.add(new ArrayList<>());
         }
-        String receivedAt = clock.instant().toString();
         for (MessageParser.Message message : messages) {
-            byShard.get(Shards.of(message.shardKey(), properties.shards()))
-                    .add(IngestMessages.encode(caller, message, receivedAt));
+            byShard.get(Shards.of(message.shardKey(), properties.shards())).add(message);
         }
+        String receivedAt = clock.instant().toString();
         Map<String, List<byte[]>> byQueue = new LinkedHashMap<>();
         for (int shard = 0; shard < byShard.size(); shard++) {
             if (!byShard.get(shard).isEmpty()) {
-                byQueue.put(Shards.queue(shard), byShard.get(shard));
+                byQueue.put(Shards.queue(shard), List.of(IngestMessages.batch(caller, byShard.get(shard), receivedAt)));
             }
         }
         transport.send(byQueue);

@@ -67,6 +67,13 @@ final class ShardPool {
                 .description("Active ingest workers").register(meters);
     }
 
+    /** Why a message left the pool unprocessed: the pool stopped. Its queue entry is delivered again. */
+    static final class Stopping extends IllegalStateException {
+        Stopping() {
+            super("the shard's pool is shutting down");
+        }
+    }
+
     /** A message on its way through the pool. */
     static final class Pending {
         final byte[] message;
@@ -74,6 +81,8 @@ final class ShardPool {
         final CompletableFuture<Void> processed = new CompletableFuture<>();
         final CompletableFuture<Void> written = new CompletableFuture<>();
         volatile boolean abandoned;
+        /** When a worker took it ({@link System#nanoTime()}), set before {@link #started} completes. */
+        volatile long startedNanos;
         byte[] line;
 
         Pending(byte[] message) {
@@ -183,6 +192,7 @@ final class ShardPool {
                 if (pending.abandoned) {
                     continue;
                 }
+                pending.startedNanos = System.nanoTime();
                 pending.started.complete(null);
                 try {
                     pending.line = processor.process(pending.message);
@@ -284,7 +294,7 @@ final class ShardPool {
         flushLingering(Duration.ZERO);
         Pending left;
         while ((left = backlog.poll()) != null) {
-            IllegalStateException stopping = new IllegalStateException("shutting down");
+            Stopping stopping = new Stopping();
             left.started.completeExceptionally(stopping);
             left.processed.completeExceptionally(stopping);
         }

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
+import io.pollster.proto.v1.IngestBatch;
 import io.pollster.proto.v1.IngestMessage;
 import io.pollster.schedule.PollTask;
 import io.pollster.support.Api;
@@ -97,7 +98,7 @@ class DeadLetterApiTest extends IntegrationTest {
         if (value != null) {
             message.setValue(value);
         }
-        return message.build().toByteArray();
+        return IngestBatch.newBuilder().addMessages(message).build().toByteArray();
     }
 
     private UUID letter(String type, UUID owner, String queue, byte[] payload) {

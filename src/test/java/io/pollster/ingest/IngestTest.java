@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 import io.pollster.support.Api;
 import io.pollster.support.IntegrationTest;
@@ -222,10 +223,34 @@ class IngestTest extends IntegrationTest {
         await("the slow message to be dead-lettered").atMost(Duration.ofSeconds(20)).until(() ->
                 jdbc.sql("SELECT count(*) FROM dead_letters WHERE type = 'message' AND owner_id = CAST(:o AS UUID)")
                         .param("o", aliceId).query(Integer.class).single() == 1);
-        var letter = jdbc.sql("SELECT attempts, error FROM dead_letters WHERE type = 'message'")
-                .query((rs, n) -> List.of(rs.getInt(1), rs.getString(2))).single();
+        var letter = jdbc.sql("SELECT attempts, error FROM dead_letters WHERE type = 'message' AND owner_id = CAST(:o AS UUID)")
+                .param("o", aliceId).query((rs, n) -> List.of(rs.getInt(1), rs.getString(2))).single();
         assertThat(letter.get(0)).isEqualTo(2);
         assertThat((String) letter.get(1)).contains("processing took longer than 300ms");
+    }
+
+    @Test
+    void aMessageThatFailsAmongOthersIsRetriedAndDeadLetteredAloneWhileTheOthersAreWrittenOnce() throws IOException {
+        // one key: the five messages are one queue entry of one shard
+        String run = UUID.randomUUID().toString();
+        List<String> fine = IntStream.range(0, 4).mapToObj(i -> "fine-" + i + "-" + run).toList();
+        String batch = Stream.concat(fine.stream().limit(2), Stream.concat(
+                        Stream.of("slow"), fine.stream().skip(2)))
+                .map(v -> "{\"timestamp\":\"2026-01-01T10:00:00Z\",\"key\":\"" + run + "\",\"value\":\"" + v + "\"}")
+                .collect(Collectors.joining(",", "[", "]"));
+
+        assertThat(alice.post("/api/v1/messages", batch).status()).isEqualTo(201);
+
+        await("the slow message to be dead-lettered").atMost(Duration.ofSeconds(30))
+                .until(() -> alice.get("/api/v1/dead-letters?type=message").json().get("items").size() == 1);
+        JsonNode letter = alice.get("/api/v1/dead-letters?type=message").json().get("items").get(0);
+        assertThat(letter.get("payload").get("value").asString()).as("the dead letter is the slow message alone").isEqualTo("slow");
+        assertThat(letter.get("payload").get("key").asString()).isEqualTo(run);
+        assertThat(letter.get("attempts").asInt()).isEqualTo(2);
+        List<String> written = MessageFiles.under(messages()).stream().flatMap(f -> linesOf(f).stream())
+                .map(line -> JSON.readTree(line).path("value").asString(""))
+                .filter(v -> v.endsWith(run)).toList();
+        assertThat(written).as("the others are written, once each").containsExactlyInAnyOrderElementsOf(fine);
     }
 
     @Test
