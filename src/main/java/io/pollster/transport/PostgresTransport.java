@@ -2,6 +2,7 @@ package io.pollster.transport;
 
 import java.sql.Timestamp;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -21,6 +22,13 @@ class PostgresTransport implements Transport {
             INSERT INTO queue_tasks (queue, payload, visible_at, enqueued_at)
             SELECT :queue, p, :now, :now
             FROM unnest(CAST(:payloads AS BYTEA[])) AS p
+            """;
+
+    /** Every queue's tasks in one statement: one round trip, atomic without a transaction of its own. */
+    private static final String SEND = """
+            INSERT INTO queue_tasks (queue, payload, visible_at, enqueued_at)
+            SELECT q, p, :now, :now
+            FROM unnest(CAST(:queues AS TEXT[]), CAST(:payloads AS BYTEA[])) AS t(q, p)
             """;
 
     private static final String STATS = """
@@ -59,10 +67,23 @@ class PostgresTransport implements Transport {
                 .update();
     }
 
-    /** One transaction for every queue: all of them are enqueued, or none. */
+    /** One statement for every queue: all of them are enqueued, or none. */
     @Override
     public void send(Map<String, List<byte[]>> payloadsByQueue) {
-        tx.executeWithoutResult(status -> payloadsByQueue.forEach(this::enqueue));
+        List<String> queues = new ArrayList<>();
+        List<byte[]> payloads = new ArrayList<>();
+        payloadsByQueue.forEach((queue, tasks) -> tasks.forEach(task -> {
+            queues.add(properties.name(queue));
+            payloads.add(task);
+        }));
+        if (payloads.isEmpty()) {
+            return;
+        }
+        jdbc.sql(SEND)
+                .param("queues", queues.toArray(String[]::new))
+                .param("payloads", payloads.toArray(byte[][]::new))
+                .param("now", Timestamp.from(clock.instant()))
+                .update();
     }
 
     @Override
