@@ -111,6 +111,8 @@ class IngestTest extends IntegrationTest {
             Api.Response answer = alice.post("/api/v1/messages", "[" + String.join(",", batch) + "]");
             assertThat(answer.status()).as(answer.toString()).isEqualTo(201);
             assertThat(answer.json().get("accepted").asInt()).isEqualTo(100);
+            assertThat(answer.header("Content-Type")).startsWith("application/json");
+            assertThat(answer.header("Location")).isEqualTo("/api/v1/messages");
         }
 
         await("every message in a file").atMost(Duration.ofSeconds(60))
