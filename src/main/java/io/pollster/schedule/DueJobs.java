@@ -34,9 +34,11 @@ class DueJobs {
             """;
 
     private static final String NEXT_RUN = """
-            SELECT min(next_run_at)
+            SELECT next_run_at
             FROM job_schedules
             WHERE next_run_at IS NOT NULL
+            ORDER BY next_run_at
+            LIMIT 1
             """;
 
     private static final String PARK = """
@@ -104,8 +106,8 @@ class DueJobs {
 
     /** When the next active job is due to run, if any: an idle scheduler sleeps until then, not longer. */
     Optional<Instant> nextRunAt() {
-        Timestamp next = jdbc.sql(NEXT_RUN).query(Timestamp.class).single();
-        return Optional.ofNullable(next).map(Timestamp::toInstant);
+        // no row when nothing is scheduled (min() would answer one NULL, which single() refuses)
+        return jdbc.sql(NEXT_RUN).query(Timestamp.class).optional().map(Timestamp::toInstant);
     }
 
     private static long micros(Instant instant) {

@@ -22,6 +22,8 @@ class SchedulerTest extends IntegrationTest {
     private Scheduler scheduler;
     @Autowired
     private JdbcClient jdbc;
+    @Autowired
+    private DueJobs dueJobs;
 
     private Api alice;
 
@@ -40,6 +42,17 @@ class SchedulerTest extends IntegrationTest {
 
         assertThat(tasks()).extracting(PollTask::jobId).containsExactly(UUID.fromString(id));
         assertThat(nextDue(id)).isEqualTo(due.plus(Duration.ofHours(1)));
+    }
+
+    @Test
+    void anIdleSchedulerKnowsWhenTheNextJobRunsAndThatNothingDoesWithoutJobs() {
+        assertThat(dueJobs.nextRunAt()).as("no job: nothing to wait for, and no error").isEmpty();
+
+        String id = alice.post("/api/v1/jobs", "{\"url\":\"http://h/x\",\"interval\":\"1h\"}").json().get("id").asString();
+
+        Instant runAt = jdbc.sql("SELECT next_run_at FROM job_schedules WHERE job_id = :id").param("id", UUID.fromString(id))
+                .query(Timestamp.class).single().toInstant();
+        assertThat(dueJobs.nextRunAt()).contains(runAt);
     }
 
     @Test
