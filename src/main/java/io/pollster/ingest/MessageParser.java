@@ -75,7 +75,7 @@ final class MessageParser {
                     errors.add(new InvalidField(at + ".timestamp", "is required"));
                 } else if (!Rfc3339.isDateTime(timestamp)) {
                     errors.add(new InvalidField(at + ".timestamp",
-                            "must be an RFC 3339 date-time with an offset, e.g. 2026-01-01T12:00:00Z"));
+                            "must be an RFC 3339 date-time with seconds and an offset, e.g. 2026-01-01T12:00:00Z"));
                 }
             }
             String value = text(entry, "value", at, errors);

@@ -143,6 +143,7 @@ class IngestTest extends IntegrationTest {
             "missing timestamp | [{\"value\":\"x\"}]                                     | [0].timestamp",
             "null timestamp    | [{\"timestamp\":null}]                                  | [0].timestamp",
             "no offset         | [{\"timestamp\":\"2026-01-01T10:00:00\"}]                | [0].timestamp",
+            "no seconds        | [{\"timestamp\":\"2026-01-01T10:00Z\"}]                  | [0].timestamp",
             "not a date        | [{\"timestamp\":\"yesterday\"}]                          | [0].timestamp",
             "number value      | [{\"timestamp\":\"2026-01-01T10:00:00Z\",\"value\":5}]   | [0].value",
             "object key        | [{\"timestamp\":\"2026-01-01T10:00:00Z\",\"key\":{}}]    | [0].key",
