@@ -3,6 +3,7 @@ package io.pollster.transport;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -18,14 +19,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 @ConditionalOnProperty(name = "pollster.transport", havingValue = "postgres", matchIfMissing = true)
 class PostgresTransport implements Transport {
 
-    private static final String ENQUEUE = """
-            INSERT INTO queue_tasks (queue, payload, visible_at, enqueued_at)
-            SELECT :queue, p, :now, :now
-            FROM unnest(CAST(:payloads AS BYTEA[])) AS p
-            """;
-
-    /** Every queue's tasks in one statement: one round trip, atomic without a transaction of its own. */
-    private static final String SEND = """
+    /** Tasks of any queues in one statement: one round trip, atomic without a transaction of its own. */
+    private static final String INSERT = """
             INSERT INTO queue_tasks (queue, payload, visible_at, enqueued_at)
             SELECT q, p, :now, :now
             FROM unnest(CAST(:queues AS TEXT[]), CAST(:payloads AS BYTEA[])) AS t(q, p)
@@ -57,14 +52,7 @@ class PostgresTransport implements Transport {
 
     @Override
     public void enqueue(String queue, List<byte[]> payloads) {
-        if (payloads.isEmpty()) {
-            return;
-        }
-        jdbc.sql(ENQUEUE)
-                .param("queue", properties.name(queue))
-                .param("payloads", payloads.toArray(byte[][]::new))
-                .param("now", Timestamp.from(clock.instant()))
-                .update();
+        insert(Collections.nCopies(payloads.size(), properties.name(queue)), payloads);
     }
 
     /** One statement for every queue: all of them are enqueued, or none. */
@@ -76,10 +64,15 @@ class PostgresTransport implements Transport {
             queues.add(properties.name(queue));
             payloads.add(task);
         }));
+        insert(queues, payloads);
+    }
+
+    /** Inside the caller's transaction if there is one (so an enqueue commits with it), else on its own. */
+    private void insert(List<String> queues, List<byte[]> payloads) {
         if (payloads.isEmpty()) {
             return;
         }
-        jdbc.sql(SEND)
+        jdbc.sql(INSERT)
                 .param("queues", queues.toArray(String[]::new))
                 .param("payloads", payloads.toArray(byte[][]::new))
                 .param("now", Timestamp.from(clock.instant()))
