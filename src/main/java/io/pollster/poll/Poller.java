@@ -82,8 +82,8 @@ class Poller {
                 ? normalizer.normalize(fetched.body(), fetched.contentType(), target.get().dedup())
                 : null;
         PollRecorder.Poll poll;
-        if (result instanceof FetchResult.Fetched && Arrays.equals(normalized.hash(), job.latestHash())
-                || result instanceof FetchResult.NotModified) {
+        if (result instanceof FetchResult.NotModified
+                || result instanceof FetchResult.Fetched && sameAsLatest(job, normalized)) {
             poll = outcome(job, target.get(), result, normalized, started);
             quietPolls.record(poll); // most polls: batched with others
         } else {
@@ -122,7 +122,7 @@ class Poller {
                                       Instant started, long millis) {
         UUID versionId = null;
         PollOutcome outcome = PollOutcome.UNCHANGED;
-        if (!Arrays.equals(normalized.hash(), job.latestHash())) {
+        if (!sameAsLatest(job, normalized)) {
             Optional<UUID> stored = versions.store(job.id().value(), job.latestHash(), normalized.hash(),
                     BodyCodec.compress(fetched.body()), fetched.body().length, started, fetched.status(),
                     fetched.contentType());
@@ -134,6 +134,11 @@ class Poller {
         return new PollRecorder.Poll(job.id(), job.version(), started, millis, fetched.status(), outcome, fetched.attempts(),
                 versionId, null, true, fetched.etag(), fetched.lastModified(),
                 target.adapt(job.effectiveInterval(), outcome == PollOutcome.CHANGED));
+    }
+
+    /** Nothing new: no version to store, so the outcome goes to the batched quiet-poll write. */
+    private static boolean sameAsLatest(PollState job, Normalized normalized) {
+        return Arrays.equals(normalized.hash(), job.latestHash());
     }
 
     private void count(PollRecorder.Poll poll, FetchResult result) {
