@@ -57,6 +57,11 @@ class QuietPolls implements SmartLifecycle {
         }
         Pending pending = new Pending(poll, new CompletableFuture<>());
         queue.add(pending);
+        if (!running.get() && queue.remove(pending)) {
+            // stopped meanwhile and the writer may be gone: nobody else will write it
+            tx.executeWithoutResult(status -> recorder.record(poll));
+            return;
+        }
         try {
             pending.recorded.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package io.pollster.poll;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** Quiet polls (unchanged, not modified) are recorded together, with the same folding as one by one. */
 class QuietPollsTest extends IntegrationTest {
@@ -72,6 +74,19 @@ class QuietPollsTest extends IntegrationTest {
         assertThat(history.get(1).get("outcome").asString()).isEqualTo("unchanged");
         assertThat(history.get(1).get("count").asInt()).isEqualTo(2);
         assertThat(Instant.parse(history.get(1).get("lastAt").asString())).isEqualTo(t.plusSeconds(1));
+    }
+
+    @Test
+    void aPollRecordedOnceTheWriterHasStoppedIsWrittenAtOnce() {
+        JobId job = job();
+        quietPolls.stop();
+        try {
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> quietPolls.record(quiet(job, Instant.now(), PollOutcome.UNCHANGED)),
+                    "not left waiting for a writer that is gone");
+        } finally {
+            quietPolls.start();
+        }
+        assertThat(column(job, "polls")).isEqualTo(1);
     }
 
     private PollRecorder.Poll quiet(JobId job, Instant startedAt, PollOutcome outcome) {
