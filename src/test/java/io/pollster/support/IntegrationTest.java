@@ -20,9 +20,11 @@ import org.springframework.test.context.TestPropertySource;
  * real Flyway migrations; every table is emptied before each test.
  */
 @SpringBootTest(classes = PollsterApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-// API tests drive the scheduler and the poller by hand; PipelineTest turns them on (dynamic properties win)
+// API tests drive the scheduler and the poller by hand; PipelineTest turns them on (dynamic properties win).
+// Ingest is off too: a cached context stays alive while later classes run on the same database and
+// queues, and its consumers would take their queue entries (IngestTest turns it on, for itself).
 @TestPropertySource(properties = {"pollster.scheduler.enabled=false", "pollster.poller.enabled=false",
-        "pollster.cluster.heartbeat-interval=200ms"})
+        "pollster.ingest.enabled=false", "pollster.cluster.heartbeat-interval=200ms"})
 public abstract class IntegrationTest {
 
     protected static final String ADMIN_TOKEN = "test-admin-token-0123456789";
