@@ -18,7 +18,8 @@ import org.springframework.util.unit.DataSize;
  * @param batchSize         lines per written file: a shard's batch is flushed when it holds this many
  * @param linger            ... or when its oldest line has waited this long
  * @param processingTimeout a message whose processing takes longer is retried, then dead-lettered
- * @param maxAttempts       deliveries of a message before it becomes a dead letter
+ * @param maxAttempts       deliveries of a queue entry before it becomes a dead letter; a message
+ *                          that failed among others is queued again alone and gets these anew
  * @param maxBatch          messages per {@code POST /messages} (more: 413)
  * @param maxRequestSize    bytes per {@code POST /messages} (more: 413)
  * @param inFlight          queue entries a shard holds in memory at once (claimed, not yet written);

@@ -46,11 +46,15 @@ import static org.awaitility.Awaitility.await;
 class IngestTest extends IntegrationTest {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** How often a "slow" message was taken for processing, by its key. */
+    private static final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> SLOW_RUNS =
+            new java.util.concurrent.ConcurrentHashMap<>();
     /** Messages whose value is "block" wait on this latch while being processed. */
     private static volatile CountDownLatch gate = new CountDownLatch(0);
 
     @DynamicPropertySource
     static void ingest(DynamicPropertyRegistry registry) {
+        registry.add("pollster.ingest.enabled", () -> "true");
         registry.add("pollster.ingest.idle-timeout", () -> "300ms");
         registry.add("pollster.ingest.linger", () -> "200ms");
         registry.add("pollster.ingest.processing-timeout", () -> "300ms");
@@ -67,8 +71,11 @@ class IngestTest extends IntegrationTest {
         @Primary
         MessageProcessor slowForSomeValues() {
             return message -> {
-                String value = JSON.readTree(message).path("value").asString("");
+                JsonNode line = JSON.readTree(message);
+                String value = line.path("value").asString("");
                 if (value.equals("slow")) {
+                    SLOW_RUNS.computeIfAbsent(line.path("key").asString(""), k -> new java.util.concurrent.atomic.AtomicInteger())
+                            .incrementAndGet();
                     Thread.sleep(10_000);
                 } else if (value.equals("block")) {
                     gate.await(30, TimeUnit.SECONDS);
@@ -254,6 +261,12 @@ class IngestTest extends IntegrationTest {
                 .map(line -> JSON.readTree(line).path("value").asString(""))
                 .filter(v -> v.endsWith(run)).toList();
         assertThat(written).as("the others are written, once each").containsExactlyInAnyOrderElementsOf(fine);
+        assertThat(MessageFiles.under(messages()).stream().flatMap(f -> linesOf(f).stream()).map(JSON::readTree)
+                .filter(line -> line.path("key").asString("").equals(run)).map(line -> line.path("value").asString("")))
+                .as("the slow message is in no file").doesNotContain("slow");
+        assertThat(alice.get("/api/v1/dead-letters?type=message").json().get("items")).as("one dead letter, for it alone").hasSize(1);
+        // once in the shared entry, then max-attempts (2) times alone: docs/ingest.md says so
+        assertThat(SLOW_RUNS.get(run)).hasValue(3);
     }
 
     @Test
