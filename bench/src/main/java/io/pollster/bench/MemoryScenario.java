@@ -19,6 +19,9 @@ final class MemoryScenario {
 
     static void run(ScenarioRun run) throws Exception {
         Options o = run.options();
+        if (o.profile()) {
+            throw new IllegalArgumentException("--profile records a measured throughput window; memory has none (try scheduler --profile)");
+        }
         BenchDatabase db = run.db();
         int jobs = o.jobs(1_000_000, 2_000);
         Duration soak = o.window(Duration.ofSeconds(60), Duration.ofSeconds(2));

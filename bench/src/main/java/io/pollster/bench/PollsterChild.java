@@ -44,10 +44,10 @@ final class PollsterChild implements AutoCloseable {
      * that the caller owns the process — and stops it on failure — while it starts.
      *
      * @param roles      any of api, scheduler, poller, ingest
-     * @param jvmOptions options before {@code -jar}, e.g. a JFR recording
+     * @param jvmOptions options before {@code -jar}
      */
     static PollsterChild launch(Options options, BenchDatabase db, Set<String> roles, Path dataDir, Path log,
-                               List<String> jvmOptions, Map<String, String> extraEnv) throws IOException, InterruptedException {
+                               List<String> jvmOptions) throws IOException, InterruptedException {
         if (!Files.isRegularFile(options.jar())) {
             throw new IllegalStateException("No Pollster jar at " + options.jar() + "; run ./pollster build first");
         }
@@ -79,7 +79,6 @@ final class PollsterChild implements AutoCloseable {
         env.put("POLLSTER_SCHEDULER_ENABLED", Boolean.toString(roles.contains("scheduler")));
         env.put("POLLSTER_POLLER_ENABLED", Boolean.toString(roles.contains("poller")));
         env.put("POLLSTER_INGEST_ENABLED", Boolean.toString(roles.contains("ingest")));
-        env.putAll(extraEnv);
         return new PollsterChild(builder.start(), port, log);
     }
 

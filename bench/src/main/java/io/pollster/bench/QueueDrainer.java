@@ -2,7 +2,6 @@ package io.pollster.bench;
 
 import java.sql.Connection;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The consumer of the scheduler scenarios: acknowledges poll tasks without fetching anything, by
@@ -32,7 +31,6 @@ final class QueueDrainer implements AutoCloseable {
     private final String queue;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicBoolean paused = new AtomicBoolean();
-    private final LongAdder drained = new LongAdder();
     private final Thread thread;
     private volatile Exception failure;
 
@@ -44,10 +42,6 @@ final class QueueDrainer implements AutoCloseable {
 
     static QueueDrainer start(BenchDatabase db, String queue) {
         return new QueueDrainer(db, queue);
-    }
-
-    long drained() {
-        return drained.sum();
     }
 
     private void run() {
@@ -62,7 +56,6 @@ final class QueueDrainer implements AutoCloseable {
                     continue;
                 }
                 int n = BenchDatabase.execute(c, DRAIN, queue, BATCH);
-                drained.add(n);
                 if (n < BATCH) {
                     Thread.sleep(20);
                 }

@@ -62,6 +62,11 @@ final class ScenarioRun implements AutoCloseable {
     /** Takes ownership: closed when the run ends, before the database is dropped. */
     synchronized <T extends AutoCloseable> T own(T resource) {
         if (closed) {
+            try {
+                resource.close(); // e.g. a Pollster started as the deadline ended the run: not left behind
+            } catch (Exception ignored) {
+                // the run has already failed; this is only cleanup
+            }
             throw new IllegalStateException("The run has ended");
         }
         resources.push(resource);
@@ -72,7 +77,7 @@ final class ScenarioRun implements AutoCloseable {
     PollsterChild pollster(String label, Set<String> roles, List<String> jvmOptions) throws Exception {
         Path data = Files.createDirectories(dir.resolve("data-" + label));
         log("starting Pollster (roles %s, log %s)", String.join(",", roles), options.root().relativize(dir.resolve(label + ".log")));
-        PollsterChild child = own(PollsterChild.launch(options, db, roles, data, dir.resolve(label + ".log"), jvmOptions, Map.of()));
+        PollsterChild child = own(PollsterChild.launch(options, db, roles, data, dir.resolve(label + ".log"), jvmOptions));
         child.awaitUp();
         return child;
     }

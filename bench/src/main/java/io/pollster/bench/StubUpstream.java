@@ -39,7 +39,6 @@ final class StubUpstream implements AutoCloseable {
     private final boolean etag;
     private final ConcurrentHashMap<String, AtomicLong> versions = new ConcurrentHashMap<>();
     private final LongAdder requests = new LongAdder();
-    private final LongAdder notModified = new LongAdder();
 
     private StubUpstream(List<HttpServer> servers, ExecutorService executor, int port, double changeFraction, boolean etag) {
         this.servers = servers;
@@ -90,10 +89,6 @@ final class StubUpstream implements AutoCloseable {
         return requests.sum();
     }
 
-    long notModified() {
-        return notModified.sum();
-    }
-
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange; InputStream in = exchange.getRequestBody()) {
             in.transferTo(OutputStream.nullOutputStream());
@@ -105,7 +100,6 @@ final class StubUpstream implements AutoCloseable {
             if (etag) {
                 exchange.getResponseHeaders().set("ETag", tag);
                 if (tag.equals(exchange.getRequestHeaders().getFirst("If-None-Match"))) {
-                    notModified.increment();
                     exchange.sendResponseHeaders(304, -1);
                     return;
                 }
