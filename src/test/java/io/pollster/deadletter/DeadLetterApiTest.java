@@ -62,6 +62,21 @@ class DeadLetterApiTest extends IntegrationTest {
     }
 
     @Test
+    void aDeadEntryOfSeveralMessagesShowsThemAllAndOnlyToItsSender() throws Exception {
+        byte[] first = message(aliceId, "one");
+        byte[] second = message(aliceId, "two");
+        byte[] entry = IngestBatch.newBuilder()
+                .addAllMessages(IngestBatch.parseFrom(first).getMessagesList())
+                .addAllMessages(IngestBatch.parseFrom(second).getMessagesList()).build().toByteArray();
+        letter("message", aliceId, "ingest-3", entry);
+
+        JsonNode payload = alice.get("/api/v1/dead-letters?type=message").json().get("items").get(0).get("payload");
+        assertThat(payload.get("messages").valueStream().map(m -> m.get("value").asString())).containsExactly("one", "two");
+        assertThat(payload.get("messages").get(0).get("userId").asString()).isEqualTo(aliceId.toString());
+        assertThat(bob.get("/api/v1/dead-letters?type=message").json().get("items")).isEmpty();
+    }
+
+    @Test
     void replayPutsThePayloadBackOnItsQueueAndRemovesTheDeadLetter() {
         byte[] payload = message(aliceId, "again");
         UUID id = letter("message", aliceId, "ingest-1", payload);

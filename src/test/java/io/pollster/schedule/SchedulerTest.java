@@ -53,6 +53,9 @@ class SchedulerTest extends IntegrationTest {
         Instant runAt = jdbc.sql("SELECT next_run_at FROM job_schedules WHERE job_id = :id").param("id", UUID.fromString(id))
                 .query(Timestamp.class).single().toInstant();
         assertThat(dueJobs.nextRunAt()).contains(runAt);
+
+        alice.post("/api/v1/jobs/" + id + "/stop");
+        assertThat(dueJobs.nextRunAt()).as("a stopped job's row has no run time").isEmpty();
     }
 
     @Test
