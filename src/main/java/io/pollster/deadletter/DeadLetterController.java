@@ -48,10 +48,15 @@ class DeadLetterController {
     }
 
     private DeadLetterView view(DeadLetterRepository.DeadLetter d) {
-        return new DeadLetterView(d.id(), d.type(), d.jobId(), payloads.render(d.type(), d.payload()), d.error(), d.attempts(),
-                d.failedAt());
+        return new DeadLetterView(d.id(), d.type().wireName(), d.jobId(), payloads.render(d.type(), d.payload()), d.error(),
+                d.attempts(), d.count(), d.firstFailedAt(), d.failedAt());
     }
 
-    record DeadLetterView(UUID id, String type, UUID jobId, JsonNode payload, String error, int attempts, Instant failedAt) {
+    /**
+     * @param count         how many times this failure happened (a job's repeated poll failures fold into one)
+     * @param firstFailedAt the first of them; {@code failedAt} is the latest
+     */
+    record DeadLetterView(UUID id, String type, UUID jobId, JsonNode payload, String error, int attempts, int count,
+                          Instant firstFailedAt, Instant failedAt) {
     }
 }

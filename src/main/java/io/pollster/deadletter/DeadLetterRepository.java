@@ -2,18 +2,53 @@ package io.pollster.deadletter;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pollster.system.Ids;
+import io.pollster.transport.DeadLetterSink;
+import io.pollster.transport.DeadLetterType;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
+/**
+ * The {@code dead_letters} table, and the one way in: both transports and the poller record
+ * through {@link #record}. A dead letter is written only while its job and owner exist (a deleted
+ * user's or job's data goes with them, so a late dead letter of theirs is dropped, not left to
+ * fail on a foreign key forever). Repeats of one job's same poll failure fold into one row.
+ */
 @Repository
-class DeadLetterRepository {
+class DeadLetterRepository implements DeadLetterSink {
 
-    private static final String COLUMNS = "id, type, job_id, owner_id, queue, payload, error, attempts, failed_at\n";
+    private static final String COLUMNS = """
+            id, type, job_id, owner_id, queue, payload, error, attempts, count, first_failed_at, failed_at
+            """;
+
+    /** Only while job and owner exist; {@code :given} ids (a redelivered message) are recorded once. */
+    private static final String INSERT = """
+            INSERT INTO dead_letters (id, type, job_id, owner_id, queue, payload, error, attempts, count,
+                                      first_failed_at, failed_at)
+            SELECT :id, :type, :jobId, :ownerId, :queue, :payload, :error, :attempts, 1, :now, :now
+            WHERE (CAST(:ownerId AS UUID) IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = :ownerId))
+              AND (CAST(:jobId AS UUID) IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = :jobId))
+            ON CONFLICT (id) DO NOTHING
+            """;
+
+    /** A poll failing as it did before adds to that dead letter: the newest payload and time, one more repeat. */
+    private static final String INSERT_OR_REPEAT = """
+            INSERT INTO dead_letters (id, type, job_id, owner_id, queue, payload, error, attempts, count,
+                                      first_failed_at, failed_at)
+            SELECT :id, :type, :jobId, :ownerId, :queue, :payload, :error, :attempts, 1, :now, :now
+            WHERE (CAST(:ownerId AS UUID) IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = :ownerId))
+              AND EXISTS (SELECT 1 FROM jobs WHERE id = :jobId)
+            ON CONFLICT (job_id, type, md5(error)) WHERE type = 'poll' AND job_id IS NOT NULL
+            DO UPDATE SET payload = EXCLUDED.payload, attempts = EXCLUDED.attempts, failed_at = EXCLUDED.failed_at,
+                          count = dead_letters.count + 1
+            """;
 
     private static final String FIND_PAGE = "SELECT " + COLUMNS + """
             FROM dead_letters
@@ -24,26 +59,54 @@ class DeadLetterRepository {
             LIMIT :limit
             """;
 
-    private static final String FIND = "SELECT " + COLUMNS + " FROM dead_letters WHERE id = :id";
+    private static final String FIND = "SELECT " + COLUMNS + "FROM dead_letters WHERE id = :id";
+
+    /** Takes the row, so that of two concurrent replays only one gets it. */
+    private static final String TAKE = "DELETE FROM dead_letters WHERE id = :id RETURNING " + COLUMNS;
 
     private static final String DELETE = "DELETE FROM dead_letters WHERE id = :id";
 
     private final JdbcClient jdbc;
+    private final MeterRegistry meters;
 
-    DeadLetterRepository(JdbcClient jdbc) {
+    DeadLetterRepository(JdbcClient jdbc, MeterRegistry meters) {
         this.jdbc = jdbc;
+        this.meters = meters;
     }
 
-    record DeadLetter(UUID id, String type, UUID jobId, UUID ownerId, String queue, byte[] payload, String error,
-                      int attempts, Instant failedAt) {
+    record DeadLetter(UUID id, DeadLetterType type, UUID jobId, UUID ownerId, String queue, byte[] payload, String error,
+                      int attempts, int count, Instant firstFailedAt, Instant failedAt) {
     }
 
-    List<DeadLetter> findPage(UUID owner, String type, UUID after, int limit) {
+    @Override
+    public boolean record(DeadLetterSink.DeadLetter letter) {
+        // a poll's repeats collapse whichever transport records them (a redelivered one counts once more: harmless)
+        boolean collapses = letter.type() == DeadLetterType.POLL && letter.jobId() != null;
+        int rows = jdbc.sql(collapses ? INSERT_OR_REPEAT : INSERT)
+                .param("id", letter.id() != null ? letter.id() : Ids.next())
+                .param("type", letter.type().wireName())
+                .param("jobId", letter.jobId())
+                .param("ownerId", letter.ownerId())
+                .param("queue", letter.queue())
+                .param("payload", letter.payload())
+                .param("error", letter.error())
+                .param("attempts", letter.attempts())
+                .param("now", Timestamp.from(letter.failedAt()))
+                .update();
+        if (rows == 1) {
+            meters.counter("pollster.dead.letters", "type", letter.type().wireName()).increment();
+            return true;
+        }
+        // a redelivered message already recorded is recorded; a deleted job's or owner's is dropped
+        return letter.id() != null && find(letter.id()).isPresent();
+    }
+
+    List<DeadLetter> findPage(UUID owner, DeadLetterType type, UUID after, int limit) {
         return jdbc.sql(FIND_PAGE)
                 .param("anyOwner", owner == null)
                 .param("owner", owner == null ? new UUID(0, 0) : owner)
                 .param("anyType", type == null)
-                .param("type", type == null ? "" : type)
+                .param("type", type == null ? "" : type.wireName())
                 .param("after", after)
                 .param("limit", limit)
                 .query(DeadLetterRepository::map)
@@ -54,13 +117,19 @@ class DeadLetterRepository {
         return jdbc.sql(FIND).param("id", id).query(DeadLetterRepository::map).optional();
     }
 
+    /** Deletes the dead letter and returns it; empty when it was already gone (taken by another replay). */
+    Optional<DeadLetter> take(UUID id) {
+        return jdbc.sql(TAKE).param("id", id).query(DeadLetterRepository::map).optional();
+    }
+
     boolean delete(UUID id) {
         return jdbc.sql(DELETE).param("id", id).update() == 1;
     }
 
     private static DeadLetter map(ResultSet rs, int row) throws SQLException {
-        return new DeadLetter(rs.getObject("id", UUID.class), rs.getString("type"), rs.getObject("job_id", UUID.class),
-                rs.getObject("owner_id", UUID.class), rs.getString("queue"), rs.getBytes("payload"), rs.getString("error"),
-                rs.getInt("attempts"), rs.getTimestamp("failed_at").toInstant());
+        return new DeadLetter(rs.getObject("id", UUID.class), DeadLetterType.fromWireName(rs.getString("type")),
+                rs.getObject("job_id", UUID.class), rs.getObject("owner_id", UUID.class), rs.getString("queue"),
+                rs.getBytes("payload"), rs.getString("error"), rs.getInt("attempts"), rs.getInt("count"),
+                rs.getTimestamp("first_failed_at").toInstant(), rs.getTimestamp("failed_at").toInstant());
     }
 }

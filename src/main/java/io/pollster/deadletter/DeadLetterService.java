@@ -1,12 +1,13 @@
 package io.pollster.deadletter;
 
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 
+import io.pollster.schedule.RunRequests;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
+import io.pollster.transport.DeadLetterType;
 import io.pollster.transport.QueueProperties;
 import io.pollster.transport.Transport;
 import io.pollster.user.Caller;
@@ -17,35 +18,46 @@ import org.springframework.transaction.annotation.Transactional;
 @Service
 class DeadLetterService {
 
-    static final Set<String> TYPES = Set.of("poll", "page", "delivery", "message");
-
     private final DeadLetterRepository letters;
     private final Transport transport;
+    private final RunRequests runs;
     private final QueueProperties queues;
 
-    DeadLetterService(DeadLetterRepository letters, Transport transport, QueueProperties queues) {
+    DeadLetterService(DeadLetterRepository letters, Transport transport, RunRequests runs, QueueProperties queues) {
         this.letters = letters;
         this.transport = transport;
+        this.runs = runs;
         this.queues = queues;
     }
 
     Page<DeadLetterRepository.DeadLetter> list(Caller caller, String type, PageQuery page) {
-        if (type != null && !TYPES.contains(type)) {
-            throw ApiException.invalid("type", "must be one of poll, page, delivery, message");
+        DeadLetterType parsed;
+        try {
+            parsed = type == null ? null : DeadLetterType.fromWireName(type);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("type", e.getMessage());
         }
         UUID owner = caller.admin() ? null : caller.userId().value();
-        return Page.of(letters.findPage(owner, type, page.afterId(), page.fetchSize()), page, d -> d.id().toString());
+        return Page.of(letters.findPage(owner, parsed, page.afterId(), page.fetchSize()), page, d -> d.id().toString());
     }
 
-    /** Puts the payload back on its queue and removes the dead letter, in one transaction. */
+    /**
+     * Takes the dead letter and puts its work back, in one transaction: of two concurrent replays
+     * one wins, the other finds nothing (404). A poll is replayed as a run-now of its job, so it
+     * waits for a poll of that job still in flight instead of running beside it.
+     */
     @Transactional
     void replay(Caller caller, UUID id) {
-        DeadLetterRepository.DeadLetter letter = visible(caller, id);
+        visible(caller, id);
+        DeadLetterRepository.DeadLetter letter = letters.take(id).orElseThrow(() -> ApiException.notFound("Dead letter " + id));
+        if (letter.type() == DeadLetterType.POLL && letter.jobId() != null) {
+            runs.request(letter.jobId());
+            return;
+        }
         if (letter.queue() == null) {
             throw ApiException.conflict("Dead letter " + id + " names no queue to replay it on");
         }
         transport.enqueue(logicalQueue(letter.queue()), List.of(letter.payload()));
-        letters.delete(id);
     }
 
     @Transactional

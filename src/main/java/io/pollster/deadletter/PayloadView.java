@@ -7,6 +7,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.pollster.ingest.IngestMessages;
 import io.pollster.proto.v1.IngestBatch;
 import io.pollster.proto.v1.PollTask;
+import io.pollster.transport.DeadLetterType;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -24,12 +25,12 @@ final class PayloadView {
         this.json = json;
     }
 
-    JsonNode render(String type, byte[] payload) {
+    JsonNode render(DeadLetterType type, byte[] payload) {
         try {
             return switch (type) {
-                case "poll" -> poll(PollTask.parseFrom(payload));
-                case "message" -> messages(IngestBatch.parseFrom(payload));
-                default -> raw(payload);
+                case POLL -> poll(PollTask.parseFrom(payload));
+                case MESSAGE -> messages(IngestBatch.parseFrom(payload));
+                case PAGE, DELIVERY -> raw(payload);
             };
         } catch (InvalidProtocolBufferException e) {
             return raw(payload);

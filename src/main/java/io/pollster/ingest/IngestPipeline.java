@@ -20,6 +20,7 @@ import io.pollster.system.NodeId;
 import io.pollster.system.PollsterProperties;
 import io.pollster.system.Roles;
 import io.pollster.transport.ConsumerSettings;
+import io.pollster.transport.DeadLetterType;
 import io.pollster.transport.QueueConsumer;
 import io.pollster.transport.TaskHandler;
 import io.pollster.transport.Transport;
@@ -208,7 +209,7 @@ class IngestPipeline implements SmartLifecycle {
         }
 
         @Override
-        public void handle(Delivery delivery) throws Exception {
+        public Result handle(Delivery delivery) throws Exception {
             List<IngestMessage> entry = IngestMessages.messages(delivery.payload());
             List<ShardPool.Pending> pending = new ArrayList<>(entry.size());
             for (IngestMessage message : entry) {
@@ -225,7 +226,7 @@ class IngestPipeline implements SmartLifecycle {
                 }
             }
             if (failure == null) {
-                return;
+                return DONE;
             }
             if (entry.size() == 1 || failure instanceof ShardPool.Stopping) {
                 throw failure; // the transport retries the entry, then dead-letters it
@@ -233,6 +234,7 @@ class IngestPipeline implements SmartLifecycle {
             transport.send(Map.of(queue, failed));
             log.info("{} of {} messages of an entry on {} failed; queued again on their own: {}", failed.size(), entry.size(),
                     queue, failure.toString());
+            return DONE;
         }
 
         /** Returns once the message is in a file; throws when it failed, or its processing took too long. */
@@ -257,7 +259,7 @@ class IngestPipeline implements SmartLifecycle {
 
         @Override
         public DeadLetterInfo describe(byte[] payload) {
-            return new DeadLetterInfo("message", null, IngestMessages.sender(payload));
+            return new DeadLetterInfo(DeadLetterType.MESSAGE, null, IngestMessages.sender(payload));
         }
     }
 }

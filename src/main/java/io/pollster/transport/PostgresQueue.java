@@ -5,7 +5,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 
-import io.pollster.system.Ids;
 import io.pollster.system.NodeId;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -63,32 +62,36 @@ final class PostgresQueue {
               AND leased_by = :node
             """;
 
-    private static final String DEAD_LETTER = """
-            INSERT INTO dead_letters (id, type, job_id, owner_id, queue, payload, error, attempts, failed_at)
-            SELECT :id, :type, :jobId, :ownerId, queue, payload, :error, attempts, :now
-            FROM queue_tasks
-            WHERE id = :taskId
+    /** Put back for later as the handler's new payload; a deferral is not a failed attempt. */
+    private static final String LATER = """
+            UPDATE queue_tasks
+            SET payload = :payload, visible_at = :visibleAt, leased_by = NULL, attempts = GREATEST(attempts - 1, 0)
+            WHERE id = :id
               AND leased_by = :node
               AND attempts = :attempt
             """;
 
-    private static final String DELETE_LEASED = """
+    /** Takes the task out of the queue for its dead letter; nothing when the claim is no longer ours. */
+    private static final String TAKE_LEASED = """
             DELETE FROM queue_tasks
             WHERE id = :id
               AND leased_by = :node
               AND attempts = :attempt
+            RETURNING queue, payload
             """;
 
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
     private final Clock clock;
     private final NodeId node;
+    private final DeadLetterSink deadLetters;
 
-    PostgresQueue(JdbcClient jdbc, TransactionTemplate tx, Clock clock, NodeId node) {
+    PostgresQueue(JdbcClient jdbc, TransactionTemplate tx, Clock clock, NodeId node, DeadLetterSink deadLetters) {
         this.jdbc = jdbc;
         this.tx = tx;
         this.clock = clock;
         this.node = node;
+        this.deadLetters = deadLetters;
     }
 
     record Claimed(long id, byte[] payload, int attempts) {
@@ -122,25 +125,36 @@ final class PostgresQueue {
                 .update();
     }
 
-    /** Moves the task to the dead letters, in one transaction: it is in exactly one of the two. Returns whether it moved. */
+    void later(long id, int attempt, Duration delay, byte[] payload) {
+        jdbc.sql(LATER)
+                .param("id", id)
+                .param("attempt", attempt)
+                .param("node", node.value())
+                .param("visibleAt", Timestamp.from(clock.instant().plus(delay)))
+                .param("payload", payload)
+                .update();
+    }
+
+    /**
+     * Moves the task to the dead letters, in one transaction: it is in exactly one of the two (or
+     * in neither, when its job or owner has been deleted meanwhile). Returns false when the claim
+     * was no longer ours.
+     */
     boolean deadLetter(long id, int attempt, TaskHandler.DeadLetterInfo info, String error) {
         return Boolean.TRUE.equals(tx.execute(status -> {
-            int moved = jdbc.sql(DEAD_LETTER)
-                    .param("id", Ids.next())
-                    .param("type", info.type())
-                    .param("jobId", info.jobId())
-                    .param("ownerId", info.ownerId())
-                    .param("error", truncate(error))
-                    .param("now", Timestamp.from(clock.instant()))
-                    .param("taskId", id)
+            var taken = jdbc.sql(TAKE_LEASED)
+                    .param("id", id)
                     .param("node", node.value())
                     .param("attempt", attempt)
-                    .update();
-            if (moved == 1) {
-                jdbc.sql(DELETE_LEASED).param("id", id).param("node", node.value()).param("attempt", attempt).update();
-            }
-            return moved == 1;
+                    .query((rs, n) -> new Taken(rs.getString("queue"), rs.getBytes("payload")))
+                    .optional();
+            taken.ifPresent(task -> deadLetters.record(DeadLetterSink.DeadLetter.of(null, info, task.queue(), task.payload(),
+                    error, attempt, clock.instant())));
+            return taken.isPresent();
         }));
+    }
+
+    private record Taken(String queue, byte[] payload) {
     }
 
     void extend(List<Long> ids, Duration visibility) {

@@ -7,8 +7,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.pollster.system.NodeId;
+import io.pollster.system.loop.Loops;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -38,11 +38,13 @@ class PostgresTransport implements Transport {
     private final Clock clock;
     private final NodeId node;
     private final QueueProperties properties;
-    private final MeterRegistry meters;
+    private final DeadLetterSink deadLetters;
+    private final Loops loops;
 
     PostgresTransport(JdbcClient jdbc, TransactionTemplate tx, Clock clock, NodeId node, QueueProperties properties,
-                      MeterRegistry meters) {
-        this.meters = meters;
+                      DeadLetterSink deadLetters, Loops loops) {
+        this.deadLetters = deadLetters;
+        this.loops = loops;
         this.jdbc = jdbc;
         this.tx = tx;
         this.clock = clock;
@@ -89,7 +91,7 @@ class PostgresTransport implements Transport {
     @Override
     public QueueConsumer consume(String queue, TaskHandler handler, ConsumerSettings settings) {
         PostgresQueueConsumer consumer = new PostgresQueueConsumer(properties.name(queue), handler, settings,
-                new PostgresQueue(jdbc, tx, clock, node), properties.pollInterval(), meters);
+                new PostgresQueue(jdbc, tx, clock, node, deadLetters), properties.pollInterval(), loops);
         consumer.start();
         return consumer;
     }

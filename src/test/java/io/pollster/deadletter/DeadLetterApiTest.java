@@ -40,7 +40,7 @@ class DeadLetterApiTest extends IntegrationTest {
     void aUserListsOnlyTheirOwnDeadLettersByTypeAndTheAdminAll() {
         UUID message = letter("message", aliceId, "ingest-2", message(aliceId, "x"));
         UUID job = UUID.randomUUID();
-        letter("poll", aliceId, "poll", new PollTask(job, Instant.parse("2026-01-01T00:00:00Z"), false).encode());
+        letter("poll", aliceId, "poll", PollTask.fire(job, Instant.parse("2026-01-01T00:00:00Z"), false, null).encode());
         letter("message", bobId, "ingest-0", message(bobId, null));
 
         JsonNode mine = alice.get("/api/v1/dead-letters").json();
@@ -93,7 +93,7 @@ class DeadLetterApiTest extends IntegrationTest {
 
     @Test
     void deleteRemovesOnlyYourOwn() {
-        UUID id = letter("poll", aliceId, "poll", new PollTask(UUID.randomUUID(), null, true).encode());
+        UUID id = letter("poll", aliceId, "poll", PollTask.fire(UUID.randomUUID(), null, true, null).encode());
 
         assertThat(bob.delete("/api/v1/dead-letters/" + id).status()).isEqualTo(404);
         assertThat(alice.delete("/api/v1/dead-letters/" + id).status()).isEqualTo(204);
@@ -119,8 +119,8 @@ class DeadLetterApiTest extends IntegrationTest {
     private UUID letter(String type, UUID owner, String queue, byte[] payload) {
         UUID id = io.pollster.system.Ids.next();
         jdbc.sql("""
-                INSERT INTO dead_letters (id, type, owner_id, queue, payload, error, attempts, failed_at)
-                VALUES (:id, :type, :owner, :queue, :payload, 'boom', 3, :now)
+                INSERT INTO dead_letters (id, type, owner_id, queue, payload, error, attempts, first_failed_at, failed_at)
+                VALUES (:id, :type, :owner, :queue, :payload, 'boom', 3, :now, :now)
                 """).param("id", id).param("type", type).param("owner", owner).param("queue", queue)
                 .param("payload", payload).param("now", Timestamp.from(Instant.now())).update();
         return id;

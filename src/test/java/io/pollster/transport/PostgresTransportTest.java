@@ -22,6 +22,8 @@ class PostgresTransportTest extends TransportContractTest {
     private JdbcClient jdbc;
     @Autowired
     private QueueProperties properties;
+    @Autowired
+    private DeadLetterSink deadLetters;
 
     @Override
     protected Transport transport() {
@@ -39,7 +41,7 @@ class PostgresTransportTest extends TransportContractTest {
     @Test
     void aTaskClaimedByAConsumerThatDiedIsDeliveredAgainOnceItsClaimLapses() {
         tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("orphan"))));
-        PostgresQueue deadNode = new PostgresQueue(jdbc, tx, Clock.systemUTC(), new NodeId());
+        PostgresQueue deadNode = new PostgresQueue(jdbc, tx, Clock.systemUTC(), new NodeId(), deadLetters);
         assertThat(deadNode.claim(properties.name(queue), 10, Duration.ofSeconds(1))).hasSize(1);
         List<String> seen = new CopyOnWriteArrayList<>();
 
@@ -69,14 +71,14 @@ class PostgresTransportTest extends TransportContractTest {
     @Test
     void aWorkerWhoseClaimWasTakenOverCanNeitherAcknowledgeNorRetryTheTask() {
         tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("contested"))));
-        PostgresQueue first = new PostgresQueue(jdbc, tx, Clock.systemUTC(), new NodeId());
-        PostgresQueue second = new PostgresQueue(jdbc, tx, Clock.systemUTC(), new NodeId());
+        PostgresQueue first = new PostgresQueue(jdbc, tx, Clock.systemUTC(), new NodeId(), deadLetters);
+        PostgresQueue second = new PostgresQueue(jdbc, tx, Clock.systemUTC(), new NodeId(), deadLetters);
         long id = first.claim(properties.name(queue), 1, Duration.ZERO).getFirst().id();
         assertThat(second.claim(properties.name(queue), 1, Duration.ofMinutes(1))).hasSize(1);
 
         first.acknowledge(List.of(id));
         first.retry(id, 1, Duration.ZERO, "late");
-        first.deadLetter(id, 1, new TaskHandler.DeadLetterInfo("poll", null, null), "late");
+        first.deadLetter(id, 1, new TaskHandler.DeadLetterInfo(DeadLetterType.POLL, null, null), "late");
 
         assertThat(jdbc.sql("SELECT attempts FROM queue_tasks WHERE id = :id").param("id", id).query(Integer.class).single())
                 .isEqualTo(2);

@@ -127,7 +127,7 @@ public abstract class TransportContractTest extends IntegrationTest {
             succeeded.add(io.pollster.schedule.PollTask.decode(d.payload()).jobId().toString());
         }), 1, 2);
         UUID job = UUID.randomUUID();
-        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(new io.pollster.schedule.PollTask(job, null, true).encode())));
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(io.pollster.schedule.PollTask.fire(job, null, true, null).encode())));
 
         await("the dead letter in the API").atMost(WAIT).until(() -> admin().get("/api/v1/dead-letters?type=poll").json()
                 .get("items").valueStream().anyMatch(d -> d.get("payload").get("jobId").asString().equals(job.toString())));
@@ -175,13 +175,14 @@ public abstract class TransportContractTest extends IntegrationTest {
     protected static TaskHandler handler(ThrowingConsumer body) {
         return new TaskHandler() {
             @Override
-            public void handle(Delivery delivery) throws Exception {
+            public Result handle(Delivery delivery) throws Exception {
                 body.accept(delivery);
+                return DONE;
             }
 
             @Override
             public DeadLetterInfo describe(byte[] payload) {
-                return new DeadLetterInfo("poll", null, null);
+                return new DeadLetterInfo(DeadLetterType.POLL, null, null);
             }
         };
     }

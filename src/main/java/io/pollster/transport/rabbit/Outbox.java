@@ -13,15 +13,16 @@ final class Outbox {
     static final String NAME = "outbox";
 
     private static final String INSERT = """
-            INSERT INTO outbox (queue, payload, created_at)
-            SELECT :queue, p, :now
+            INSERT INTO outbox (queue, payload, created_at, available_at)
+            SELECT :queue, p, :now, :availableAt
             FROM unnest(CAST(:payloads AS BYTEA[])) AS p
             """;
 
-    /** Locked until the relay's transaction ends: other relays skip these rows meanwhile. */
+    /** Due rows, locked until the relay's transaction ends: other relays skip these rows meanwhile. */
     private static final String CLAIM = """
             SELECT id, queue, payload, created_at
             FROM outbox
+            WHERE available_at <= :now
             ORDER BY id
             LIMIT :limit
             FOR UPDATE SKIP LOCKED
@@ -51,17 +52,24 @@ final class Outbox {
     }
 
     void insert(String queue, List<byte[]> payloads, Instant now) {
+        insert(queue, payloads, now, now);
+    }
+
+    /** Rows published once {@code availableAt} has come: a task put back for later. */
+    void insert(String queue, List<byte[]> payloads, Instant now, Instant availableAt) {
         jdbc.sql(INSERT)
                 .param("queue", queue)
                 .param("payloads", payloads.toArray(byte[][]::new))
                 .param("now", Timestamp.from(now))
+                .param("availableAt", Timestamp.from(availableAt))
                 .update();
     }
 
     /** Must run in a transaction, which holds the rows until it deletes them. */
-    List<Row> claim(int limit) {
+    List<Row> claim(int limit, Instant now) {
         return jdbc.sql(CLAIM)
                 .param("limit", limit)
+                .param("now", Timestamp.from(now))
                 .query((rs, n) -> new Row(rs.getLong("id"), rs.getString("queue"), rs.getBytes("payload"),
                         rs.getTimestamp("created_at").toInstant()))
                 .list();

@@ -52,6 +52,7 @@ final class RabbitQueueConsumer implements QueueConsumer {
     private final QueueRegistry registry;
     private final int prefetch;
     private final Duration recoveryInterval;
+    private final Later later;
     private final Semaphore slots;
     private final ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().factory());
@@ -66,8 +67,9 @@ final class RabbitQueueConsumer implements QueueConsumer {
 
     RabbitQueueConsumer(String queue, TaskHandler handler, ConsumerSettings settings, ConsumerConnection connection,
                         RabbitTopology topology, RabbitDeadLetters deadLetters, QueueRegistry registry,
-                        RabbitTransportProperties properties) {
+                        RabbitTransportProperties properties, Later later) {
         this.queue = queue;
+        this.later = later;
         this.handler = handler;
         this.settings = settings;
         this.connection = connection;
@@ -190,10 +192,20 @@ final class RabbitQueueConsumer implements QueueConsumer {
 
     private void handle(Channel channel, long delivery, String messageId, byte[] body, int attempt) {
         try {
-            handler.handle(new TaskHandler.Delivery(body, attempt));
-            settle(channel, delivery, Settle.ACK);
-        } catch (Exception e) {
+            switch (handler.handle(new TaskHandler.Delivery(body, attempt))) {
+                case TaskHandler.Done done -> settle(channel, delivery, Settle.ACK);
+                case TaskHandler.Later later -> {
+                    // a new message (the broker would count a return as a delivery): published once due, then this one goes
+                    later(queue, later);
+                    settle(channel, delivery, Settle.ACK);
+                }
+            }
+        } catch (Throwable e) {
             String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (e instanceof Error) {
+                log.error("A message on {} failed with {} (attempt {})", queue, e, attempt, e);
+                error = e.getClass().getSimpleName() + ": " + error;
+            }
             if (attempt >= settings.maxAttempts()) {
                 log.warn("Message on {} failed {} times; dead-lettering it: {}", queue, attempt, error);
                 try {
@@ -247,6 +259,16 @@ final class RabbitQueueConsumer implements QueueConsumer {
     }
 
     private enum Settle { ACK, REQUEUE, REJECT }
+
+    /** Puts a task back on its queue for later, as a new message (through the outbox, which holds it until due). */
+    @FunctionalInterface
+    interface Later {
+        void put(String queue, TaskHandler.Later later);
+    }
+
+    private void later(String queue, TaskHandler.Later task) {
+        later.put(queue, task);
+    }
 
     /**
      * A settlement on a channel that has since been closed or recovered is dropped: the broker has

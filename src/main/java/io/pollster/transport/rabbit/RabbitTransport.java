@@ -89,7 +89,10 @@ final class RabbitTransport implements Transport {
                     + "(pollster.rabbitmq.delivery-limit): raise it", queue, settings.maxAttempts(), properties.deliveryLimit());
         }
         RabbitQueueConsumer consumer = new RabbitQueueConsumer(queues.name(queue), handler, settings, connection, topology,
-                deadLetters, registry, properties);
+                deadLetters, registry, properties, (name, later) -> {
+                    Instant now = clock.instant();
+                    outbox.insert(name, List.of(later.payload()), now, now.plus(later.delay()));
+                });
         consumer.start();
         return consumer;
     }

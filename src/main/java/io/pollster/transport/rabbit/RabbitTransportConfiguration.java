@@ -4,7 +4,8 @@ import java.time.Clock;
 import java.util.List;
 
 import com.rabbitmq.client.Address;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.pollster.system.loop.Loops;
+import io.pollster.transport.DeadLetterSink;
 import io.pollster.transport.QueueProperties;
 import io.pollster.transport.Transport;
 import org.springframework.amqp.core.AmqpAdmin;
@@ -47,8 +48,8 @@ class RabbitTransportConfiguration {
 
     @Bean
     OutboxRelay outboxRelay(Outbox outbox, RabbitPublisher publisher, TransactionTemplate tx,
-                            RabbitTransportProperties properties, QueueProperties queues) {
-        return new OutboxRelay(outbox, publisher, tx, properties, queues.pollInterval());
+                            RabbitTransportProperties properties, QueueProperties queues, Clock clock, Loops loops) {
+        return new OutboxRelay(outbox, publisher, tx, properties, queues.pollInterval(), clock, loops);
     }
 
     @Bean(destroyMethod = "close")
@@ -59,8 +60,8 @@ class RabbitTransportConfiguration {
     }
 
     @Bean
-    RabbitDeadLetters rabbitDeadLetters(JdbcClient jdbc, Clock clock, MeterRegistry meters) {
-        return new RabbitDeadLetters(jdbc, clock, meters);
+    RabbitDeadLetters rabbitDeadLetters(DeadLetterSink sink, Clock clock) {
+        return new RabbitDeadLetters(sink, clock);
     }
 
     @Bean

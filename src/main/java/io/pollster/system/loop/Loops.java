@@ -1,0 +1,54 @@
+package io.pollster.system.loop;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.stereotype.Component;
+
+/**
+ * Makes this process's background loops and reports on them: the {@code loops} health indicator
+ * (in the liveness group) is DOWN when a loop that should run has no thread any more, and shows
+ * each loop's failures.
+ */
+@Component("loops")
+public class Loops implements HealthIndicator {
+
+    private final List<BackgroundLoop> loops = new CopyOnWriteArrayList<>();
+
+    /** A new loop, not yet started. */
+    public BackgroundLoop create(String name, Duration failureBackoff, BackgroundLoop.Body body) {
+        BackgroundLoop loop = new BackgroundLoop(name, failureBackoff, body);
+        loops.removeIf(existing -> !existing.isRunning() && existing.name().equals(name));
+        loops.add(loop);
+        return loop;
+    }
+
+    @Override
+    public Health health() {
+        Map<String, Object> details = new LinkedHashMap<>();
+        boolean up = true;
+        for (BackgroundLoop loop : loops) {
+            if (!loop.isRunning()) {
+                continue;
+            }
+            boolean alive = loop.alive();
+            up &= alive;
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("alive", alive);
+            detail.put("failures", loop.failures());
+            if (loop.lastFailure() != null) {
+                detail.put("lastFailure", loop.lastFailure());
+            }
+            if (loop.lastRoundEndedAt() != null) {
+                detail.put("lastRoundEndedAt", loop.lastRoundEndedAt().toString());
+            }
+            details.put(loop.name(), detail);
+        }
+        return (up ? Health.up() : Health.down()).withDetails(details).build();
+    }
+}
