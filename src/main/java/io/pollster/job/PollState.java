@@ -1,13 +1,15 @@
 package io.pollster.job;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
 
 /**
  * What a poll must read fresh from the job row every time: whether it still runs, which
- * definition it is at, and what the last poll left (validators, latest hash, adaptive interval).
- * The definition itself changes rarely and is read only when {@code version} moves.
+ * definition it is at, and what the last poll left (validators, latest hash, adaptive interval,
+ * the last fire marked done). The definition itself changes rarely and is read only when
+ * {@code version} moves.
  */
 public record PollState(JobId id, UUID ownerId, JobStatus status, long version, Duration effectiveInterval, String etag,
-                        String lastModified, byte[] latestHash) {
+                        String lastModified, byte[] latestHash, Instant doneFireAt) {
 }

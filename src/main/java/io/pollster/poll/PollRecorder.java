@@ -1,12 +1,15 @@
 package io.pollster.poll;
 
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
 import io.pollster.job.JobId;
-import io.pollster.system.Ids;
+import io.pollster.job.PollState;
+import io.pollster.schedule.PollTask;
+import io.pollster.system.EpochMicros;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -14,14 +17,16 @@ import org.springframework.stereotype.Repository;
  * Writes what a poll found into the job row. Polls with the same outcome and status fold into
  * the job's open history entry; a different one closes it into {@code polls} first — all in one
  * statement, so an unchanged poll costs exactly one row update and no insert, and the quiet polls
- * of many jobs share that statement.
+ * of many jobs share that statement. The same statement marks the poll's fire done, which lets
+ * the scheduler fire the job again.
  */
 @Repository
 class PollRecorder {
 
     /**
      * Records polls of distinct jobs, one statement for any number of them. Rows are locked in id
-     * order so concurrent batches of several pollers cannot deadlock.
+     * order so concurrent batches of several pollers cannot deadlock. A skipped fire is history
+     * only: it counts as no poll and leaves the last outcome, validators and failure streak alone.
      */
     private static final String RECORD = """
             WITH input AS (
@@ -29,9 +34,9 @@ class PollRecorder {
                 FROM unnest(CAST(:ids AS UUID[]), CAST(:startedUs AS BIGINT[]), CAST(:durationMs AS BIGINT[]),
                             CAST(:httpStatus AS INT[]), CAST(:outcome AS TEXT[]), CAST(:attempts AS INT[]),
                             CAST(:versionId AS UUID[]), CAST(:error AS TEXT[]), CAST(:validators AS BOOLEAN[]),
-                            CAST(:etag AS TEXT[]), CAST(:lastModified AS TEXT[]))
+                            CAST(:etag AS TEXT[]), CAST(:lastModified AS TEXT[]), CAST(:fireUs AS BIGINT[]))
                      AS i(id, started_us, duration_ms, http_status, outcome, attempts, version_id, error, validators,
-                          etag, last_modified)
+                          etag, last_modified, fire_us)
             ), prev AS (
                 SELECT j.id, j.fold_count, j.fold_started_at, j.fold_last_at, j.fold_duration_ms, j.fold_http_status,
                        j.fold_outcome, j.fold_attempts, j.fold_version_id, j.fold_error,
@@ -64,14 +69,18 @@ class PollRecorder {
                 fold_attempts = i.attempts,
                 fold_version_id = i.version_id,
                 fold_error = i.error,
-                polls = j.polls + 1,
+                polls = j.polls + CASE WHEN i.outcome = 'skipped' THEN 0 ELSE 1 END,
                 changes = j.changes + CASE WHEN i.outcome = 'changed' THEN 1 ELSE 0 END,
                 failures = j.failures + CASE WHEN i.outcome = 'failed' THEN 1 ELSE 0 END,
-                consecutive_failures = CASE WHEN i.outcome = 'failed' THEN j.consecutive_failures + 1 ELSE 0 END,
-                last_run_at = p.started_at,
-                last_outcome = i.outcome,
+                consecutive_failures = CASE WHEN i.outcome = 'failed' THEN j.consecutive_failures + 1
+                                            WHEN i.outcome = 'skipped' THEN j.consecutive_failures
+                                            ELSE 0 END,
+                last_run_at = CASE WHEN i.outcome = 'skipped' THEN j.last_run_at ELSE p.started_at END,
+                last_outcome = CASE WHEN i.outcome = 'skipped' THEN j.last_outcome ELSE i.outcome END,
                 etag = CASE WHEN i.validators THEN i.etag ELSE j.etag END,
-                last_modified = CASE WHEN i.validators THEN i.last_modified ELSE j.last_modified END
+                last_modified = CASE WHEN i.validators THEN i.last_modified ELSE j.last_modified END,
+                done_fire_at = COALESCE(TIMESTAMPTZ 'epoch' + NULLIF(i.fire_us, :none) * INTERVAL '1 microsecond',
+                                        j.done_fire_at)
             FROM prev p
             JOIN input i ON i.id = p.id
             WHERE j.id = p.id
@@ -89,10 +98,14 @@ class PollRecorder {
             WHERE s.job_id = t.id
             """;
 
-    private static final String DEAD_LETTER = """
-            INSERT INTO dead_letters (id, type, job_id, owner_id, queue, payload, error, attempts, failed_at)
-            VALUES (:id, 'poll', :jobId, :ownerId, :queue, :payload, :error, :attempts, :now)
+    /** A fire that made no poll (its job was stopped meanwhile) is over all the same. */
+    private static final String SETTLE = """
+            UPDATE jobs
+            SET done_fire_at = :fire
+            WHERE id = :id
             """;
+
+    private static final long NONE = Long.MIN_VALUE;
 
     private final JdbcClient jdbc;
 
@@ -100,12 +113,40 @@ class PollRecorder {
         this.jdbc = jdbc;
     }
 
-    /**
-     * @param validators   true when the answer's ETag / Last-Modified replace the stored ones
-     * @param effectiveMs  the adaptive interval to keep, or null to leave it
-     */
-    record Poll(JobId jobId, long jobVersion, Instant startedAt, long durationMs, Integer httpStatus, PollOutcome outcome, int attempts,
-                UUID versionId, String error, boolean validators, String etag, String lastModified, Long effectiveMs) {
+    /** A poll's outcome as the history and the job row keep it; made by the named factories below. */
+    record Poll(JobId jobId, long jobVersion, Instant fire, Instant startedAt, long durationMs, Integer httpStatus,
+                PollOutcome outcome, int attempts, UUID versionId, String error, Validators validators, Long effectiveMs) {
+
+        /** A 2xx answer: {@code changed} with the version it stored, or {@code unchanged}. */
+        static Poll fetched(PollState job, PollTask task, Instant started, Duration took, int status, UUID versionId,
+                            Validators validators, Long effectiveMs) {
+            return new Poll(job.id(), job.version(), task.firedAt(), started, took.toMillis(), status,
+                    versionId != null ? PollOutcome.CHANGED : PollOutcome.UNCHANGED, task.attempt(), versionId, null,
+                    validators, effectiveMs);
+        }
+
+        /** A 304: the validators it carried, the stored ones where it carried none. */
+        static Poll notModified(PollState job, PollTask task, Instant started, Duration took, Validators validators,
+                                Long effectiveMs) {
+            return new Poll(job.id(), job.version(), task.firedAt(), started, took.toMillis(), 304, PollOutcome.NOT_MODIFIED,
+                    task.attempt(), null, null, validators, effectiveMs);
+        }
+
+        /** No usable answer after the last attempt. */
+        static Poll failed(PollState job, PollTask task, Instant started, Duration took, Integer status, String error) {
+            return new Poll(job.id(), job.version(), task.firedAt(), started, took.toMillis(), status, PollOutcome.FAILED,
+                    task.attempt(), null, error, null, null);
+        }
+
+        /** A due time skipped because the job's previous poll was still in flight. */
+        static Poll skipped(UUID jobId, Instant at) {
+            return new Poll(new JobId(jobId), 0, null, at, 0, null, PollOutcome.SKIPPED, 0, null,
+                    "the job's previous poll was still running", null, null);
+        }
+    }
+
+    /** ETag and Last-Modified that replace the stored ones; a null {@code Validators} keeps them. */
+    record Validators(String etag, String lastModified) {
     }
 
     void record(Poll poll) {
@@ -126,11 +167,11 @@ class PollRecorder {
         }
         boolean[] validators = new boolean[polls.size()];
         for (int i = 0; i < validators.length; i++) {
-            validators[i] = polls.get(i).validators();
+            validators[i] = polls.get(i).validators() != null;
         }
         jdbc.sql(RECORD)
                 .param("ids", polls.stream().map(p -> p.jobId().value()).toArray(UUID[]::new))
-                .param("startedUs", polls.stream().mapToLong(p -> micros(p.startedAt())).toArray())
+                .param("startedUs", polls.stream().mapToLong(p -> EpochMicros.of(p.startedAt())).toArray())
                 .param("durationMs", polls.stream().mapToLong(Poll::durationMs).toArray())
                 .param("httpStatus", polls.stream().map(Poll::httpStatus).toArray(Integer[]::new))
                 .param("outcome", polls.stream().map(p -> p.outcome().label()).toArray(String[]::new))
@@ -138,8 +179,11 @@ class PollRecorder {
                 .param("versionId", polls.stream().map(Poll::versionId).toArray(UUID[]::new))
                 .param("error", polls.stream().map(Poll::error).toArray(String[]::new))
                 .param("validators", validators)
-                .param("etag", polls.stream().map(Poll::etag).toArray(String[]::new))
-                .param("lastModified", polls.stream().map(Poll::lastModified).toArray(String[]::new))
+                .param("etag", polls.stream().map(p -> p.validators() == null ? null : p.validators().etag()).toArray(String[]::new))
+                .param("lastModified", polls.stream().map(p -> p.validators() == null ? null : p.validators().lastModified())
+                        .toArray(String[]::new))
+                .param("fireUs", polls.stream().mapToLong(p -> p.fire() == null ? NONE : EpochMicros.of(p.fire())).toArray())
+                .param("none", NONE)
                 .update();
         adapt(polls);
     }
@@ -157,20 +201,10 @@ class PollRecorder {
                 .update();
     }
 
-    private static long micros(Instant instant) {
-        return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
-    }
-
-    void deadLetter(JobId jobId, UUID ownerId, String queue, byte[] payload, String error, int attempts, Instant now) {
-        jdbc.sql(DEAD_LETTER)
-                .param("id", Ids.next())
-                .param("jobId", jobId.value())
-                .param("ownerId", ownerId)
-                .param("queue", queue)
-                .param("payload", payload)
-                .param("error", error)
-                .param("attempts", attempts)
-                .param("now", Timestamp.from(now))
-                .update();
+    /** Marks a fire done that made no poll. */
+    void settle(JobId jobId, Instant fire) {
+        if (fire != null) {
+            jdbc.sql(SETTLE).param("id", jobId.value()).param("fire", Timestamp.from(fire)).update();
+        }
     }
 }

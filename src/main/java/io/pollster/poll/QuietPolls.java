@@ -10,9 +10,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.pollster.job.JobId;
+import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.Loops;
+import io.pollster.system.loop.ShutdownPhase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -33,17 +35,24 @@ class QuietPolls implements SmartLifecycle {
     private static final int MAX_BATCH = 500;
     /** Long enough to gather the polls finishing together, short against a poll's own duration. */
     private static final Duration GATHER = Duration.ofMillis(2);
+    private static final Duration FIRST_WAIT = Duration.ofMillis(100);
     private static final Duration WAIT = Duration.ofSeconds(60);
 
     private final PollRecorder recorder;
     private final TransactionTemplate tx;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-    private final AtomicBoolean running = new AtomicBoolean();
-    private volatile Thread thread;
+    /** Polls held over to the next statement (a second poll of a job in one batch); the writer's own. */
+    private final List<Pending> carried = new ArrayList<>();
+    private final BackgroundLoop writer;
+    private volatile boolean accepting;
 
-    QuietPolls(PollRecorder recorder, TransactionTemplate tx) {
+    QuietPolls(PollRecorder recorder, TransactionTemplate tx, Loops loops) {
         this.recorder = recorder;
         this.tx = tx;
+        this.writer = loops.create("quiet-polls", Duration.ofMillis(100), () -> {
+            writeRound(FIRST_WAIT);
+            return Duration.ZERO;
+        });
     }
 
     private record Pending(PollRecorder.Poll poll, CompletableFuture<Void> recorded) {
@@ -51,13 +60,13 @@ class QuietPolls implements SmartLifecycle {
 
     /** Returns once the poll's outcome is committed; throws if it could not be. */
     void record(PollRecorder.Poll poll) {
-        if (!running.get()) {
+        if (!accepting) {
             tx.executeWithoutResult(status -> recorder.record(poll));
             return;
         }
         Pending pending = new Pending(poll, new CompletableFuture<>());
         queue.add(pending);
-        if (!running.get() && queue.remove(pending)) {
+        if (!accepting && queue.remove(pending)) {
             // stopped meanwhile and the writer may be gone: nobody else will write it
             tx.executeWithoutResult(status -> recorder.record(poll));
             return;
@@ -73,33 +82,26 @@ class QuietPolls implements SmartLifecycle {
         }
     }
 
-    private void run() {
-        List<Pending> carried = new ArrayList<>();
-        while (running.get() || !queue.isEmpty() || !carried.isEmpty()) {
-            try {
-                List<Pending> candidates = new ArrayList<>(carried);
-                carried.clear();
-                if (candidates.isEmpty() && !gather(candidates)) {
-                    continue;
-                }
-                queue.drainTo(candidates, Math.max(0, MAX_BATCH - candidates.size()));
-                // one poll per job in a statement; a second poll of a job goes in the next one
-                List<Pending> batch = new ArrayList<>();
-                Set<JobId> jobs = new HashSet<>();
-                for (Pending candidate : candidates) {
-                    (batch.size() < MAX_BATCH && jobs.add(candidate.poll().jobId()) ? batch : carried).add(candidate);
-                }
-                write(batch);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+    /** One statement's worth: what was carried over, or what arrives within {@link #GATHER} of a first poll. */
+    private void writeRound(Duration firstWait) throws InterruptedException {
+        List<Pending> candidates = new ArrayList<>(carried);
+        carried.clear();
+        if (candidates.isEmpty() && !gather(candidates, firstWait)) {
+            return;
         }
+        queue.drainTo(candidates, Math.max(0, MAX_BATCH - candidates.size()));
+        // one poll per job in a statement; a second poll of a job goes in the next one
+        List<Pending> batch = new ArrayList<>();
+        Set<JobId> jobs = new HashSet<>();
+        for (Pending candidate : candidates) {
+            (batch.size() < MAX_BATCH && jobs.add(candidate.poll().jobId()) ? batch : carried).add(candidate);
+        }
+        write(batch);
     }
 
     /** Waits for a first poll, then gathers what comes within {@link #GATHER}; false when nothing came. */
-    private boolean gather(List<Pending> into) throws InterruptedException {
-        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+    private boolean gather(List<Pending> into, Duration firstWait) throws InterruptedException {
+        Pending first = queue.poll(firstWait.toMillis(), TimeUnit.MILLISECONDS);
         if (first == null) {
             return false;
         }
@@ -135,30 +137,36 @@ class QuietPolls implements SmartLifecycle {
 
     @Override
     public void start() {
-        if (running.compareAndSet(false, true)) {
-            thread = Thread.ofVirtual().name("quiet-polls").start(this::run);
-        }
+        accepting = true;
+        writer.start();
     }
 
     /** After the poller has stopped (its handlers wait on this), write what is left. */
     @Override
     public void stop() {
-        if (running.compareAndSet(true, false) && thread != null) {
-            try {
-                thread.join(Duration.ofSeconds(10));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        if (!writer.isRunning()) {
+            return;
+        }
+        accepting = false;
+        if (!writer.stop(Duration.ofSeconds(10))) {
+            return; // its round still runs and writes what it holds; the rest is retried from the queue
+        }
+        try {
+            while (!queue.isEmpty() || !carried.isEmpty()) {
+                writeRound(Duration.ZERO);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
     @Override
     public boolean isRunning() {
-        return running.get();
+        return writer.isRunning();
     }
 
     @Override
     public int getPhase() {
-        return Integer.MAX_VALUE - 300;
+        return ShutdownPhase.WRITING;
     }
 }

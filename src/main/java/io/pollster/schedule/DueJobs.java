@@ -7,29 +7,42 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import io.pollster.system.EpochMicros;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
-/** The scheduler's view of the jobs table: due times, claimed under row locks. */
+/** The scheduler's view of {@code job_schedules}: due times, claimed under row locks. */
 @Repository
 class DueJobs {
 
-    /** Only active jobs have a {@code next_run_at}; the narrow schedule rows are all the scheduler touches. */
+    /**
+     * Only active jobs (and jobs with a run requested) have a {@code next_run_at}. The job row is
+     * joined for one column, whether the last fire's poll is over: a read of the job, never a lock
+     * on it, so polls recording into job rows and fires never wait for each other.
+     */
     private static final String CLAIM = """
-            SELECT job_id, next_due_at, next_run_at, interval_ms, cron, jitter_ms, effective_interval_ms
-            FROM job_schedules
-            WHERE next_run_at <= :now
-            ORDER BY next_run_at
+            SELECT s.job_id, s.next_due_at, s.next_run_at, s.interval_ms, s.cron, s.jitter_ms, s.effective_interval_ms,
+                   s.fired_at, s.run_requested, j.done_fire_at
+            FROM job_schedules s
+            JOIN jobs j ON j.id = s.job_id
+            WHERE s.next_run_at <= :now
+            ORDER BY s.next_run_at
             LIMIT :limit
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF s SKIP LOCKED
             """;
 
-    /** Times travel as epoch microseconds: pgjdbc sends a {@code long[]} in binary, a {@code Timestamp[]} as formatted text. */
+    /**
+     * Times travel as epoch microseconds: pgjdbc sends a {@code long[]} in binary, a
+     * {@code Timestamp[]} as formatted text. {@link #NONE} stands for NULL (a stopped job's due time).
+     */
     private static final String ADVANCE = """
             UPDATE job_schedules
-            SET next_due_at = TIMESTAMPTZ 'epoch' + t.due * INTERVAL '1 microsecond',
-                next_run_at = TIMESTAMPTZ 'epoch' + t.run * INTERVAL '1 microsecond'
-            FROM unnest(CAST(:ids AS UUID[]), CAST(:dues AS BIGINT[]), CAST(:runs AS BIGINT[])) AS t(id, due, run)
+            SET next_due_at = TIMESTAMPTZ 'epoch' + NULLIF(t.due, :none) * INTERVAL '1 microsecond',
+                next_run_at = TIMESTAMPTZ 'epoch' + NULLIF(t.run, :none) * INTERVAL '1 microsecond',
+                fired_at = CASE WHEN t.fired THEN :now ELSE job_schedules.fired_at END,
+                run_requested = t.requested
+            FROM unnest(CAST(:ids AS UUID[]), CAST(:dues AS BIGINT[]), CAST(:runs AS BIGINT[]), CAST(:fired AS BOOLEAN[]),
+                        CAST(:requested AS BOOLEAN[])) AS t(id, due, run, fired, requested)
             WHERE job_schedules.job_id = t.id
             """;
 
@@ -44,7 +57,7 @@ class DueJobs {
     private static final String PARK = """
             WITH parked AS (
                 UPDATE job_schedules
-                SET next_due_at = NULL, next_run_at = NULL
+                SET next_due_at = NULL, next_run_at = NULL, run_requested = false
                 WHERE job_id = ANY(:ids)
                 RETURNING job_id
             )
@@ -54,16 +67,35 @@ class DueJobs {
             WHERE jobs.id = parked.job_id
             """;
 
+    private static final long NONE = Long.MIN_VALUE;
+
     private final JdbcClient jdbc;
 
     DueJobs(JdbcClient jdbc) {
         this.jdbc = jdbc;
     }
 
-    record Due(UUID id, Instant dueAt, Instant runAt, Schedule schedule, Duration jitter) {
+    /**
+     * @param dueAt        the grid time the job is due at; null for a stopped job run on request
+     * @param runAt        when it was to fire (its due time plus jitter, or when a run was requested)
+     * @param firedAt      the job's last fire, or null
+     * @param lastFireDone whether that fire's poll is over
+     */
+    record Due(UUID id, Instant dueAt, Instant runAt, Schedule schedule, Duration jitter, Instant firedAt,
+               boolean lastFireDone, boolean runRequested) {
+
+        /** Its last fire's poll may still be running: it has not been marked done, and has not run out its lease. */
+        boolean inFlight(Instant now, Duration lease) {
+            return firedAt != null && !lastFireDone && firedAt.plus(lease).isAfter(now);
+        }
     }
 
-    record Next(UUID id, Instant dueAt, Instant runAt) {
+    /**
+     * @param dueAt   the next grid time, null for none (a stopped job)
+     * @param runAt   when to fire next, null for never
+     * @param fired   whether this claim fired the job (stamping the fire)
+     */
+    record Next(UUID id, Instant dueAt, Instant runAt, boolean fired, boolean runRequested) {
     }
 
     /** Locks up to {@code limit} due jobs for the caller's transaction; others skip them. */
@@ -79,9 +111,12 @@ class DueJobs {
                             ? new Schedule.Cron(rs.getString("cron"))
                             : new Schedule.Every(Duration.ofMillis(adaptive ? effective : interval));
                     Timestamp due = rs.getTimestamp("next_due_at");
-                    Instant runAt = rs.getTimestamp("next_run_at").toInstant();
-                    return new Due(rs.getObject("job_id", UUID.class), due == null ? runAt : due.toInstant(), runAt,
-                            schedule, Duration.ofMillis(rs.getLong("jitter_ms")));
+                    Timestamp fired = rs.getTimestamp("fired_at");
+                    Timestamp done = rs.getTimestamp("done_fire_at");
+                    return new Due(rs.getObject("job_id", UUID.class), due == null ? null : due.toInstant(),
+                            rs.getTimestamp("next_run_at").toInstant(), schedule, Duration.ofMillis(rs.getLong("jitter_ms")),
+                            fired == null ? null : fired.toInstant(), fired != null && fired.equals(done),
+                            rs.getBoolean("run_requested"));
                 })
                 .list();
     }
@@ -93,14 +128,25 @@ class DueJobs {
         }
     }
 
-    void advance(List<Next> next) {
+    /** Moves the claimed jobs on; those {@link Next#fired() fired} are stamped with {@code now}, their fire's identity. */
+    void advance(List<Next> next, Instant now) {
         if (next.isEmpty()) {
             return;
+        }
+        boolean[] fired = new boolean[next.size()];
+        boolean[] requested = new boolean[next.size()];
+        for (int i = 0; i < fired.length; i++) {
+            fired[i] = next.get(i).fired();
+            requested[i] = next.get(i).runRequested();
         }
         jdbc.sql(ADVANCE)
                 .param("ids", next.stream().map(Next::id).toArray(UUID[]::new))
                 .param("dues", next.stream().mapToLong(n -> micros(n.dueAt())).toArray())
                 .param("runs", next.stream().mapToLong(n -> micros(n.runAt())).toArray())
+                .param("fired", fired)
+                .param("requested", requested)
+                .param("none", NONE)
+                .param("now", Timestamp.from(now))
                 .update();
     }
 
@@ -111,6 +157,6 @@ class DueJobs {
     }
 
     private static long micros(Instant instant) {
-        return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
+        return instant == null ? NONE : EpochMicros.of(instant);
     }
 }

@@ -3,6 +3,7 @@ package io.pollster.schedule;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -13,6 +14,7 @@ import io.micrometer.core.instrument.Timer;
 import io.pollster.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -22,24 +24,37 @@ import org.springframework.transaction.support.TransactionTemplate;
  * task. The row locks are the lease: if this process dies before the commit, nothing happened and
  * the jobs are still due for the next scheduler; after the commit, the task is on the queue and
  * the queue's own visibility timeout covers the poller. Either way no fire is lost or doubled.
+ *
+ * <p>One poll of a job at a time: a due time that finds the job's last fire still in flight
+ * (not marked done by its poll, and within {@link PollTimeLimit#maxPollTime()}) is skipped, and
+ * the skip is written to the job's poll history; a requested run waits until that poll is over.
  */
 @Component
 public class Scheduler {
 
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
 
+    /** How soon a run requested during a poll looks again whether that poll is over. */
+    static final Duration RUN_RECHECK = Duration.ofMillis(500);
+
     private final DueJobs dueJobs;
     private final Transport transport;
     private final TransactionTemplate tx;
     private final Clock clock;
+    private final Duration lease;
+    private final ApplicationEventPublisher events;
     private final Timer lag;
     private final Counter fires;
+    private final Counter skips;
 
-    Scheduler(DueJobs dueJobs, Transport transport, TransactionTemplate tx, Clock clock, MeterRegistry meters) {
+    Scheduler(DueJobs dueJobs, Transport transport, TransactionTemplate tx, Clock clock, PollTimeLimit limit,
+              ApplicationEventPublisher events, MeterRegistry meters) {
         this.dueJobs = dueJobs;
         this.transport = transport;
         this.tx = tx;
         this.clock = clock;
+        this.lease = limit.lease();
+        this.events = events;
         this.lag = Timer.builder("pollster.schedule.lag")
                 .description("Actual fire time minus due time")
                 .publishPercentileHistogram()
@@ -47,6 +62,15 @@ public class Scheduler {
                 .maximumExpectedValue(Duration.ofMinutes(5))
                 .register(meters);
         this.fires = Counter.builder("pollster.fires").description("Due jobs fired").register(meters);
+        this.skips = Counter.builder("pollster.fires.skipped")
+                .description("Due times skipped because the job's previous poll was still in flight").register(meters);
+    }
+
+    /**
+     * Due times skipped because the job's previous poll was still in flight, published after the
+     * commit so that the poll history can show them.
+     */
+    public record FiresSkipped(List<UUID> jobIds, Instant at) {
     }
 
     /**
@@ -58,39 +82,68 @@ public class Scheduler {
         return wait.compareTo(min) < 0 ? min : wait.compareTo(max) > 0 ? max : wait;
     }
 
-    /** Fires up to {@code limit} due jobs; returns how many it fired. */
+    /** Fires up to {@code limit} due jobs; returns how many it fired (those skipped or put off move on without a poll). */
     public int fireDue(int limit) {
-        List<DueJobs.Due> fired = tx.execute(status -> {
-            Instant now = clock.instant();
+        Batch batch = tx.execute(status -> {
+            // µs: the fire's stamp must read back from PostgreSQL exactly as the task carries it
+            Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
             List<DueJobs.Due> due = dueJobs.claim(now, limit);
+            Batch handled = new Batch(now);
             if (due.isEmpty()) {
-                return due;
+                return handled;
             }
             List<DueJobs.Next> next = new ArrayList<>(due.size());
             List<byte[]> tasks = new ArrayList<>(due.size());
             List<UUID> broken = new ArrayList<>();
             for (DueJobs.Due job : due) {
+                boolean scheduled = job.dueAt() != null && !job.dueAt().isAfter(now);
                 Instant nextDue;
                 try {
-                    nextDue = job.schedule().nextAfter(job.dueAt(), now);
+                    nextDue = scheduled ? job.schedule().nextAfter(job.dueAt(), now) : job.dueAt();
                 } catch (RuntimeException e) {
                     log.warn("Job {} has no next due time and is stopped: {}", job.id(), e.getMessage());
                     broken.add(job.id());
                     continue;
                 }
-                next.add(new DueJobs.Next(job.id(), nextDue, Jitter.apply(nextDue, job.jitter())));
-                tasks.add(new PollTask(job.id(), job.runAt(), false).encode());
+                Instant nextRun = nextDue == null ? null : Jitter.apply(nextDue, job.jitter());
+                if (job.inFlight(now, lease)) {
+                    if (job.runRequested()) {
+                        // put off, not dropped: it fires once that poll is over (a due time meanwhile joins it)
+                        next.add(new DueJobs.Next(job.id(), job.dueAt(), now.plus(RUN_RECHECK), false, true));
+                    } else {
+                        next.add(new DueJobs.Next(job.id(), nextDue, nextRun, false, false));
+                        handled.skipped.add(job.id());
+                    }
+                    continue;
+                }
+                next.add(new DueJobs.Next(job.id(), nextDue, nextRun, true, false));
+                tasks.add(PollTask.fire(job.id(), job.runAt(), job.runRequested(), now).encode());
+                handled.fired.add(job);
             }
             dueJobs.park(broken);
-            dueJobs.advance(next);
+            dueJobs.advance(next, now);
             transport.enqueue(PollTask.QUEUE, tasks);
-            return due.stream().filter(job -> !broken.contains(job.id())).toList();
+            return handled;
         });
         Instant committed = clock.instant();
-        for (DueJobs.Due job : fired) {
+        for (DueJobs.Due job : batch.fired) {
             lag.record(Duration.between(job.runAt(), committed).abs());
         }
-        fires.increment(fired.size());
-        return fired.size();
+        fires.increment(batch.fired.size());
+        if (!batch.skipped.isEmpty()) {
+            skips.increment(batch.skipped.size());
+            events.publishEvent(new FiresSkipped(List.copyOf(batch.skipped), batch.at));
+        }
+        return batch.fired.size();
+    }
+
+    private static final class Batch {
+        final Instant at;
+        final List<DueJobs.Due> fired = new ArrayList<>();
+        final List<UUID> skipped = new ArrayList<>();
+
+        Batch(Instant at) {
+            this.at = at;
+        }
     }
 }

@@ -91,8 +91,8 @@ class QuietPollsTest extends IntegrationTest {
 
     private PollRecorder.Poll quiet(JobId job, Instant startedAt, PollOutcome outcome) {
         long version = column(job, "version");
-        return new PollRecorder.Poll(job, version, startedAt, 12, outcome == PollOutcome.NOT_MODIFIED ? 304 : 200, outcome, 1,
-                null, null, true, "\"e1\"", null, null);
+        return new PollRecorder.Poll(job, version, null, startedAt, 12, outcome == PollOutcome.NOT_MODIFIED ? 304 : 200, outcome,
+                1, null, null, new PollRecorder.Validators("\"e1\"", null), null);
     }
 
     private JobId job() {

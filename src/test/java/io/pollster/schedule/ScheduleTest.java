@@ -62,10 +62,14 @@ class ScheduleTest {
 
     @Test
     void pollTasksSurviveEncoding() {
-        PollTask task = new PollTask(java.util.UUID.randomUUID(), T0, false);
+        PollTask task = PollTask.fire(java.util.UUID.randomUUID(), T0, false, T0.plusNanos(123_000));
         assertThat(PollTask.decode(task.encode())).isEqualTo(task);
-        PollTask manual = new PollTask(java.util.UUID.randomUUID(), null, true);
+        PollTask manual = PollTask.fire(java.util.UUID.randomUUID(), null, true, null);
         assertThat(PollTask.decode(manual.encode())).isEqualTo(manual);
+        PollTask retried = task.retried(T0.plusSeconds(1)).deferred();
+        assertThat(PollTask.decode(retried.encode())).isEqualTo(retried);
+        assertThat(retried.attempt()).isEqualTo(2);
+        assertThat(retried.deferrals()).isEqualTo(1);
         assertThatThrownBy(() -> PollTask.decode("garbage".getBytes())).isInstanceOf(IllegalArgumentException.class);
     }
 }
