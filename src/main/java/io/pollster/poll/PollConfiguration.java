@@ -17,13 +17,23 @@ class PollConfiguration {
     @Bean(destroyMethod = "close")
     Fetcher fetcher(PollerProperties poller, PollProperties poll,
                     @Value("${pollster.fetch.allow-private-networks:false}") boolean allowPrivateNetworks,
-                    @Value("${pollster.hosts.default-concurrency:${pollster.poller.host-concurrency:8}}") int hostConcurrency) {
+                    @Value("${pollster.hosts.default-concurrency:8}") int hostConcurrency) {
         return new Fetcher(new FetchSettings(allowPrivateNetworks, poller.connectTimeout(), poller.maxRedirects(),
                 poll.maxBodySize().toBytes(), hostConcurrency, poller.userAgent()));
     }
 
     @Bean
-    Normalizer normalizer() {
-        return new Normalizer();
+    Normalizer normalizer(PollerProperties poller) {
+        return new Normalizer(poller.normalizeTimeout());
+    }
+
+    @Bean
+    FairShare fairShare(PollerProperties poller) {
+        return new FairShare(poller.slowPollCap());
+    }
+
+    @Bean(destroyMethod = "close")
+    CpuWork cpuWork(PollerProperties poller) {
+        return new CpuWork(poller.cpuThreadCount());
     }
 }

@@ -47,6 +47,24 @@ record PollTarget(long version, String method, URI url, Map<String, String> head
                 adaptive == null ? null : Duration.parse(adaptive.max()));
     }
 
+    /** Roughly the bytes this target holds on the heap, for the cache's bound. */
+    int weight() {
+        long chars = url.toString().length() + method.length();
+        for (var headerSet : java.util.List.of(headers, secretHeaders)) {
+            for (var e : headerSet.entrySet()) {
+                chars += e.getKey().length() + e.getValue().length() + 64;
+            }
+        }
+        for (String entry : dedup.ignorePaths()) {
+            chars += entry.length() * 4L + 256; // compiled paths hold several objects per token
+        }
+        for (String entry : dedup.ignorePatterns()) {
+            chars += entry.length() * 4L + 256;
+        }
+        long bytes = 512 + 2 * chars + (body == null ? 0 : body.length);
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
+    }
+
     FetchRequest request(String etag, String lastModified) {
         return new FetchRequest(method, url, headers, secretHeaders, body, timeout, etag, lastModified);
     }

@@ -12,18 +12,22 @@ import org.springframework.stereotype.Component;
 /**
  * The poll targets of recently polled jobs, each valid for one definition version: a poll reads
  * only the job's narrow state and rebuilds the target when the version has moved (an edit, a
- * restart of the job). Bounded, so a million jobs cost a bounded heap; the least recently used go.
+ * restart of the job). Bounded by bytes, not by count — a job may carry a 1 MiB request body and
+ * large headers — so any number of jobs costs a bounded heap; the least recently used go.
  * Opened secret headers live here as long as their target: they are in memory for every poll anyway.
  */
 @Component
 class PollTargets {
 
-    /** About 10,000 × 2 KB: enough for every job a poller sees within a few intervals at thousands of polls a second. */
-    private static final int SIZE = 10_000;
+    /** Thousands of ordinary targets (about 2 KB each), or a few dozen with the largest bodies and headers. */
+    static final long MAX_BYTES = 32L * 1024 * 1024;
 
     private final JobRepository jobs;
     private final JobService jobService;
-    private final Cache<JobId, PollTarget> targets = Caffeine.newBuilder().maximumSize(SIZE).build();
+    private final Cache<JobId, PollTarget> targets = Caffeine.newBuilder()
+            .maximumWeight(MAX_BYTES)
+            .weigher((JobId id, PollTarget target) -> target.weight())
+            .build();
 
     PollTargets(JobRepository jobs, JobService jobService) {
         this.jobs = jobs;

@@ -1,22 +1,32 @@
 package io.pollster.poll;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
-import io.pollster.job.PollState;
 import io.pollster.job.JobStatus;
+import io.pollster.job.PollState;
 import io.pollster.poll.dedup.Normalized;
 import io.pollster.poll.dedup.Normalizer;
 import io.pollster.poll.fetch.FetchResult;
 import io.pollster.poll.fetch.Fetcher;
+import io.pollster.poll.fetch.RetryPolicy;
 import io.pollster.schedule.PollTask;
+import io.pollster.schedule.PollTimeLimit;
+import io.pollster.system.Durations;
+import io.pollster.transport.DeadLetterSink;
+import io.pollster.transport.DeadLetterType;
+import io.pollster.transport.QueueProperties;
+import io.pollster.transport.TaskHandler;
+import io.pollster.user.Quotas;
 import io.pollster.version.VersionRepository;
 import io.pollster.version.content.BodyCodec;
 import org.slf4j.Logger;
@@ -25,14 +35,22 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * One poll: fetch the job's URL (with retries inside), normalise and hash the body, store a
- * version only when the hash differs from the latest, and record the outcome. A failed poll —
- * after its last attempt — leaves a dead letter.
+ * One delivery of a poll task: one attempt at the job's URL, then either the outcome — a version
+ * when the normalised body's hash differs from the latest, else a quiet poll; after the last
+ * attempt a failure and its dead letter — or the task back on the queue for later: the next
+ * attempt after its backoff, or the same attempt when its user's share of slow polls or its
+ * host's request slots are taken. Waiting never holds a poller slot. A poll gives up when its
+ * fire is {@code pollster.poller.max-poll-time} old.
  */
 @Component
 class Poller {
 
     private static final Logger log = LoggerFactory.getLogger(Poller.class);
+
+    /** Bodies up to this size are normalised on the poll's own thread: microseconds of work. */
+    private static final int INLINE_BYTES = 16 * 1024;
+    private static final Duration FIRST_DEFERRAL = Duration.ofSeconds(1);
+    private static final Duration MAX_DEFERRAL = Duration.ofSeconds(30);
 
     private final JobRepository jobs;
     private final PollTargets targets;
@@ -41,13 +59,22 @@ class Poller {
     private final VersionRepository versions;
     private final PollRecorder recorder;
     private final QuietPolls quietPolls;
+    private final DeadLetterSink deadLetters;
+    private final FairShare fairShare;
+    private final CpuWork cpu;
+    private final Quotas quotas;
     private final TransactionTemplate tx;
     private final Clock clock;
     private final MeterRegistry meters;
     private final Timer duration;
+    private final Duration maxPollTime;
+    private final Duration hostWait;
+    private final String queue;
 
     Poller(JobRepository jobs, PollTargets targets, Fetcher fetcher, Normalizer normalizer, VersionRepository versions,
-           PollRecorder recorder, QuietPolls quietPolls, TransactionTemplate tx, Clock clock, MeterRegistry meters) {
+           PollRecorder recorder, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
+           Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters, PollerProperties properties, PollTimeLimit limit,
+           QueueProperties queues) {
         this.jobs = jobs;
         this.targets = targets;
         this.fetcher = fetcher;
@@ -55,85 +82,191 @@ class Poller {
         this.versions = versions;
         this.recorder = recorder;
         this.quietPolls = quietPolls;
+        this.deadLetters = deadLetters;
+        this.fairShare = fairShare;
+        this.cpu = cpu;
+        this.quotas = quotas;
         this.tx = tx;
         this.clock = clock;
         this.meters = meters;
+        this.maxPollTime = limit.maxPollTime();
+        this.hostWait = properties.hostWait();
+        this.queue = queues.name(PollTask.QUEUE);
         this.duration = Timer.builder("pollster.poll.duration")
                 .description("Time from the start of a poll to its outcome, retries included")
                 .publishPercentileHistogram()
                 .register(meters);
     }
 
-    /** Polls the task's job; a deleted job, or a stopped one on a scheduled fire, is skipped. */
-    void poll(PollTask task, byte[] payload) {
+    /** Polls the task's job; a deleted job, a stopped one on a scheduled fire, or a fire already done is skipped. */
+    TaskHandler.Result poll(PollTask task) {
         JobId id = new JobId(task.jobId());
         Optional<PollState> found = jobs.findPollState(id);
-        if (found.isEmpty() || (!task.manual() && found.get().status() == JobStatus.STOPPED)) {
-            return;
+        if (found.isEmpty()) {
+            return TaskHandler.DONE;
         }
         PollState job = found.get();
+        if (task.firedAt() != null && task.firedAt().equals(job.doneFireAt())) {
+            return TaskHandler.DONE; // delivered again after its poll was recorded: at least once, not twice
+        }
+        if (!task.manual() && job.status() == JobStatus.STOPPED) {
+            recorder.settle(id, task.firedAt());
+            return TaskHandler.DONE;
+        }
         Optional<PollTarget> target = targets.at(id, job.version());
         if (target.isEmpty()) {
-            return; // deleted since
+            return TaskHandler.DONE; // deleted since
         }
-        Instant started = clock.instant();
-        FetchResult result = fetcher.fetch(target.get().request(job.etag(), job.lastModified()), target.get().retry());
-        Normalized normalized = result instanceof FetchResult.Fetched fetched
-                ? normalizer.normalize(fetched.body(), fetched.contentType(), target.get().dedup())
-                : null;
-        PollRecorder.Poll poll;
-        if (result instanceof FetchResult.NotModified
-                || result instanceof FetchResult.Fetched && sameAsLatest(job, normalized)) {
-            poll = outcome(job, target.get(), result, normalized, started);
-            quietPolls.record(poll); // most polls: batched with others
-        } else {
-            // one transaction: a version is never stored without the poll that found it, nor a failure without its dead letter
-            poll = tx.execute(status -> {
-                PollRecorder.Poll recorded = outcome(job, target.get(), result, normalized, started);
-                recorder.record(recorded);
-                if (recorded.outcome() == PollOutcome.FAILED) {
-                    recorder.deadLetter(job.id(), job.ownerId(), PollTask.QUEUE, payload, recorded.error(), recorded.attempts(),
-                            clock.instant());
-                }
-                return recorded;
-            });
+        Attempt attempt = new Attempt(job, target.get(), task, clock.instant());
+        FairShare.Ticket ticket = fairShare.tryEnter(job.ownerId());
+        if (ticket == null) {
+            return putOff(attempt, "its owner's slow polls took their whole share of this poller");
         }
-        count(poll, result);
-        if (poll.outcome() == PollOutcome.FAILED) {
-            log.info("Poll of job {} failed after {} attempts: {}", job.id(), poll.attempts(), poll.error());
+        FetchResult result;
+        Normalized normalized = null;
+        try (ticket) {
+            result = fetcher.fetch(attempt.target.request(job.etag(), job.lastModified()), hostWait);
+            if (result instanceof FetchResult.Fetched fetched) {
+                normalized = cpuIfLarge(fetched.body().length,
+                        () -> normalizer.normalize(fetched.body(), fetched.contentType(), attempt.target.dedup()));
+            }
+        } catch (Error e) {
+            // a hostile answer can exhaust what a poll may use; the poll fails once, the process goes on
+            log.error("Poll of job {} failed with {} while handling the upstream's answer", job.id(), e.toString(), e);
+            return fail(attempt, null, "internal error (" + e.getClass().getSimpleName()
+                    + ") while handling the upstream's answer; not retried");
         }
-    }
-
-    private PollRecorder.Poll outcome(PollState job, PollTarget target, FetchResult result, Normalized normalized,
-                                      Instant started) {
-        long millis = result.duration().toMillis();
+        if (!(result instanceof FetchResult.HostBusy)) {
+            String status = switch (result) {
+                case FetchResult.Fetched f -> Integer.toString(f.status());
+                case FetchResult.NotModified n -> "304";
+                case FetchResult.Failed f -> f.status() == null ? "error" : Integer.toString(f.status());
+                case FetchResult.HostBusy b -> throw new IllegalStateException();
+            };
+            meters.counter("pollster.upstream.requests", "status", status).increment();
+        }
         return switch (result) {
-            case FetchResult.Fetched fetched -> fetched(job, target, fetched, normalized, started, millis);
-            case FetchResult.NotModified notModified -> new PollRecorder.Poll(job.id(), job.version(), started, millis, 304,
-                    PollOutcome.NOT_MODIFIED, notModified.attempts(), null, null, true,
-                    firstNonNull(notModified.etag(), job.etag()), firstNonNull(notModified.lastModified(), job.lastModified()),
-                    target.adapt(job.effectiveInterval(), false));
-            case FetchResult.Failed failed -> new PollRecorder.Poll(job.id(), job.version(), started, millis, failed.status(),
-                    PollOutcome.FAILED, failed.attempts(), null, failed.error(), false, null, null, null);
+            case FetchResult.HostBusy busy -> putOff(attempt, "every request slot of host " + busy.host() + " was taken");
+            case FetchResult.Failed failed -> retryOrFail(attempt, failed);
+            case FetchResult.NotModified notModified -> quiet(attempt, PollRecorder.Poll.notModified(job, task, attempt.started,
+                    attempt.took(clock), new PollRecorder.Validators(firstNonNull(notModified.etag(), job.etag()),
+                            firstNonNull(notModified.lastModified(), job.lastModified())),
+                    attempt.target.adapt(job.effectiveInterval(), false)));
+            case FetchResult.Fetched fetched -> fetched(attempt, fetched, normalized);
         };
     }
 
-    private PollRecorder.Poll fetched(PollState job, PollTarget target, FetchResult.Fetched fetched, Normalized normalized,
-                                      Instant started, long millis) {
-        UUID versionId = null;
-        PollOutcome outcome = PollOutcome.UNCHANGED;
-        if (!sameAsLatest(job, normalized)) {
-            Optional<UUID> stored = versions.store(job.id().value(), job.latestHash(), normalized.hash(),
-                    BodyCodec.compress(fetched.body()), fetched.body().length, started, fetched.status(),
-                    fetched.contentType());
-            if (stored.isPresent()) {
-                versionId = stored.get();
-                outcome = PollOutcome.CHANGED;
-            }
+    /**
+     * One delivery's view of the poll.
+     *
+     * @param started when its first attempt started (this one's, for a first attempt)
+     * @param since   what the poll's time limit counts from: its fire, else its start
+     */
+    private record Attempt(PollState job, PollTarget target, PollTask task, Instant now, Instant started, Instant since) {
+
+        Attempt(PollState job, PollTarget target, PollTask task, Instant now) {
+            this(job, target, task, now, task.startedAt() != null ? task.startedAt() : now,
+                    task.firedAt() != null ? task.firedAt() : task.startedAt() != null ? task.startedAt() : now);
         }
-        return new PollRecorder.Poll(job.id(), job.version(), started, millis, fetched.status(), outcome, fetched.attempts(),
-                versionId, null, true, fetched.etag(), fetched.lastModified(),
-                target.adapt(job.effectiveInterval(), outcome == PollOutcome.CHANGED));
+
+        Duration took(Clock clock) {
+            return Duration.between(started, clock.instant());
+        }
+
+        /** Whether waiting {@code wait} and then one more attempt still ends within the poll's time limit. */
+        boolean canWait(Duration wait, Duration maxPollTime) {
+            return !now.plus(wait).plus(target.timeout()).isAfter(since.plus(maxPollTime));
+        }
+    }
+
+    private TaskHandler.Result fetched(Attempt attempt, FetchResult.Fetched fetched, Normalized normalized) {
+        PollState job = attempt.job;
+        if (sameAsLatest(job, normalized)) {
+            return quiet(attempt, PollRecorder.Poll.fetched(job, attempt.task, attempt.started, attempt.took(clock),
+                    fetched.status(), null, validators(fetched), attempt.target.adapt(job.effectiveInterval(), false)));
+        }
+        if (!quotas.mayStore(job.ownerId(), fetched.body().length)) {
+            return fail(attempt, fetched.status(), "changed, but not stored: its owner's storage quota is used up; "
+                    + "delete jobs, or ask the admin to raise the quota");
+        }
+        byte[] stored = cpuIfLarge(fetched.body().length, () -> BodyCodec.compress(fetched.body()));
+        // one transaction: a version is never stored without the poll that found it
+        PollRecorder.Poll poll = tx.execute(status -> {
+            Optional<VersionRepository.Stored> version = versions.store(job.id().value(), job.latestHash(), normalized.hash(),
+                    stored, fetched.body().length, attempt.started, fetched.status(), fetched.contentType());
+            if (version.isPresent() && version.get().newBody()) {
+                quotas.stored(job.ownerId(), fetched.body().length);
+            }
+            PollRecorder.Poll recorded = PollRecorder.Poll.fetched(job, attempt.task, attempt.started, attempt.took(clock),
+                    fetched.status(), version.map(VersionRepository.Stored::versionId).orElse(null), validators(fetched),
+                    attempt.target.adapt(job.effectiveInterval(), version.isPresent()));
+            recorder.record(recorded);
+            return recorded;
+        });
+        count(poll);
+        return TaskHandler.DONE;
+    }
+
+    private TaskHandler.Result quiet(Attempt attempt, PollRecorder.Poll poll) {
+        quietPolls.record(poll); // most polls: batched with others
+        count(poll);
+        return TaskHandler.DONE;
+    }
+
+    private TaskHandler.Result retryOrFail(Attempt attempt, FetchResult.Failed failed) {
+        return switch (attempt.target.retry().after(attempt.task.attempt(), failed)) {
+            case RetryPolicy.RetryAfter retry when attempt.canWait(retry.delay(), maxPollTime) -> {
+                log.debug("Attempt {} to poll job {} failed ({}); next in {}", attempt.task.attempt(), attempt.job.id(),
+                        failed.error(), retry.delay());
+                yield new TaskHandler.Later(retry.delay(), attempt.task.retried(attempt.started).encode());
+            }
+            case RetryPolicy.RetryAfter retry -> fail(attempt, failed.status(), failed.error() + "; gave up: another attempt "
+                    + "would take the poll past its limit of " + Durations.format(maxPollTime));
+            case RetryPolicy.GiveUp giveUp -> fail(attempt, failed.status(), giveUp.error());
+        };
+    }
+
+    /** Back on the queue without an attempt, after a growing pause; or given up when the poll's time is out. */
+    private TaskHandler.Result putOff(Attempt attempt, String why) {
+        long factor = 1L << Math.min(attempt.task.deferrals(), 10);
+        Duration pause = FIRST_DEFERRAL.multipliedBy(factor);
+        pause = pause.compareTo(MAX_DEFERRAL) > 0 ? MAX_DEFERRAL : pause;
+        // why: between half and all of it, so that polls put off together do not come back together
+        pause = Duration.ofMillis((long) (pause.toMillis() * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble())));
+        meters.counter("pollster.polls.deferred").increment();
+        if (!attempt.canWait(pause, maxPollTime)) {
+            return fail(attempt, null, "gave up after " + Durations.format(maxPollTime) + ": " + why);
+        }
+        log.debug("Poll of job {} put off for {}: {}", attempt.job.id(), pause, why);
+        return new TaskHandler.Later(pause, attempt.task.deferred().encode());
+    }
+
+    /** The last word: a failed poll and its dead letter, in one transaction. */
+    private TaskHandler.Result fail(Attempt attempt, Integer status, String error) {
+        PollState job = attempt.job;
+        PollRecorder.Poll poll = PollRecorder.Poll.failed(job, attempt.task, attempt.started, attempt.took(clock), status, error);
+        tx.executeWithoutResult(tx -> {
+            recorder.record(poll);
+            deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.POLL, job.id().value(), job.ownerId(),
+                    queue, attempt.task.encode(), error, attempt.task.attempt(), clock.instant()));
+        });
+        count(poll);
+        log.info("Poll of job {} failed after {} attempts: {}", job.id(), poll.attempts(), error);
+        return TaskHandler.DONE;
+    }
+
+    private <T> T cpuIfLarge(int bytes, Callable<T> work) {
+        try {
+            return bytes <= INLINE_BYTES ? work.call() : cpu.call(work);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static PollRecorder.Validators validators(FetchResult.Fetched fetched) {
+        return new PollRecorder.Validators(fetched.etag(), fetched.lastModified());
     }
 
     /** Nothing new: no version to store, so the outcome goes to the batched quiet-poll write. */
@@ -141,17 +274,12 @@ class Poller {
         return Arrays.equals(normalized.hash(), job.latestHash());
     }
 
-    private void count(PollRecorder.Poll poll, FetchResult result) {
+    private void count(PollRecorder.Poll poll) {
         meters.counter("pollster.polls", "outcome", poll.outcome().label()).increment();
         if (poll.outcome() == PollOutcome.CHANGED) {
             meters.counter("pollster.versions").increment();
         }
-        duration.record(result.duration());
-        String status = poll.httpStatus() == null ? "error" : Integer.toString(poll.httpStatus());
-        meters.counter("pollster.upstream.requests", "status", status).increment(result.attempts());
-        if (poll.outcome() == PollOutcome.FAILED) {
-            meters.counter("pollster.dead.letters", "type", "poll").increment();
-        }
+        duration.record(Duration.ofMillis(poll.durationMs()));
     }
 
     private static String firstNonNull(String a, String b) {

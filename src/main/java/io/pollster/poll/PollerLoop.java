@@ -7,7 +7,9 @@ import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
 import io.pollster.schedule.PollTask;
 import io.pollster.system.Roles;
+import io.pollster.system.loop.ShutdownPhase;
 import io.pollster.transport.ConsumerSettings;
+import io.pollster.transport.DeadLetterType;
 import io.pollster.transport.QueueConsumer;
 import io.pollster.transport.TaskHandler;
 import io.pollster.transport.Transport;
@@ -38,8 +40,8 @@ class PollerLoop implements SmartLifecycle, TaskHandler {
     }
 
     @Override
-    public void handle(Delivery delivery) {
-        poller.poll(PollTask.decode(delivery.payload()), delivery.payload());
+    public Result handle(Delivery delivery) {
+        return poller.poll(PollTask.decode(delivery.payload()));
     }
 
     @Override
@@ -47,9 +49,9 @@ class PollerLoop implements SmartLifecycle, TaskHandler {
         try {
             UUID jobId = PollTask.decode(payload).jobId();
             UUID owner = jobs.find(new JobId(jobId)).map(j -> j.ownerId()).orElse(null);
-            return new DeadLetterInfo("poll", owner == null ? null : jobId, owner);
+            return new DeadLetterInfo(DeadLetterType.POLL, owner == null ? null : jobId, owner);
         } catch (IllegalArgumentException poison) {
-            return new DeadLetterInfo("poll", null, null);
+            return new DeadLetterInfo(DeadLetterType.POLL, null, null);
         }
     }
 
@@ -75,9 +77,8 @@ class PollerLoop implements SmartLifecycle, TaskHandler {
         return consumer != null;
     }
 
-    /** Stops after the scheduler (which stops firing first) and before the database closes. */
     @Override
     public int getPhase() {
-        return Integer.MAX_VALUE - 200;
+        return ShutdownPhase.CONSUMING;
     }
 }

@@ -1,11 +1,16 @@
 package io.pollster.version;
 
 import java.sql.Timestamp;
+import java.sql.ResultSet;
 import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.pollster.poll.PollProperties;
 import io.pollster.system.Roles;
+import io.pollster.user.Quotas;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -42,7 +47,7 @@ public class Retention implements SmartLifecycle {
                 FROM bodies b
                 WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.job_id = b.job_id AND v.hash = b.hash)
             ), settled AS (
-                SELECT id, latest_hash
+                SELECT id, owner_id, latest_hash
                 FROM jobs
                 WHERE id IN (SELECT job_id FROM unused)
                 FOR SHARE SKIP LOCKED
@@ -53,6 +58,7 @@ public class Retention implements SmartLifecycle {
               AND b.hash = u.hash
               AND j.id = u.job_id
               AND b.hash IS DISTINCT FROM j.latest_hash
+            RETURNING j.owner_id, b.size
             """;
 
     /** One pruner at a time across every node sharing the database. */
@@ -72,12 +78,14 @@ public class Retention implements SmartLifecycle {
     private final int pollHistory;
     private final Clock clock;
     private final Roles roles;
+    private final Quotas quotas;
     private final AtomicBoolean running = new AtomicBoolean();
     private volatile Thread thread;
 
     Retention(JdbcClient jdbc, TransactionTemplate tx, RetentionProperties retention, PollProperties poll, Clock clock,
-              Roles roles) {
+              Roles roles, Quotas quotas) {
         this.roles = roles;
+        this.quotas = quotas;
         this.jdbc = jdbc;
         this.tx = tx;
         this.retention = retention;
@@ -101,10 +109,16 @@ public class Retention implements SmartLifecycle {
                 .param("keep", retention.versions())
                 .param("cutoff", Timestamp.from(clock.instant().minus(retention.age())))
                 .update();
-        int bodies = jdbc.sql(PRUNE_BODIES).update();
+        Map<UUID, Long> freed = new HashMap<>();
+        int[] bodies = {0};
+        jdbc.sql(PRUNE_BODIES).query((ResultSet rs) -> {
+            bodies[0]++;
+            freed.merge(rs.getObject("owner_id", UUID.class), rs.getLong("size"), Long::sum);
+        });
+        freed.forEach((owner, bytes) -> quotas.stored(owner, -bytes));
         int polls = jdbc.sql(PRUNE_POLLS).param("keep", Math.max(0, pollHistory - 1)).update();
-        if (versions + bodies + polls > 0) {
-            log.info("Pruned {} versions, {} bodies and {} poll-history entries", versions, bodies, polls);
+        if (versions + bodies[0] + polls > 0) {
+            log.info("Pruned {} versions, {} bodies and {} poll-history entries", versions, bodies[0], polls);
         }
         return versions;
     }

@@ -82,14 +82,23 @@ public class VersionRepository {
     }
 
     /**
+     * A stored version.
+     *
+     * @param newBody whether its body was stored now (counting against its owner's quota) rather
+     *                than found among the job's earlier ones
+     */
+    public record Stored(UUID versionId, boolean newBody) {
+    }
+
+    /**
      * Records a new version unless the job's latest hash moved since {@code previousHash} was
      * read; the body is stored once per job and hash.
      *
-     * @return the new version's id, or empty when another poll got there first
+     * @return the new version, or empty when another poll got there first
      */
     @Transactional
-    public Optional<UUID> store(UUID jobId, byte[] previousHash, byte[] hash, byte[] storedBody, long size,
-                                Instant fetchedAt, int httpStatus, String contentType) {
+    public Optional<Stored> store(UUID jobId, byte[] previousHash, byte[] hash, byte[] storedBody, long size,
+                                  Instant fetchedAt, int httpStatus, String contentType) {
         UUID versionId = Ids.next();
         int moved = jdbc.sql(ADVANCE_LATEST)
                 .param("jobId", jobId)
@@ -100,7 +109,8 @@ public class VersionRepository {
         if (moved == 0) {
             return Optional.empty();
         }
-        jdbc.sql(INSERT_BODY).param("jobId", jobId).param("hash", hash).param("content", storedBody).param("size", size).update();
+        int newBody = jdbc.sql(INSERT_BODY).param("jobId", jobId).param("hash", hash).param("content", storedBody)
+                .param("size", size).update();
         jdbc.sql(INSERT_VERSION)
                 .param("id", versionId)
                 .param("jobId", jobId)
@@ -110,7 +120,7 @@ public class VersionRepository {
                 .param("contentType", contentType)
                 .param("size", size)
                 .update();
-        return Optional.of(versionId);
+        return Optional.of(new Stored(versionId, newBody == 1));
     }
 
     List<Version> findPage(UUID jobId, UUID before, int limit) {

@@ -1,9 +1,11 @@
 package io.pollster.poll.dedup;
 
 /**
- * A string that lets a regex read at most a set number of characters, so that a user's pattern with
- * catastrophic backtracking cannot hold a poller thread for minutes. {@link java.util.regex.Matcher} reads its
- * input only through {@link #charAt(int)}, which makes the count a faithful measure of the work done.
+ * A string that lets regexes read at most a set number of characters and only until a deadline,
+ * so that a user's pattern with catastrophic backtracking cannot hold a thread for minutes.
+ * {@link java.util.regex.Matcher} reads its input only through {@link #charAt(int)}, which makes
+ * the count a faithful measure of the work done. One {@link Budget} is shared by all of a body's
+ * patterns: fifty patterns get the budget of one, not fifty times it.
  */
 final class BudgetedText implements CharSequence {
 
@@ -12,23 +14,51 @@ final class BudgetedText implements CharSequence {
         static final Exhausted INSTANCE = new Exhausted();
 
         private Exhausted() {
-            super("regex step budget exhausted", null, false, false);
+            super("normalisation budget exhausted", null, false, false);
+        }
+    }
+
+    /** Steps left, and the time by which the work must be done ({@link System#nanoTime()}). */
+    static final class Budget {
+        private static final int CLOCK_EVERY = 4096;
+
+        private long steps;
+        private final long deadlineNanos;
+        private int sinceClock;
+
+        Budget(long steps, long deadlineNanos) {
+            this.steps = steps;
+            this.deadlineNanos = deadlineNanos;
+        }
+
+        void spend() {
+            if (--steps < 0) {
+                throw Exhausted.INSTANCE;
+            }
+            if (++sinceClock >= CLOCK_EVERY) {
+                sinceClock = 0;
+                checkTime();
+            }
+        }
+
+        void checkTime() {
+            if (System.nanoTime() - deadlineNanos > 0) {
+                throw Exhausted.INSTANCE;
+            }
         }
     }
 
     private final String text;
-    private long remaining;
+    private final Budget budget;
 
-    BudgetedText(String text, long budget) {
+    BudgetedText(String text, Budget budget) {
         this.text = text;
-        this.remaining = budget;
+        this.budget = budget;
     }
 
     @Override
     public char charAt(int index) {
-        if (--remaining < 0) {
-            throw Exhausted.INSTANCE;
-        }
+        budget.spend();
         return text.charAt(index);
     }
 

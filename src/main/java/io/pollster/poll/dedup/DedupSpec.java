@@ -89,6 +89,10 @@ public record DedupSpec(DedupMode mode, List<String> ignorePaths, List<String> i
             // why: JsonPath reads "$.items[" as "$.items", so a typo would silently ignore the whole array
             return "is not a valid JSONPath: its brackets, parentheses or quotes are not balanced";
         }
+        String unbounded = unboundedWork(path);
+        if (unbounded != null) {
+            return unbounded;
+        }
         JsonPath compiled;
         try {
             compiled = JsonPath.compile(path);
@@ -103,6 +107,59 @@ public record DedupSpec(DedupMode mode, List<String> ignorePaths, List<String> i
             return "must select values to delete, not end in a function such as length()";
         }
         return null;
+    }
+
+    /**
+     * Refuses what could make one path's work grow faster than the document: a regex filter
+     * ({@code =~}, evaluated by java.util.regex without any step budget — {@code ^(.*a){25}$} takes
+     * minutes on a 30-character string), a deep scan inside a filter (each node scans its whole
+     * subtree again) and more than one deep scan in a path. What is left costs at most one walk of
+     * the document per path.
+     */
+    private static String unboundedWork(String path) {
+        int parentheses = 0;
+        int deepScans = 0;
+        char quote = 0;
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (quote != 0) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == quote) {
+                    quote = 0;
+                }
+                continue;
+            }
+            switch (c) {
+                case '\'', '"' -> quote = c;
+                case '(' -> parentheses++;
+                case ')' -> parentheses--;
+                case '=' -> {
+                    if (i + 1 < path.length() && path.charAt(i + 1) == '~') {
+                        return "must not use a regular-expression filter (=~): its cost has no bound on a hostile "
+                                + "answer; use dedup mode text with ignorePatterns instead";
+                    }
+                }
+                case '.' -> {
+                    if (i + 1 < path.length() && path.charAt(i + 1) == '.') {
+                        if (parentheses > 0) {
+                            return "must not deep-scan (..) inside a filter: every match would scan its subtree again";
+                        }
+                        if (++deepScans > 1) {
+                            return "may deep-scan (..) once, not " + countDeepScans(path) + " times";
+                        }
+                        i++;
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        return null;
+    }
+
+    private static long countDeepScans(String path) {
+        return java.util.regex.Pattern.compile("\\.\\.").matcher(path).results().count();
     }
 
     private static boolean balanced(String path) {

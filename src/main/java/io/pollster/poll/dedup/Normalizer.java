@@ -5,6 +5,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,10 +26,11 @@ import com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider;
 import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
 
 /**
- * Turns a response body into what dedup compares: the normalised content and its SHA-256 (SPEC §3.3).
+ * Turns a response body into what dedup compares: the normalised content and its SHA-256.
  *
- * <p>Bad upstream content never makes it throw: a body that is not JSON in json mode, or a text pattern that
- * would take too long on a body, falls back to the raw bytes ({@link Normalized#fellBack()}). Only a spec that
+ * <p>Bad upstream content never makes it throw: a body that is not JSON in json mode, or patterns and paths
+ * that would take longer than the time limit (or, for patterns, a step budget) on a body, fall back to the raw
+ * bytes ({@link Normalized#fellBack()}). Only a spec that
  * does not {@link DedupSpec#validate(String) validate} is refused, with an {@link IllegalArgumentException}.
  *
  * <p>Thread-safe; share one instance. Paths and patterns are compiled once per distinct spec.
@@ -39,18 +41,27 @@ public final class Normalizer {
     // growing the cache without end, and clearing it now and then costs only recompiles
     private static final int MAX_CACHED_SPECS = 1024;
 
-    // why: a sane pattern reads each character a few times; 100 per character plus a floor leaves ample room for
-    // it while stopping catastrophic backtracking within about a second on a 10 MiB body
+    // why: a sane pattern reads each character a few times; 100 per character for all of a body's patterns
+    // together, plus a floor, leaves ample room for them while stopping catastrophic backtracking within about a
+    // second on a 10 MiB body; the time limit covers what the count does not (JSONPath, slow machines)
     private static final long REGEX_STEPS_PER_CHAR = 100;
     private static final long REGEX_MIN_STEPS = 1_000_000;
+    static final Duration DEFAULT_MAX_TIME = Duration.ofSeconds(2);
 
     private static final Compiled NOTHING_IGNORED = new Compiled(List.of(), List.of());
 
     private final ObjectReader reader;
     private final Configuration jsonPaths;
     private final ConcurrentMap<DedupSpec, Compiled> compiled = new ConcurrentHashMap<>();
+    private final Duration maxTime;
 
     public Normalizer() {
+        this(DEFAULT_MAX_TIME);
+    }
+
+    /** @param maxTime how long one body's normalisation may take before it falls back to exact */
+    public Normalizer(Duration maxTime) {
+        this.maxTime = maxTime;
         JsonMapper mapper = JsonMapper.builder()
                 .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -78,14 +89,15 @@ public final class Normalizer {
         DedupSpec effective = spec == null ? DedupSpec.DEFAULT : spec;
         DedupMode mode = effective.mode() != null ? effective.mode()
                 : ContentTypes.isJson(contentType) ? DedupMode.JSON : DedupMode.EXACT;
+        long deadline = System.nanoTime() + maxTime.toNanos();
         return switch (mode) {
             case EXACT -> exact(body, false);
-            case JSON -> json(body, contentType, compiled(effective));
-            case TEXT -> text(body, contentType, compiled(effective));
+            case JSON -> json(body, contentType, compiled(effective), deadline);
+            case TEXT -> text(body, contentType, compiled(effective), deadline);
         };
     }
 
-    private Normalized json(byte[] body, String contentType, Compiled spec) {
+    private Normalized json(byte[] body, String contentType, Compiled spec, long deadline) {
         JsonNode tree;
         byte[] content;
         try {
@@ -93,11 +105,17 @@ public final class Normalizer {
             if (tree == null || tree.isMissingNode()) {
                 return exact(body, true);
             }
+            // why: each path costs at most one walk of the document (DedupSpec refuses regex filters and nested
+            // deep scans), so the time is checked between paths
+            BudgetedText.Budget budget = new BudgetedText.Budget(Long.MAX_VALUE, deadline);
             for (JsonPath path : spec.paths()) {
+                budget.checkTime();
                 delete(tree, path);
             }
             content = CanonicalJson.write(tree);
         } catch (IOException | ArithmeticException | NumberFormatException notJson) {
+            return exact(body, true);
+        } catch (BudgetedText.Exhausted | StackOverflowError tooExpensive) {
             return exact(body, true);
         }
         return new Normalized(DedupMode.JSON, content, sha256(content), false);
@@ -120,11 +138,12 @@ public final class Normalizer {
         }
     }
 
-    private Normalized text(byte[] body, String contentType, Compiled spec) {
+    private Normalized text(byte[] body, String contentType, Compiled spec, long deadline) {
         String text = new String(body, ContentTypes.charset(contentType));
+        var budget = new BudgetedText.Budget(Math.max(REGEX_MIN_STEPS, REGEX_STEPS_PER_CHAR * text.length()), deadline);
         for (Pattern pattern : spec.patterns()) {
             try {
-                text = deleteMatches(pattern, text);
+                text = deleteMatches(pattern, text, budget);
             } catch (BudgetedText.Exhausted | StackOverflowError tooExpensive) {
                 // why: java.util.regex recurses on some patterns (e.g. (a|b)*), so a long input can overflow the
                 // stack; like a runaway pattern, that is this body's problem, not the poller's
@@ -135,8 +154,7 @@ public final class Normalizer {
         return new Normalized(DedupMode.TEXT, content, sha256(content), false);
     }
 
-    private static String deleteMatches(Pattern pattern, String text) {
-        long budget = Math.max(REGEX_MIN_STEPS, REGEX_STEPS_PER_CHAR * text.length());
+    private static String deleteMatches(Pattern pattern, String text, BudgetedText.Budget budget) {
         Matcher matcher = pattern.matcher(new BudgetedText(text, budget));
         StringBuilder kept = null;
         int keptUpTo = 0;

@@ -14,7 +14,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.ZipException;
@@ -52,8 +51,9 @@ import org.slf4j.LoggerFactory;
  * Fetches HTTP resources for polls, safely: it refuses non-public addresses at connect time (see
  * {@link AddressPolicy}), follows redirects itself so that every hop is checked and credentials
  * never travel to another origin, bounds each attempt by a deadline and each body by a size, keeps
- * at most {@link FetchSettings#perHostConcurrency()} requests in flight per host, and retries with
- * exponential backoff and jitter, honouring {@code Retry-After}.
+ * at most {@link FetchSettings#perHostConcurrency()} requests in flight per host, and decodes only
+ * the content codings it asks for. One call is one attempt; {@link RetryPolicy} says whether and
+ * when to make another, which the poller does without holding a slot while it waits.
  *
  * <p>Blocking: call it from a virtual thread. Thread-safe; one instance per process shares one
  * connection pool.
@@ -67,25 +67,25 @@ public final class Fetcher implements AutoCloseable {
     private static final int MAX_CONNECTIONS = 10_000;
 
     private final FetchSettings settings;
-    private final Sleeper sleeper;
     private final Clock clock;
+    private final ResponseBodies bodies;
     private final HostPermits permits;
     private final CloseableHttpClient client;
     private final ScheduledThreadPoolExecutor deadlines;
 
     /** A fetcher guarded by the default {@link AddressPolicy} for the settings. */
     public Fetcher(FetchSettings settings) {
-        this(settings, AddressPolicy.defaultPolicy(settings.allowPrivateNetworks()), Sleeper.SYSTEM);
+        this(settings, AddressPolicy.defaultPolicy(settings.allowPrivateNetworks()));
     }
 
-    Fetcher(FetchSettings settings, AddressPolicy policy, Sleeper sleeper) {
-        this(settings, policy, sleeper, Clock.systemUTC());
+    Fetcher(FetchSettings settings, AddressPolicy policy) {
+        this(settings, policy, Clock.systemUTC());
     }
 
-    Fetcher(FetchSettings settings, AddressPolicy policy, Sleeper sleeper, Clock clock) {
+    Fetcher(FetchSettings settings, AddressPolicy policy, Clock clock) {
         this.settings = settings;
-        this.sleeper = sleeper;
         this.clock = clock;
+        this.bodies = new ResponseBodies(settings.maxBodySize());
         this.permits = new HostPermits(settings.perHostConcurrency());
         this.client = newClient(settings, policy);
         this.deadlines = new ScheduledThreadPoolExecutor(1,
@@ -115,6 +115,10 @@ public final class Fetcher implements AutoCloseable {
                 // why: one client serves every user's jobs; a shared cookie jar would leak sessions between them
                 .disableCookieManagement()
                 .disableAuthCaching()
+                // why: with commons-compress on the class path the client would decode lzma, xz, bzip2, lz4 and more,
+                // some of which allocate what a header claims (a 2 GiB lzma dictionary); ResponseBodies decodes
+                // what Pollster asks for, bounded
+                .disableContentCompression()
                 .setUserAgent(settings.userAgent())
                 .evictExpiredConnections()
                 .evictIdleConnections(TimeValue.ofMinutes(1))
@@ -122,68 +126,38 @@ public final class Fetcher implements AutoCloseable {
     }
 
     /**
-     * Fetches the request, retrying failures per the policy. Never throws for anything the upstream
-     * or the network does; that comes back as {@link FetchResult.Failed}.
+     * One attempt: the request and the redirects it leads to, within the request's timeout. Waits
+     * at most {@code hostWait} for a request slot of a host; when none comes free the attempt is
+     * not made ({@link FetchResult.HostBusy}). Never throws for anything the upstream or the network
+     * does; that comes back as {@link FetchResult.Failed}. Retrying is the caller's: see
+     * {@link RetryPolicy#after}.
      */
-    public FetchResult fetch(FetchRequest request, RetryPolicy retry) {
+    public FetchResult fetch(FetchRequest request, Duration hostWait) {
         long started = System.nanoTime();
-        int attempts = 0;
-        while (true) {
-            attempts++;
-            Outcome outcome = attempt(request);
-            switch (outcome) {
-                case Body body -> {
-                    return new FetchResult.Fetched(body.status(), body.contentType(), body.etag(), body.lastModified(),
-                            body.bytes(), attempts, since(started));
-                }
-                case Unchanged unchanged -> {
-                    return new FetchResult.NotModified(unchanged.etag(), unchanged.lastModified(), attempts, since(started));
-                }
-                case Failure failure -> {
-                    if (Thread.currentThread().isInterrupted()) {
-                        return new FetchResult.Failed(failure.status(), failure.error() + "; interrupted", attempts,
-                                since(started));
-                    }
-                    if (!failure.retryable() || attempts >= retry.maxAttempts()) {
-                        log.debug("Fetching {} failed after {} attempt(s): {}", loggable(request.url()), attempts,
-                                failure.error());
-                        return new FetchResult.Failed(failure.status(), failure.error(), attempts, since(started));
-                    }
-                    Duration wait = jittered(retry.backoffBefore(attempts));
-                    if (failure.retryAfter() != null) {
-                        if (failure.retryAfter().compareTo(retry.maxBackoff()) > 0) {
-                            String error = failure.error() + "; upstream asked to wait "
-                                    + Durations.format(failure.retryAfter()) + " (Retry-After), longer than maxBackoff "
-                                    + Durations.format(retry.maxBackoff());
-                            return new FetchResult.Failed(failure.status(), error, attempts, since(started));
-                        }
-                        wait = wait.compareTo(failure.retryAfter()) < 0 ? failure.retryAfter() : wait;
-                    }
-                    log.debug("Attempt {} of {} to fetch {} failed ({}); retrying in {}", attempts, retry.maxAttempts(),
-                            loggable(request.url()), failure.error(), wait);
-                    try {
-                        sleeper.sleep(wait);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return new FetchResult.Failed(failure.status(), failure.error() + "; interrupted before retrying",
-                                attempts, since(started));
-                    }
-                }
+        Outcome outcome = attempt(request, hostWait);
+        Duration took = since(started);
+        return switch (outcome) {
+            case Body body -> new FetchResult.Fetched(body.status(), body.contentType(), body.etag(), body.lastModified(),
+                    body.bytes(), took);
+            case Unchanged unchanged -> new FetchResult.NotModified(unchanged.etag(), unchanged.lastModified(), took);
+            case Busy busy -> new FetchResult.HostBusy(busy.host(), took);
+            case Failure failure -> {
+                log.debug("Fetching {} failed: {}", loggable(request.url()), failure.error());
+                yield new FetchResult.Failed(failure.status(), failure.error(), failure.retryable(), failure.retryAfter(), took);
             }
-        }
+        };
     }
 
     /** One attempt: the request and the redirects it leads to, within one deadline. */
-    private Outcome attempt(FetchRequest request) {
+    private Outcome attempt(FetchRequest request, Duration hostWait) {
         try {
             Hop hop = Hop.first(request);
             long budget = request.timeout().toNanos();
             for (int redirects = 0; ; redirects++) {
                 Step step;
-                try (HostPermits.Permit permit = permits.acquire(hop.host(), Duration.ofNanos(budget))) {
+                try (HostPermits.Permit permit = permits.acquire(hop.host(), min(hostWait, Duration.ofNanos(budget)))) {
                     if (permit == null) {
-                        return new Failure(null, "host " + hop.host() + " is busy: no free request slot within "
-                                + Durations.format(Duration.ofNanos(budget)), true, null);
+                        return new Busy(hop.host());
                     }
                     // why: the clock starts once the slot is ours; queueing behind this host's other polls
                     // is not the upstream's slowness
@@ -270,7 +244,9 @@ public final class Fetcher implements AutoCloseable {
             if (declared > settings.maxBodySize()) {
                 return tooLarge(status);
             }
-            byte[] body = readBody(response.getEntity(), declared);
+            HttpEntity entity = response.getEntity();
+            byte[] body = entity == null ? new byte[0]
+                    : bodies.read(entity.getContent(), header(response, "Content-Encoding"), declared);
             if (body == null) {
                 return tooLarge(status);
             }
@@ -292,32 +268,12 @@ public final class Fetcher implements AutoCloseable {
         }
     }
 
-    /** The whole body, or {@code null} once it passes the size limit. */
-    private byte[] readBody(HttpEntity entity, long declared) throws IOException {
-        if (entity == null) {
-            return new byte[0];
-        }
-        InputStream in = entity.getContent();
-        if (in == null) {
-            return new byte[0];
-        }
-        var out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 8192);
-        byte[] buffer = new byte[8192];
-        long total = 0;
-        for (int n; (n = in.read(buffer)) != -1; ) {
-            total += n;
-            if (total > settings.maxBodySize()) {
-                return null;
-            }
-            out.write(buffer, 0, n);
-        }
-        return out.toByteArray();
-    }
-
     private HttpUriRequestBase toHttpRequest(Hop hop, long budgetNanos) {
         var httpRequest = new HttpUriRequestBase(hop.method(), hop.url());
         hop.headers().forEach(httpRequest::setHeader);
         hop.secretHeaders().forEach(httpRequest::setHeader);
+        // why: only what ResponseBodies can decode within the size limit; the client decodes nothing itself
+        httpRequest.setHeader("Accept-Encoding", ResponseBodies.ACCEPT_ENCODING);
         if (hop.body() != null) {
             httpRequest.setEntity(new ByteArrayEntity(hop.body(), null));
         }
@@ -332,6 +288,9 @@ public final class Fetcher implements AutoCloseable {
     }
 
     private Failure failure(IOException e, Hop hop, Integer status, AtomicBoolean expired, Duration timeout) {
+        if (e instanceof ResponseBodies.UnsupportedEncodingException unsupported) {
+            return new Failure(status, unsupported.getMessage(), false, null);
+        }
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof RefusedAddressException refused) {
                 log.debug("Refused to fetch {}: {}", loggable(hop.url()), refused.getMessage());
@@ -346,7 +305,7 @@ public final class Fetcher implements AutoCloseable {
 
     // why: exception messages can quote what the upstream sent, so the text is ours, chosen by type
     private String describe(IOException e, Hop hop) {
-        Hop.Origin origin = Hop.Origin.of(hop.url());
+        Origin origin = Origin.of(hop.url());
         String where = origin.host() + ":" + origin.port();
         return switch (e) {
             case ConnectTimeoutException x ->
@@ -361,6 +320,7 @@ public final class Fetcher implements AutoCloseable {
             case ClientProtocolException x -> "malformed response: not valid HTTP";
             case SSLException x -> "TLS failure: " + shorten(x.getMessage());
             case ZipException x -> "malformed response: the body does not decompress";
+            case java.io.EOFException x -> "malformed response: the compressed body ends early";
             case SocketException x when x.getMessage() != null
                     && x.getMessage().toLowerCase(Locale.ROOT).contains("reset") ->
                     "connection reset by " + where;
@@ -398,10 +358,8 @@ public final class Fetcher implements AutoCloseable {
         return header == null ? null : header.getValue();
     }
 
-    private static Duration jittered(Duration wait) {
-        // why: between half and all of the backoff, so that jobs failing together do not retry together
-        double factor = 0.5 + 0.5 * ThreadLocalRandom.current().nextDouble();
-        return Duration.ofNanos((long) (wait.toNanos() * factor));
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     private static Duration since(long startedNanos) {
@@ -434,7 +392,10 @@ public final class Fetcher implements AutoCloseable {
     }
 
     /** What an attempt came to. */
-    private sealed interface Outcome extends Step permits Body, Unchanged, Failure {
+    private sealed interface Outcome extends Step permits Body, Unchanged, Failure, Busy {
+    }
+
+    private record Busy(String host) implements Outcome {
     }
 
     private record Redirect(int status, String location) implements Step {

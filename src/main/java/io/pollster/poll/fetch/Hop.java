@@ -8,8 +8,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
-import org.apache.hc.core5.net.URIAuthority;
-
 /**
  * One request within an attempt: the first one, or one a redirect leads to.
  *
@@ -76,29 +74,5 @@ record Hop(String method, URI url, byte[] body, Map<String, String> headers, Map
         // why: URI.resolve mishandles a base with an empty path ("http://h" + "x" gives "http://hx")
         URI base = url.getRawPath() == null || url.getRawPath().isEmpty() ? url.resolve("/") : url;
         return base.resolve(reference);
-    }
-
-    /** Scheme, host and port: what "another origin" is measured by. */
-    record Origin(String scheme, String host, int port) {
-
-        static Origin of(URI url) {
-            String scheme = url.getScheme().toLowerCase(Locale.ROOT);
-            String host = url.getHost();
-            int port = url.getPort();
-            if (host == null) {
-                // why: java.net.URI leaves the host null for spellings like 127.1; HttpClient parses them like this
-                try {
-                    URIAuthority authority = URIAuthority.create(url.getRawAuthority());
-                    host = authority.getHostName();
-                    port = authority.getPort();
-                } catch (URISyntaxException e) {
-                    throw new IllegalArgumentException("url has an invalid host or port", e);
-                }
-            }
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1);
-            }
-            return new Origin(scheme, host.toLowerCase(Locale.ROOT), port >= 0 ? port : scheme.equals("https") ? 443 : 80);
-        }
     }
 }

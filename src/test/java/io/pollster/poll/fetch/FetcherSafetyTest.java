@@ -24,7 +24,6 @@ class FetcherSafetyTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final String ADVICE = "; set POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS=true to allow private networks";
 
-    private final RecordingSleeper sleeper = new RecordingSleeper();
     private StubServer ipv4;
     private StubServer ipv6;
     private StubServer otherLoopback;
@@ -43,6 +42,8 @@ class FetcherSafetyTest {
         otherLoopback.close();
     }
 
+    private static final Duration HOST_WAIT = Duration.ofSeconds(1);
+
     private static FetchSettings publicOnly() {
         return new FetchSettings(false, Duration.ofSeconds(2), 5, 1024, 4, "Pollster-Test/1.0");
     }
@@ -60,13 +61,12 @@ class FetcherSafetyTest {
             """)
     void refusesEverySpellingOfALocalAddressBeforeConnecting(String template, String stub, String refusal) {
         int port = stub.equals("ipv6") ? ipv6.port() : ipv4.port();
-        try (var fetcher = new Fetcher(publicOnly(), AddressPolicy.defaultPolicy(false), sleeper)) {
-            FetchResult result = fetcher.fetch(FetchRequest.get(URI.create(template.formatted(port)), TIMEOUT),
-                    new RetryPolicy(3, Duration.ofMillis(10), Duration.ofSeconds(1)));
+        try (var fetcher = new Fetcher(publicOnly(), AddressPolicy.defaultPolicy(false))) {
+            FetchResult result = fetcher.fetch(FetchRequest.get(URI.create(template.formatted(port)), TIMEOUT), HOST_WAIT);
 
-            assertThat(result).isEqualTo(new FetchResult.Failed(null, refusal + ADVICE, 1, result.duration()));
+            // not retryable: a refused address stays refused
+            assertThat(result).isEqualTo(new FetchResult.Failed(null, refusal + ADVICE, false, null, result.duration()));
         }
-        assertThat(sleeper.waits()).isEmpty();
         assertThat(ipv4.received()).isEmpty();
         assertThat(ipv6.received()).isEmpty();
     }
@@ -74,7 +74,7 @@ class FetcherSafetyTest {
     @Test
     void theProductionConstructorGuardsByDefault() {
         try (var fetcher = new Fetcher(publicOnly())) {
-            FetchResult result = fetcher.fetch(FetchRequest.get(ipv4.url("/"), TIMEOUT), RetryPolicy.NONE);
+            FetchResult result = fetcher.fetch(FetchRequest.get(ipv4.url("/"), TIMEOUT), HOST_WAIT);
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed ->
                     assertThat(failed.error()).startsWith("refused: 127.0.0.1 is a loopback address"));
@@ -88,15 +88,14 @@ class FetcherSafetyTest {
         ipv4.route("/to-ipv6", redirect(302, ipv6.url("/").toString()))
                 .route("/to-other-loopback", redirect(307, otherLoopback.url("/").toString()));
 
-        try (var fetcher = new Fetcher(publicOnly(), onlyTheFirstStub, sleeper)) {
-            RetryPolicy retries = new RetryPolicy(3, Duration.ofMillis(10), Duration.ofSeconds(1));
-            FetchResult toIpv6 = fetcher.fetch(FetchRequest.get(ipv4.url("/to-ipv6"), TIMEOUT), retries);
-            FetchResult toOther = fetcher.fetch(FetchRequest.get(ipv4.url("/to-other-loopback"), TIMEOUT), retries);
+        try (var fetcher = new Fetcher(publicOnly(), onlyTheFirstStub)) {
+            FetchResult toIpv6 = fetcher.fetch(FetchRequest.get(ipv4.url("/to-ipv6"), TIMEOUT), HOST_WAIT);
+            FetchResult toOther = fetcher.fetch(FetchRequest.get(ipv4.url("/to-other-loopback"), TIMEOUT), HOST_WAIT);
 
-            assertThat(toIpv6).isEqualTo(new FetchResult.Failed(null, "refused: ::1 is a loopback address" + ADVICE, 1,
-                    toIpv6.duration()));
-            assertThat(toOther).isEqualTo(new FetchResult.Failed(null, "refused: 127.0.0.2 is a loopback address" + ADVICE, 1,
-                    toOther.duration()));
+            assertThat(toIpv6).isEqualTo(new FetchResult.Failed(null, "refused: ::1 is a loopback address" + ADVICE, false,
+                    null, toIpv6.duration()));
+            assertThat(toOther).isEqualTo(new FetchResult.Failed(null, "refused: 127.0.0.2 is a loopback address" + ADVICE,
+                    false, null, toOther.duration()));
         }
         assertThat(ipv4.received()).extracting(StubServer.Received::path).containsExactly("/to-ipv6", "/to-other-loopback");
         assertThat(ipv6.received()).isEmpty();

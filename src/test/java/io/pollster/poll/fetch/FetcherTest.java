@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +36,8 @@ class FetcherTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final int MAX_BODY = 1024;
 
-    private final RecordingSleeper sleeper = new RecordingSleeper();
+    private static final Duration HOST_WAIT = Duration.ofSeconds(5);
+
     private final CountDownLatch releaseStalls = new CountDownLatch(1);
     private StubServer stub;
     private Fetcher fetcher;
@@ -43,7 +45,7 @@ class FetcherTest {
     @BeforeEach
     void start() {
         stub = StubServer.on("127.0.0.1");
-        fetcher = new Fetcher(settings(4), AddressPolicy.defaultPolicy(true), sleeper);
+        fetcher = new Fetcher(settings(4), AddressPolicy.defaultPolicy(true));
     }
 
     @AfterEach
@@ -63,10 +65,6 @@ class FetcherTest {
                 TIMEOUT, null, null);
     }
 
-    private static RetryPolicy retries(int maxAttempts) {
-        return new RetryPolicy(maxAttempts, Duration.ofMillis(100), Duration.ofSeconds(2));
-    }
-
     @Nested
     class Answers {
 
@@ -75,7 +73,7 @@ class FetcherTest {
             stub.route("/ticker", answer(200, Map.of("Content-Type", "application/json", "ETag", "\"v1\"",
                     "Last-Modified", "Tue, 15 Nov 1994 12:45:26 GMT"), "{\"price\":42}"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/ticker"), TIMEOUT), retries(3));
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/ticker"), TIMEOUT), HOST_WAIT);
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched -> {
                 assertThat(fetched.status()).isEqualTo(200);
@@ -83,10 +81,10 @@ class FetcherTest {
                 assertThat(new String(fetched.body(), StandardCharsets.UTF_8)).isEqualTo("{\"price\":42}");
                 assertThat(fetched.etag()).isEqualTo("\"v1\"");
                 assertThat(fetched.lastModified()).isEqualTo("Tue, 15 Nov 1994 12:45:26 GMT");
-                assertThat(fetched.attempts()).isEqualTo(1);
                 assertThat(fetched.duration()).isPositive();
             });
             assertThat(stub.only("/ticker").header("User-Agent")).isEqualTo("Pollster-Test/1.0");
+            assertThat(stub.only("/ticker").header("Accept-Encoding")).isEqualTo("gzip, deflate");
         }
 
         @Test
@@ -95,7 +93,7 @@ class FetcherTest {
 
             FetchResult result = fetcher.fetch(request("POST", stub.url("/orders"),
                     Map.of("Content-Type", "application/json", "X-Trace", "t-1"), Map.of("X-Api-Key", "s3cret"),
-                    "{\"qty\":1}"), retries(1));
+                    "{\"qty\":1}"), HOST_WAIT);
 
             assertThat(result).isInstanceOf(FetchResult.Fetched.class);
             StubServer.Received received = stub.only("/orders");
@@ -115,9 +113,9 @@ class FetcherTest {
             var conditional = new FetchRequest("GET", stub.url("/doc"), Map.of(), Map.of(), null, TIMEOUT,
                     "\"v7\"", "Tue, 15 Nov 1994 12:45:26 GMT");
 
-            FetchResult result = fetcher.fetch(conditional, retries(3));
+            FetchResult result = fetcher.fetch(conditional, HOST_WAIT);
 
-            assertThat(result).isEqualTo(new FetchResult.NotModified("\"v7\"", null, 1, result.duration()));
+            assertThat(result).isEqualTo(new FetchResult.NotModified("\"v7\"", null, result.duration()));
             assertThat(stub.only("/doc").header("If-Modified-Since")).isEqualTo("Tue, 15 Nov 1994 12:45:26 GMT");
         }
 
@@ -133,7 +131,7 @@ class FetcherTest {
                 exchange.getResponseBody().write(gzipped.toByteArray());
             });
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/zipped"), TIMEOUT), retries(1));
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/zipped"), TIMEOUT), HOST_WAIT);
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched ->
                     assertThat(new String(fetched.body(), StandardCharsets.UTF_8)).isEqualTo("{\"zipped\":true}"));
@@ -143,7 +141,7 @@ class FetcherTest {
         void headAnswersWithAnEmptyBody() {
             stub.route("/head", answer(200, Map.of("ETag", "\"h\""), "ignored"));
 
-            FetchResult result = fetcher.fetch(request("HEAD", stub.url("/head"), Map.of(), Map.of(), null), retries(1));
+            FetchResult result = fetcher.fetch(request("HEAD", stub.url("/head"), Map.of(), Map.of(), null), HOST_WAIT);
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched -> {
                 assertThat(fetched.body()).isEmpty();
@@ -153,119 +151,67 @@ class FetcherTest {
     }
 
     @Nested
-    class Retries {
+    class Failures {
 
         @Test
-        void retriesA500ThenSucceeds() {
-            var calls = new AtomicInteger();
-            stub.route("/flaky", exchange -> respond(exchange, calls.incrementAndGet() == 1 ? 500 : 200, Map.of(), "ok"));
-
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/flaky"), TIMEOUT), retries(3));
-
-            assertThat(result).isInstanceOf(FetchResult.Fetched.class);
-            assertThat(result.attempts()).isEqualTo(2);
-            assertThat(sleeper.waits()).hasSize(1);
-        }
-
-        @Test
-        void failsWithTheLastStatusAfterMaxAttemptsAndNeverQuotesTheBody() {
+        void aServerErrorIsRetryableAndNeverQuotesTheBody() {
             stub.route("/broken", answer(500, Map.of(), "stack trace with password=hunter2"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/broken"), TIMEOUT), retries(3));
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/broken"), TIMEOUT), HOST_WAIT);
 
-            assertThat(result).isEqualTo(new FetchResult.Failed(500, "HTTP 500 Internal Server Error", 3, result.duration()));
-            assertThat(stub.received()).hasSize(3);
+            assertThat(result).isEqualTo(new FetchResult.Failed(500, "HTTP 500 Internal Server Error", true, null,
+                    result.duration()));
+            assertThat(stub.received()).hasSize(1);
         }
 
         @Test
-        void backsOffExponentiallyWithJitterCappedAtMaxBackoff() {
-            stub.route("/down", answer(502, Map.of(), ""));
+        void aTooManyRequestsCarriesTheWaitItAskedFor() {
+            stub.route("/limited", answer(429, Map.of("Retry-After", "7"), "slow down"));
 
-            fetcher.fetch(FetchRequest.get(stub.url("/down"), TIMEOUT),
-                    new RetryPolicy(4, Duration.ofMillis(100), Duration.ofMillis(250)));
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/limited"), TIMEOUT), HOST_WAIT);
 
-            List<Duration> waits = sleeper.waits();
-            assertThat(waits).hasSize(3);
-            assertThat(waits.get(0)).isBetween(Duration.ofMillis(50), Duration.ofMillis(100));
-            assertThat(waits.get(1)).isBetween(Duration.ofMillis(100), Duration.ofMillis(200));
-            assertThat(waits.get(2)).isBetween(Duration.ofMillis(125), Duration.ofMillis(250));
+            assertThat(result).isEqualTo(new FetchResult.Failed(429, "HTTP 429 Too Many Requests", true, Duration.ofSeconds(7),
+                    result.duration()));
         }
 
         @Test
-        void waitsAtLeastWhatRetryAfterAsksOnA429() {
-            var calls = new AtomicInteger();
-            stub.route("/limited", exchange -> {
-                if (calls.incrementAndGet() == 1) {
-                    respond(exchange, 429, Map.of("Retry-After", "1"), "slow down");
-                } else {
-                    respond(exchange, 200, Map.of(), "ok");
-                }
-            });
-
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/limited"), TIMEOUT),
-                    new RetryPolicy(3, Duration.ofMillis(10), Duration.ofSeconds(5)));
-
-            assertThat(result).isInstanceOf(FetchResult.Fetched.class);
-            assertThat(result.attempts()).isEqualTo(2);
-            assertThat(sleeper.waits()).singleElement().satisfies(wait -> assertThat(wait).isGreaterThanOrEqualTo(Duration.ofSeconds(1)));
-        }
-
-        @Test
-        void failsWithoutWaitingWhenRetryAfterExceedsMaxBackoff() {
-            stub.route("/maintenance", answer(503, Map.of("Retry-After", "120"), ""));
-
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/maintenance"), TIMEOUT),
-                    new RetryPolicy(3, Duration.ofMillis(10), Duration.ofMinutes(1)));
-
-            assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
-                assertThat(failed.status()).isEqualTo(503);
-                assertThat(failed.error()).isEqualTo("HTTP 503 Service Unavailable; upstream asked to wait 2m (Retry-After),"
-                        + " longer than maxBackoff 1m");
-                assertThat(failed.attempts()).isEqualTo(1);
-            });
-            assertThat(sleeper.waits()).isEmpty();
-        }
-
-        @Test
-        void failsAfterRetriesWhenTheConnectionClosesMidResponse() throws IOException {
+        void aConnectionClosedMidResponseIsRetryable() throws IOException {
             byte[] truncated = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part".getBytes(StandardCharsets.US_ASCII);
             try (var raw = new RawServer(truncated)) {
-                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), retries(3));
+                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), HOST_WAIT);
 
                 assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                     assertThat(failed.error()).isEqualTo("the server closed the connection before the response was complete");
-                    assertThat(failed.attempts()).isEqualTo(3);
+                    assertThat(failed.retryable()).isTrue();
                 });
-                assertThat(raw.connections()).isEqualTo(3);
+                assertThat(raw.connections()).isEqualTo(1);
             }
         }
 
         @Test
-        void failsAfterRetriesWhenTheServerAnswersGarbage() throws IOException {
+        void garbageInsteadOfHttpIsRetryable() throws IOException {
             byte[] junk = "SSH-2.0-OpenSSH_9.6 \u0000\u0001\u0002 not http at all\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
             try (var raw = new RawServer(junk)) {
-                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), retries(3));
+                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), HOST_WAIT);
 
                 assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                     assertThat(failed.status()).isNull();
                     // why: HttpClient skips lines that are not a status line, then meets the end of the stream
                     assertThat(failed.error()).isEqualTo("the server closed the connection without answering");
-                    assertThat(failed.attempts()).isEqualTo(3);
+                    assertThat(failed.retryable()).isTrue();
                 });
-                assertThat(raw.connections()).isEqualTo(3);
             }
         }
 
         @Test
-        void failsAfterRetriesOnAMalformedHeaderWithoutQuotingIt() throws IOException {
+        void aMalformedHeaderFailsWithoutBeingQuoted() throws IOException {
             byte[] malformed = "HTTP/1.1 200 OK\r\nsecret-looking junk\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             try (var raw = new RawServer(malformed)) {
-                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), retries(3));
+                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), HOST_WAIT);
 
                 assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                     assertThat(failed.status()).isNull();
                     assertThat(failed.error()).isEqualTo("malformed response: not valid HTTP");
-                    assertThat(failed.attempts()).isEqualTo(3);
                 });
             }
         }
@@ -274,27 +220,110 @@ class FetcherTest {
         void failsOnBrokenChunkedEncoding() throws IOException {
             byte[] broken = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n".getBytes(StandardCharsets.US_ASCII);
             try (var raw = new RawServer(broken)) {
-                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), retries(2));
+                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), HOST_WAIT);
 
-                assertThat(result).isEqualTo(new FetchResult.Failed(200, "malformed response: broken chunked encoding", 2,
-                        result.duration()));
+                assertThat(result).isEqualTo(new FetchResult.Failed(200, "malformed response: broken chunked encoding", true,
+                        null, result.duration()));
             }
         }
 
         @Test
-        void failsAfterRetriesWhenNothingListens() throws IOException {
+        void failsWhenNothingListens() throws IOException {
             URI closedPort;
             try (var raw = new RawServer(new byte[0])) {
                 closedPort = raw.url();
             }
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(closedPort, TIMEOUT), retries(2));
+            FetchResult result = fetcher.fetch(FetchRequest.get(closedPort, TIMEOUT), HOST_WAIT);
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                 assertThat(failed.status()).isNull();
                 assertThat(failed.error()).startsWith("could not connect to 127.0.0.1:");
-                assertThat(failed.attempts()).isEqualTo(2);
+                assertThat(failed.retryable()).isTrue();
             });
+        }
+    }
+
+    @Nested
+    class Encodings {
+
+        @Test
+        void decodesZlibAndRawDeflate() throws IOException {
+            byte[] text = "{\"deflated\":true}".getBytes(StandardCharsets.UTF_8);
+            stub.route("/zlib", encoded("deflate", deflate(text, false)))
+                    .route("/raw", encoded("deflate", deflate(text, true)));
+
+            for (String path : List.of("/zlib", "/raw")) {
+                FetchResult result = fetcher.fetch(FetchRequest.get(stub.url(path), TIMEOUT), HOST_WAIT);
+
+                assertThat(result).as(path).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched ->
+                        assertThat(fetched.body()).isEqualTo(text));
+            }
+        }
+
+        @Test
+        void refusesACodingItDidNotAskForWithoutDecodingIt() {
+            // an lzma header claiming a 2 GiB dictionary: decoded, it would allocate that much
+            byte[] lzmaBomb = {0x5d, 0x00, 0x00, 0x00, (byte) 0x80, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff,
+                    (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x00};
+            for (String coding : List.of("lzma", "xz", "bzip2", "br", "deflate64", "gzip, gzip")) {
+                stub.route("/" + coding.replace(", ", "-"), encoded(coding, lzmaBomb));
+
+                FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/" + coding.replace(", ", "-")), TIMEOUT),
+                        HOST_WAIT);
+
+                assertThat(result).as(coding).isEqualTo(new FetchResult.Failed(200, "the upstream answered with "
+                        + "Content-Encoding " + coding + ", which Pollster did not ask for (it accepts gzip, deflate)",
+                        false, null, result.duration()));
+            }
+        }
+
+        @Test
+        void stopsAGzipBombAtTheSizeLimit() throws IOException {
+            var bomb = new ByteArrayOutputStream();
+            try (var gzip = new GZIPOutputStream(bomb)) {
+                byte[] zeros = new byte[1 << 20];
+                for (int i = 0; i < 64; i++) {
+                    gzip.write(zeros); // 64 MiB of zeros, about 64 KiB compressed
+                }
+            }
+            stub.route("/bomb", encoded("gzip", bomb.toByteArray()));
+
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/bomb"), TIMEOUT), HOST_WAIT);
+
+            assertThat(result).isEqualTo(new FetchResult.Failed(200, "response body larger than 1024 bytes", false, null,
+                    result.duration()));
+        }
+
+        @Test
+        void aBodyThatDoesNotDecompressIsAFailure() {
+            stub.route("/corrupt", encoded("gzip", "not gzip at all".getBytes(StandardCharsets.US_ASCII)));
+
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/corrupt"), TIMEOUT), HOST_WAIT);
+
+            assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed ->
+                    assertThat(failed.error()).isEqualTo("malformed response: the body does not decompress"));
+        }
+
+        private StubServer.Handler encoded(String coding, byte[] body) {
+            return exchange -> {
+                exchange.getResponseHeaders().add("Content-Encoding", coding);
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+            };
+        }
+
+        private static byte[] deflate(byte[] data, boolean raw) {
+            var deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, raw);
+            deflater.setInput(data);
+            deflater.finish();
+            var out = new ByteArrayOutputStream();
+            byte[] buffer = new byte[256];
+            while (!deflater.finished()) {
+                out.write(buffer, 0, deflater.deflate(buffer));
+            }
+            deflater.end();
+            return out.toByteArray();
         }
     }
 
@@ -306,12 +335,12 @@ class FetcherTest {
             stub.route("/stall", exchange -> awaitRelease());
             var quick = new FetchRequest("GET", stub.url("/stall"), Map.of(), Map.of(), null, Duration.ofMillis(300), null, null);
 
-            FetchResult result = fetcher.fetch(quick, retries(2));
+            FetchResult result = fetcher.fetch(quick, HOST_WAIT);
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                 assertThat(failed.status()).isNull();
                 assertThat(failed.error()).isEqualTo("timed out after 300ms");
-                assertThat(failed.attempts()).isEqualTo(2);
+                assertThat(failed.retryable()).isTrue();
             });
         }
 
@@ -325,7 +354,7 @@ class FetcherTest {
             });
             var quick = new FetchRequest("GET", stub.url("/trickle"), Map.of(), Map.of(), null, Duration.ofMillis(300), null, null);
 
-            FetchResult result = fetcher.fetch(quick, RetryPolicy.NONE);
+            FetchResult result = fetcher.fetch(quick, HOST_WAIT);
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed ->
                     assertThat(failed.error()).isEqualTo("timed out after 300ms"));
@@ -336,9 +365,10 @@ class FetcherTest {
         void refusesABodyWhoseContentLengthIsTooLarge() {
             stub.route("/big", answer(200, Map.of(), "x".repeat(MAX_BODY + 1)));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/big"), TIMEOUT), retries(3));
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/big"), TIMEOUT), HOST_WAIT);
 
-            assertThat(result).isEqualTo(new FetchResult.Failed(200, "response body larger than 1024 bytes", 1, result.duration()));
+            assertThat(result).isEqualTo(new FetchResult.Failed(200, "response body larger than 1024 bytes", false, null,
+                    result.duration()));
         }
 
         @Test
@@ -359,11 +389,11 @@ class FetcherTest {
                 }
             });
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/endless"), TIMEOUT), retries(3));
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/endless"), TIMEOUT), HOST_WAIT);
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                 assertThat(failed.error()).isEqualTo("response body larger than 1024 bytes");
-                assertThat(failed.attempts()).isEqualTo(1);
+                assertThat(failed.retryable()).isFalse();
             });
             await("the upstream sees the connection dropped").atMost(Duration.ofSeconds(5)).untilTrue(writeFailed);
             assertThat(written.get()).isLessThan(64L << 20);
@@ -385,11 +415,11 @@ class FetcherTest {
                 respond(exchange, 200, Map.of(), "ok");
             });
             var permits = new AtomicInteger();
-            try (var twoPerHost = new Fetcher(settings(2), AddressPolicy.defaultPolicy(true), sleeper);
+            try (var twoPerHost = new Fetcher(settings(2), AddressPolicy.defaultPolicy(true));
                  var pollers = Executors.newVirtualThreadPerTaskExecutor()) {
                 List<Future<FetchResult>> results = new ArrayList<>();
                 for (int i = 0; i < 5; i++) {
-                    results.add(pollers.submit(() -> twoPerHost.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT), RetryPolicy.NONE)));
+                    results.add(pollers.submit(() -> twoPerHost.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT), HOST_WAIT)));
                 }
 
                 await("two requests reach the upstream").atMost(Duration.ofSeconds(5)).until(() -> inFlight.get() == 2);
@@ -404,6 +434,34 @@ class FetcherTest {
             assertThat(peak.get()).isEqualTo(2);
             assertThat(stub.received()).hasSize(5);
         }
+
+        @Test
+        void aHostWhoseSlotsStayTakenIsNotTriedAndSaysSo() throws Exception {
+            var release = new CountDownLatch(1);
+            stub.route("/slow", exchange -> {
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                respond(exchange, 200, Map.of(), "ok");
+            });
+            try (var onePerHost = new Fetcher(settings(1), AddressPolicy.defaultPolicy(true));
+                 var pollers = Executors.newVirtualThreadPerTaskExecutor()) {
+                Future<FetchResult> first = pollers.submit(() -> onePerHost.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT),
+                        HOST_WAIT));
+                await("the first request holds the host's slot").atMost(Duration.ofSeconds(5))
+                        .until(() -> stub.received().size() == 1);
+
+                FetchResult second = onePerHost.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT), Duration.ofMillis(200));
+
+                assertThat(second).isInstanceOfSatisfying(FetchResult.HostBusy.class, busy ->
+                        assertThat(busy.host()).isEqualTo("127.0.0.1"));
+                assertThat(stub.received()).hasSize(1);
+                release.countDown();
+                assertThat(first.get(10, TimeUnit.SECONDS)).isInstanceOf(FetchResult.Fetched.class);
+            }
+        }
     }
 
     @Nested
@@ -416,12 +474,10 @@ class FetcherTest {
                     .route("/c", redirect(307, "d"))
                     .route("/d", answer(200, Map.of(), "landed"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/a"), TIMEOUT), retries(3));
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/a"), TIMEOUT), HOST_WAIT);
 
-            assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched -> {
-                assertThat(new String(fetched.body(), StandardCharsets.UTF_8)).isEqualTo("landed");
-                assertThat(fetched.attempts()).isEqualTo(1);
-            });
+            assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched ->
+                    assertThat(new String(fetched.body(), StandardCharsets.UTF_8)).isEqualTo("landed"));
             assertThat(stub.received()).extracting(StubServer.Received::path).containsExactly("/a", "/b", "/c", "/d");
         }
 
@@ -429,9 +485,10 @@ class FetcherTest {
         void stopsARedirectLoopAfterMaxRedirects() {
             stub.route("/loop", redirect(302, "/loop"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/loop"), TIMEOUT), retries(3));
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/loop"), TIMEOUT), HOST_WAIT);
 
-            assertThat(result).isEqualTo(new FetchResult.Failed(302, "too many redirects (more than 5)", 1, result.duration()));
+            assertThat(result).isEqualTo(new FetchResult.Failed(302, "too many redirects (more than 5)", false, null,
+                    result.duration()));
             assertThat(stub.received()).hasSize(6);
         }
 
@@ -439,10 +496,10 @@ class FetcherTest {
         void refusesARedirectToANonHttpUrl() {
             stub.route("/ftp", redirect(302, "ftp://127.0.0.1/file"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/ftp"), TIMEOUT), retries(3));
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/ftp"), TIMEOUT), HOST_WAIT);
 
-            assertThat(result).isEqualTo(new FetchResult.Failed(302, "redirected to a URL that is not http or https", 1,
-                    result.duration()));
+            assertThat(result).isEqualTo(new FetchResult.Failed(302, "redirected to a URL that is not http or https", false,
+                    null, result.duration()));
         }
 
         @Test
@@ -453,7 +510,7 @@ class FetcherTest {
                     Map.of("X-Trace", "t-1", "Authorization", "Bearer abc", "Cookie", "session=1"),
                     Map.of("X-Api-Key", "s3cret"), null);
 
-            FetchResult result = fetcher.fetch(withSecrets, retries(1));
+            FetchResult result = fetcher.fetch(withSecrets, HOST_WAIT);
 
             assertThat(result).isInstanceOf(FetchResult.Fetched.class);
             StubServer.Received first = stub.only("/start");
@@ -472,7 +529,7 @@ class FetcherTest {
             var withSecrets = request("GET", stub.url("/start"), Map.of("X-Trace", "t-1", "Authorization", "Bearer abc"),
                     Map.of("X-Api-Key", "s3cret"), null);
 
-            fetcher.fetch(withSecrets, retries(1));
+            fetcher.fetch(withSecrets, HOST_WAIT);
 
             StubServer.Received landing = stub.only("/landing");
             assertThat(landing.header("X-Trace")).isEqualTo("t-1");
@@ -485,7 +542,7 @@ class FetcherTest {
             stub.route("/form", redirect(303, "/result")).route("/result", answer(200, Map.of(), "done"));
 
             FetchResult result = fetcher.fetch(request("POST", stub.url("/form"),
-                    Map.of("Content-Type", "application/json"), Map.of(), "{\"a\":1}"), retries(1));
+                    Map.of("Content-Type", "application/json"), Map.of(), "{\"a\":1}"), HOST_WAIT);
 
             assertThat(result).isInstanceOf(FetchResult.Fetched.class);
             assertThat(stub.only("/form").method()).isEqualTo("POST");
@@ -499,8 +556,7 @@ class FetcherTest {
         void keepsMethodAndBodyOnA307() {
             stub.route("/old", redirect(307, "/new")).route("/new", answer(200, Map.of(), "done"));
 
-            fetcher.fetch(request("PUT", stub.url("/old"), Map.of("Content-Type", "text/plain"), Map.of(), "payload"),
-                    retries(1));
+            fetcher.fetch(request("PUT", stub.url("/old"), Map.of("Content-Type", "text/plain"), Map.of(), "payload"), HOST_WAIT);
 
             StubServer.Received moved = stub.only("/new");
             assertThat(moved.method()).isEqualTo("PUT");

@@ -24,6 +24,49 @@ class RetryPolicyTest {
     }
 
     @Test
+    void retriesAfterAJitteredExponentialBackoffCappedAtMaxBackoff() {
+        var policy = new RetryPolicy(4, Duration.ofMillis(100), Duration.ofMillis(250));
+        FetchResult.Failed serverError = failed(502, true, null);
+
+        assertThat(delay(policy.after(1, serverError))).isBetween(Duration.ofMillis(50), Duration.ofMillis(100));
+        assertThat(delay(policy.after(2, serverError))).isBetween(Duration.ofMillis(100), Duration.ofMillis(200));
+        assertThat(delay(policy.after(3, serverError))).isBetween(Duration.ofMillis(125), Duration.ofMillis(250));
+        assertThat(policy.after(4, serverError)).isEqualTo(new RetryPolicy.GiveUp("HTTP 502"));
+    }
+
+    @Test
+    void waitsAtLeastWhatRetryAfterAsks() {
+        var policy = new RetryPolicy(3, Duration.ofMillis(10), Duration.ofSeconds(5));
+
+        assertThat(delay(policy.after(1, failed(429, true, Duration.ofSeconds(1))))).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void givesUpAtOnceWhenRetryAfterExceedsMaxBackoff() {
+        var policy = new RetryPolicy(3, Duration.ofMillis(10), Duration.ofMinutes(1));
+        var maintenance = new FetchResult.Failed(503, "HTTP 503 Service Unavailable", true, Duration.ofMinutes(2), Duration.ZERO);
+
+        assertThat(policy.after(1, maintenance)).isEqualTo(new RetryPolicy.GiveUp(
+                "HTTP 503 Service Unavailable; upstream asked to wait 2m (Retry-After), longer than maxBackoff 1m"));
+    }
+
+    @Test
+    void neverRetriesWhatCannotGetBetter() {
+        var policy = new RetryPolicy(5, Duration.ofMillis(10), Duration.ofSeconds(1));
+
+        assertThat(policy.after(1, failed(null, false, null))).isInstanceOf(RetryPolicy.GiveUp.class);
+    }
+
+    private static FetchResult.Failed failed(Integer status, boolean retryable, Duration retryAfter) {
+        return new FetchResult.Failed(status, "HTTP " + status, retryable, retryAfter, Duration.ZERO);
+    }
+
+    private static Duration delay(RetryPolicy.Decision decision) {
+        assertThat(decision).isInstanceOf(RetryPolicy.RetryAfter.class);
+        return ((RetryPolicy.RetryAfter) decision).delay();
+    }
+
+    @Test
     void rejectsPoliciesThatCannotWork() {
         assertThatIllegalArgumentException().isThrownBy(() -> new RetryPolicy(0, Duration.ZERO, Duration.ZERO))
                 .withMessage("maxAttempts must be at least 1");
