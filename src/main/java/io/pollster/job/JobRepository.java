@@ -27,8 +27,8 @@ public class JobRepository {
 
     private static final String INSERT = """
             WITH job AS (
-                INSERT INTO jobs (id, owner_id, spec, secret_headers, status, created_at, updated_at)
-                VALUES (:id, :owner, CAST(:spec AS JSONB), :secrets, :status, :now, :now)
+                INSERT INTO jobs (id, owner_id, spec, spec_bytes, secret_headers, status, created_at, updated_at)
+                VALUES (:id, :owner, CAST(:spec AS JSONB), :specBytes, :secrets, :status, :now, :now)
             )
             INSERT INTO job_schedules (job_id, interval_ms, cron, jitter_ms, effective_interval_ms, next_due_at, next_run_at)
             VALUES (:id, :intervalMs, :cron, :jitterMs, :effectiveMs, :nextDueAt, :nextRunAt)
@@ -37,25 +37,49 @@ public class JobRepository {
     private static final String FIND = "SELECT " + COLUMNS + "WHERE j.id = :id";
 
     private static final String FIND_POLL_STATE = """
-            SELECT j.owner_id, j.status, j.version, s.effective_interval_ms, j.etag, j.last_modified, j.latest_hash
+            SELECT j.owner_id, j.status, j.version, s.effective_interval_ms, j.etag, j.last_modified, j.latest_hash,
+                   j.done_fire_at
             FROM jobs j
             JOIN job_schedules s ON s.job_id = j.id
             WHERE j.id = :id
             """;
 
-    private static final String FIND_PAGE = "SELECT " + COLUMNS + """
-            WHERE (:anyOwner OR j.owner_id = :owner)
-              AND (:anyStatus OR j.status = :status)
-              AND j.id > :after
-            ORDER BY j.id
-            LIMIT :limit
+    /**
+     * A page of jobs, cut short once their definitions pass {@code :maxBytes} (the first is always
+     * in): a thousand jobs with 1 MiB request bodies must not be held in memory at once.
+     * {@code fetched} says how many rows the page would have had without the cut.
+     */
+    private static final String FIND_PAGE = """
+            SELECT page.*
+            FROM (
+                SELECT fetched_rows.*,
+                       sum(fetched_rows.spec_bytes) OVER (ORDER BY fetched_rows.id) - fetched_rows.spec_bytes AS bytes_before,
+                       row_number() OVER (ORDER BY fetched_rows.id) AS position,
+                       count(*) OVER () AS fetched
+                FROM (
+                    SELECT j.id, j.owner_id, j.spec, j.spec_bytes, j.secret_headers, j.status, s.effective_interval_ms,
+                           s.next_run_at, j.last_run_at, j.last_outcome, j.polls, j.changes, j.failures,
+                           j.consecutive_failures, j.etag, j.last_modified, j.latest_hash, j.latest_version_id, j.version,
+                           j.created_at, j.updated_at
+                    FROM jobs j
+                    JOIN job_schedules s ON s.job_id = j.id
+                    WHERE (:anyOwner OR j.owner_id = :owner)
+                      AND (:anyStatus OR j.status = :status)
+                      AND j.id > :after
+                    ORDER BY j.id
+                    LIMIT :limit) fetched_rows) page
+            WHERE page.position = 1
+               OR page.bytes_before < :maxBytes
+            ORDER BY page.id
             """;
+
+    private static final String COUNT_OWNED = "SELECT count(*) FROM jobs WHERE owner_id = :owner";
 
     /** One statement: the schedule follows the definition only if the definition's version matched. */
     private static final String UPDATE_DEFINITION = """
             WITH job AS (
                 UPDATE jobs
-                SET spec = CAST(:spec AS JSONB), secret_headers = :secrets, status = :status,
+                SET spec = CAST(:spec AS JSONB), spec_bytes = :specBytes, secret_headers = :secrets, status = :status,
                     etag = CASE WHEN :requestChanged THEN NULL ELSE etag END,
                     last_modified = CASE WHEN :requestChanged THEN NULL ELSE last_modified END,
                     updated_at = :now, version = version + 1
@@ -66,12 +90,30 @@ public class JobRepository {
             UPDATE job_schedules s
             SET interval_ms = :intervalMs, cron = :cron, jitter_ms = :jitterMs, effective_interval_ms = :effectiveMs,
                 next_due_at = CASE WHEN :reschedule THEN :nextDueAt ELSE s.next_due_at END,
-                next_run_at = CASE WHEN :reschedule THEN :nextRunAt ELSE s.next_run_at END
+                next_run_at = CASE WHEN NOT :reschedule THEN s.next_run_at
+                                   WHEN s.run_requested THEN LEAST(s.next_run_at, CAST(:nextRunAt AS TIMESTAMPTZ))
+                                   ELSE :nextRunAt END,
+                fired_at = CASE WHEN :restart THEN NULL ELSE s.fired_at END
             FROM job
             WHERE s.job_id = job.id
             """;
 
-    private static final String DELETE = "DELETE FROM jobs WHERE id = :id";
+    /** The job's history goes with it (cascades); its stored bodies no longer count against its owner's quota. */
+    private static final String DELETE = """
+            WITH freed AS (
+                SELECT coalesce(sum(size), 0) AS bytes
+                FROM bodies
+                WHERE job_id = :id
+            ), gone AS (
+                DELETE FROM jobs
+                WHERE id = :id
+                RETURNING owner_id
+            )
+            UPDATE users
+            SET stored_bytes = greatest(users.stored_bytes - freed.bytes, 0)
+            FROM gone, freed
+            WHERE users.id = gone.owner_id
+            """;
 
     private final JdbcClient jdbc;
     private final JsonMapper json;
@@ -103,20 +145,37 @@ public class JobRepository {
             Duration effectiveInterval = rs.wasNull() ? null : Duration.ofMillis(effective);
             return new PollState(id, rs.getObject("owner_id", UUID.class), JobStatus.valueOf(rs.getString("status")),
                     rs.getLong("version"), effectiveInterval, rs.getString("etag"), rs.getString("last_modified"),
-                    rs.getBytes("latest_hash"));
+                    rs.getBytes("latest_hash"), instant(rs, "done_fire_at"));
         }).optional();
     }
 
-    List<Job> findPage(UUID owner, JobStatus status, UUID after, int limit) {
-        return jdbc.sql(FIND_PAGE)
+    /**
+     * Up to {@code limit} jobs after {@code after}, fewer when their definitions pass
+     * {@code maxBytes}; {@code cut} says the page stopped for that reason.
+     */
+    record Slice(List<Job> jobs, boolean cut) {
+    }
+
+    Slice findPage(UUID owner, JobStatus status, UUID after, int limit, long maxBytes) {
+        long[] fetched = {0};
+        List<Job> jobs = jdbc.sql(FIND_PAGE)
                 .param("anyOwner", owner == null)
                 .param("owner", owner == null ? new UUID(0, 0) : owner)
                 .param("anyStatus", status == null)
                 .param("status", status == null ? "" : status.name())
                 .param("after", after)
                 .param("limit", limit)
-                .query(this::map)
+                .param("maxBytes", maxBytes)
+                .query((rs, n) -> {
+                    fetched[0] = rs.getLong("fetched");
+                    return map(rs, n);
+                })
                 .list();
+        return new Slice(jobs, jobs.size() < fetched[0]);
+    }
+
+    int countOwned(UUID owner) {
+        return jdbc.sql(COUNT_OWNED).param("owner", owner).query(Integer.class).single();
     }
 
     /**
@@ -132,6 +191,8 @@ public class JobRepository {
                 .param("version", job.version())
                 .param("reschedule", reschedule)
                 .param("requestChanged", requestChanged)
+                // a (re)started job fires now, whatever became of the fire it had when it stopped
+                .param("restart", status == JobStatus.ACTIVE && job.status() == JobStatus.STOPPED)
                 .update();
         if (rows > 1) {
             throw new IllegalStateException("Updated " + rows + " rows for job " + job.id());
@@ -141,8 +202,10 @@ public class JobRepository {
 
     private JdbcClient.StatementSpec definition(JdbcClient.StatementSpec statement, JobSpec spec, byte[] secrets,
                                                 JobStatus status, Scheduling s, Instant now) {
+        String definition = json.writeValueAsString(spec);
         return statement
-                .param("spec", json.writeValueAsString(spec))
+                .param("spec", definition)
+                .param("specBytes", definition.length())
                 .param("secrets", secrets)
                 .param("status", status.name())
                 .param("intervalMs", s.intervalMs())
@@ -154,8 +217,8 @@ public class JobRepository {
                 .param("now", ts(now));
     }
 
-    boolean delete(JobId id) {
-        return jdbc.sql(DELETE).param("id", id.value()).update() == 1;
+    void delete(JobId id) {
+        jdbc.sql(DELETE).param("id", id.value()).update();
     }
 
     private Job map(ResultSet rs, int row) throws SQLException {

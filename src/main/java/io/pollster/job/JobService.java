@@ -4,21 +4,20 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
 import io.pollster.schedule.Jitter;
-import io.pollster.schedule.PollTask;
+import io.pollster.schedule.RunRequests;
 import io.pollster.schedule.Schedule;
 import io.pollster.system.Ids;
 import io.pollster.system.secret.SecretBox;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
-import io.pollster.transport.Transport;
 import io.pollster.user.Caller;
+import io.pollster.user.Quotas;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.core.type.TypeReference;
@@ -36,19 +35,24 @@ public class JobService {
     private static final TypeReference<TreeMap<String, String>> SECRET_MAP = new TypeReference<>() {
     };
 
+    /** Definitions held by one page of a job list: a thousand jobs with 1 MiB bodies would be a gigabyte. */
+    static final long MAX_PAGE_BYTES = 4L * 1024 * 1024;
+
     private final JobRepository jobs;
     private final JobValidator validator;
     private final SecretBox secrets;
-    private final Transport transport;
+    private final RunRequests runs;
+    private final Quotas quotas;
     private final JsonMapper json;
     private final Clock clock;
 
-    JobService(JobRepository jobs, JobValidator validator, SecretBox secrets, Transport transport, JsonMapper json,
-               Clock clock) {
+    JobService(JobRepository jobs, JobValidator validator, SecretBox secrets, RunRequests runs, Quotas quotas,
+               JsonMapper json, Clock clock) {
         this.jobs = jobs;
         this.validator = validator;
         this.secrets = secrets;
-        this.transport = transport;
+        this.runs = runs;
+        this.quotas = quotas;
         this.json = json;
         this.clock = clock;
     }
@@ -56,7 +60,8 @@ public class JobService {
     @Transactional
     public Job create(Caller caller, JobRequest request) {
         requireUser(caller);
-        JobValidator.Validated valid = validator.validate(request, Map.of());
+        JobValidator.Validated valid = validator.validate(request, JobValidator.Existing.NONE);
+        quotas.requireRoomForJob(caller.userId());
         JobStatus status = valid.spec().active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
         Instant now = now();
         JobId id = new JobId(Ids.next());
@@ -71,9 +76,12 @@ public class JobService {
                 .orElseThrow(() -> ApiException.notFound("Job " + id));
     }
 
+    /** A page of jobs; fewer than the limit (with a cursor to the rest) when their definitions are large. */
     public Page<Job> list(Caller caller, JobStatus status, PageQuery page) {
         var owner = caller.admin() ? null : caller.userId().value();
-        return Page.of(jobs.findPage(owner, status, page.afterId(), page.fetchSize()), page, j -> j.id().toString());
+        JobRepository.Slice slice = jobs.findPage(owner, status, page.afterId(), page.fetchSize(), MAX_PAGE_BYTES);
+        return slice.cut() ? Page.cutShort(slice.jobs(), j -> j.id().toString())
+                : Page.of(slice.jobs(), page, j -> j.id().toString());
     }
 
     /** Applies a JSON merge patch (RFC 7386) to the job's definition; a new schedule starts from now. */
@@ -94,7 +102,7 @@ public class JobService {
             throw ApiException.invalid("$", "the patched job has a field of the wrong type");
         }
         Map<String, String> oldSecrets = openSecrets(job);
-        JobValidator.Validated valid = validator.validate(request, oldSecrets);
+        JobValidator.Validated valid = validator.validate(request, new JobValidator.Existing(job.spec().url(), oldSecrets));
         JobSpec before = job.spec();
         JobSpec after = valid.spec();
         JobStatus status = after.active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
@@ -137,11 +145,14 @@ public class JobService {
         return setActive(caller, id, true);
     }
 
-    /** Polls once now, outside the schedule (a stopped job too: it is an explicit request). */
+    /**
+     * Polls once now, outside the schedule (a stopped job too: it is an explicit request) — as soon
+     * as no poll of the job is in flight. Requests made meanwhile coalesce into that one poll.
+     */
     @Transactional
     public void runNow(Caller caller, JobId id) {
         owned(caller, id);
-        transport.enqueue(PollTask.QUEUE, List.of(new PollTask(id.value(), null, true).encode()));
+        runs.request(id.value());
     }
 
     private Job setActive(Caller caller, JobId id, boolean active) {
@@ -151,7 +162,7 @@ public class JobService {
         }
         JobRequest request = json.convertValue(job.spec(), JobRequest.class);
         request = withActive(request, active);
-        JobValidator.Validated valid = validator.validate(request, openSecrets(job));
+        JobValidator.Validated valid = validator.validate(request, new JobValidator.Existing(job.spec().url(), openSecrets(job)));
         JobStatus status = active ? JobStatus.ACTIVE : JobStatus.STOPPED;
         Instant now = now();
         if (!jobs.updateDefinition(job, valid.spec(), job.sealedSecrets(), status,

@@ -1,7 +1,9 @@
 package io.pollster.job;
 
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,11 +19,14 @@ import java.util.regex.Pattern;
 import io.pollster.poll.PollProperties;
 import io.pollster.poll.dedup.DedupMode;
 import io.pollster.poll.dedup.DedupSpec;
+import io.pollster.poll.fetch.AddressPolicy;
 import io.pollster.poll.fetch.FetchRequest;
+import io.pollster.poll.fetch.Origin;
 import io.pollster.schedule.Schedule;
 import io.pollster.system.Durations;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.InvalidField;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.JsonNode;
 
@@ -38,16 +43,26 @@ class JobValidator {
     static final int MAX_HEADERS = 50;
     static final int MAX_HEADER_VALUE = 8192;
     static final int MAX_BODY_BYTES = 1024 * 1024;
+    /** Headers and secret headers together; upstream servers refuse much more than this anyway. */
+    static final int MAX_HEADER_BYTES = 16 * 1024;
     static final int MAX_NAME = 200;
+    private static final Pattern DOTTED_QUAD = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9A-Za-z]{1,256}");
-    /** Conditional-request headers come from the stored validators, not from the job. */
-    private static final Set<String> CONDITIONAL_HEADERS = Set.of("if-none-match", "if-modified-since");
+    /**
+     * Set by Pollster itself: conditional-request headers come from the stored validators, and
+     * Accept-Encoding names only the codings Pollster decodes.
+     */
+    private static final Set<String> OWN_HEADERS = Set.of("if-none-match", "if-modified-since", "accept-encoding");
+    private static final String NUL_MESSAGE = "must not contain NUL characters (\\u0000)";
 
     private final Duration minInterval;
+    private final AddressPolicy addresses;
     private final Clock clock;
 
-    JobValidator(PollProperties properties, Clock clock) {
+    JobValidator(PollProperties properties, @Value("${pollster.fetch.allow-private-networks:false}") boolean allowPrivateNetworks,
+                 Clock clock) {
         this.minInterval = properties.minInterval();
+        this.addresses = AddressPolicy.defaultPolicy(allowPrivateNetworks);
         this.clock = clock;
     }
 
@@ -55,15 +70,23 @@ class JobValidator {
     }
 
     /**
-     * @param existingSecrets the job's current secret header values; a request value of
-     *                        {@code "***"} keeps the existing one (empty for a new job)
+     * What a job being changed has now.
+     *
+     * @param url     its current URL; secrets kept with {@code "***"} must stay on its origin
+     * @param secrets its current secret header values, which {@code "***"} keeps
      */
-    Validated validate(JobRequest r, Map<String, String> existingSecrets) {
+    record Existing(String url, Map<String, String> secrets) {
+        static final Existing NONE = new Existing(null, Map.of());
+    }
+
+    Validated validate(JobRequest r, Existing existing) {
         Errors errors = new Errors();
 
         String name = r.name();
         if (name != null && (name.isBlank() || name.length() > MAX_NAME)) {
             errors.add("name", "must be 1 to " + MAX_NAME + " characters");
+        } else if (name != null && name.indexOf('\u0000') >= 0) {
+            errors.add("name", NUL_MESSAGE);
         }
         String url = url(r.url(), errors);
         String method = r.method() == null ? "GET" : r.method().strip().toUpperCase(Locale.ROOT);
@@ -71,7 +94,13 @@ class JobValidator {
             errors.add("method", "must be one of GET, POST, PUT, PATCH, DELETE, HEAD");
         }
         Map<String, String> headers = headers("headers", r.headers(), errors);
-        Map<String, String> secrets = secretHeaders(r.secretHeaders(), existingSecrets, errors);
+        boolean sameOrigin = existing.url() == null || url == null || sameOrigin(existing.url(), url);
+        Map<String, String> secrets = secretHeaders(r.secretHeaders(), existing.secrets(), sameOrigin, errors);
+        long headerBytes = headerBytes(headers) + headerBytes(secrets);
+        if (headerBytes > MAX_HEADER_BYTES) {
+            errors.add("headers", "headers and secretHeaders must be at most " + MAX_HEADER_BYTES / 1024
+                    + " KiB together, are " + headerBytes + " bytes");
+        }
         for (String secret : secrets.keySet()) {
             if (headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase(secret))) {
                 errors.add("secretHeaders." + secret, "is also in headers; give it in one place");
@@ -154,7 +183,7 @@ class JobValidator {
         return value.compareTo(min) < 0 ? min : value.compareTo(max) > 0 ? max : value;
     }
 
-    private static String url(String raw, Errors errors) {
+    private String url(String raw, Errors errors) {
         if (raw == null || raw.isBlank()) {
             errors.add("url", "is required");
             return null;
@@ -178,11 +207,58 @@ class JobValidator {
                 errors.add("url", "must not carry credentials; use secretHeaders");
                 return null;
             }
+            if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65535)) {
+                errors.add("url", "has port " + uri.getPort() + "; a port is between 1 and 65535");
+                return null;
+            }
+            String refused = refusedHost(uri.getHost());
+            if (refused != null) {
+                errors.add("url", refused);
+                return null;
+            }
             return uri.toString();
         } catch (URISyntaxException e) {
             errors.add("url", "is not a valid URL");
             return null;
         }
+    }
+
+    /**
+     * The SSRF guard checks every address at connect time; a host that is itself an address (or
+     * localhost) can be judged now, so the mistake shows at creation instead of at every poll.
+     * Host names are not resolved here: what they resolve to may change, and is checked when polled.
+     */
+    private String refusedHost(String host) {
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        String lower = bare.toLowerCase(Locale.ROOT);
+        InetAddress literal;
+        try {
+            if (lower.equals("localhost") || lower.endsWith(".localhost")) {
+                literal = InetAddress.getLoopbackAddress();
+            } else if (bare.contains(":") || DOTTED_QUAD.matcher(bare).matches()) {
+                literal = InetAddress.getByName(bare); // a literal: no DNS lookup
+            } else {
+                // a name; odd numeric spellings (2130706433, 127.1) have no host to java.net.URI and were refused already
+                return null;
+            }
+        } catch (UnknownHostException e) {
+            return "has host " + bare + ", which is not a valid address";
+        }
+        return addresses.refusalReason(literal)
+                .map(reason -> "refused: " + bare + " is " + reason + "; set POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS=true to allow private networks")
+                .orElse(null);
+    }
+
+    private static boolean sameOrigin(String before, String after) {
+        try {
+            return Origin.of(URI.create(before)).equals(Origin.of(URI.create(after)));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static long headerBytes(Map<String, String> headers) {
+        return headers.entrySet().stream().mapToLong(e -> e.getKey().length() + e.getValue().length()).sum();
     }
 
     private static Map<String, String> headers(String field, Map<String, String> given, Errors errors) {
@@ -198,7 +274,7 @@ class JobValidator {
             String at = field + "." + name;
             if (!HEADER_NAME.matcher(name).matches()) {
                 errors.add(at, "is not a legal header name");
-            } else if (FetchRequest.isReservedHeader(name) || CONDITIONAL_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+            } else if (FetchRequest.isReservedHeader(name) || OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
                 errors.add(at, "is set by Pollster itself");
             } else if (value == null || value.length() > MAX_HEADER_VALUE || value.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
                 errors.add(at, "must be a value of at most " + MAX_HEADER_VALUE + " characters without control characters");
@@ -209,7 +285,12 @@ class JobValidator {
         return headers;
     }
 
-    private static Map<String, String> secretHeaders(Map<String, String> given, Map<String, String> existing, Errors errors) {
+    /**
+     * @param sameOrigin false when the URL moves to another origin: a secret must then be given
+     *                   again, never carried along with {@code "***"} to a server it was not meant for
+     */
+    private static Map<String, String> secretHeaders(Map<String, String> given, Map<String, String> existing,
+                                                     boolean sameOrigin, Errors errors) {
         if (given == null) {
             return new TreeMap<>();
         }
@@ -219,6 +300,9 @@ class JobValidator {
                 String kept = existing.get(name);
                 if (kept == null) {
                     errors.add("secretHeaders." + name, "'***' keeps an existing secret, and this job has none by that name");
+                } else if (!sameOrigin) {
+                    errors.add("secretHeaders." + name, "the URL now points to another origin (scheme, host or port): "
+                            + "give this secret again, or drop the secrets with \"secretHeaders\": null");
                 } else {
                     resolved.put(name, kept);
                 }
@@ -237,7 +321,27 @@ class JobValidator {
             errors.add("body", "only POST, PUT and PATCH send a body");
         } else if (body.toString().getBytes(StandardCharsets.UTF_8).length > MAX_BODY_BYTES) {
             errors.add("body", "must be at most 1 MiB");
+        } else if (containsNul(body)) {
+            // why: PostgreSQL's JSONB cannot hold \u0000; it would answer 500 on the insert
+            errors.add("body", NUL_MESSAGE);
         }
+    }
+
+    private static boolean containsNul(JsonNode node) {
+        if (node.isString()) {
+            return node.asString().indexOf('\u0000') >= 0;
+        }
+        for (var field : node.properties()) {
+            if (field.getKey().indexOf('\u0000') >= 0 || containsNul(field.getValue())) {
+                return true;
+            }
+        }
+        for (JsonNode element : node.isArray() ? node.values() : List.<JsonNode>of()) {
+            if (containsNul(element)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static JobSpec.Retry retry(JobRequest.Retry given, Errors errors) {
@@ -271,6 +375,14 @@ class JobValidator {
         }
         DedupSpec spec = new DedupSpec(mode, given.ignorePaths(), given.ignorePatterns());
         spec.validate("dedup").forEach(errors::add);
+        for (String field : List.of("ignorePaths", "ignorePatterns")) {
+            List<String> entries = field.equals("ignorePaths") ? spec.ignorePaths() : spec.ignorePatterns();
+            for (int i = 0; i < entries.size(); i++) {
+                if (entries.get(i) != null && entries.get(i).indexOf('\u0000') >= 0) {
+                    errors.add("dedup." + field + "[" + i + "]", NUL_MESSAGE);
+                }
+            }
+        }
         return new JobSpec.Dedup(mode == null ? null : mode.wireName(), spec.ignorePaths(), spec.ignorePatterns());
     }
 

@@ -4,15 +4,18 @@ import java.net.URI;
 import java.time.Instant;
 import java.util.UUID;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -25,9 +28,11 @@ import org.springframework.web.bind.annotation.RestController;
 class UserController {
 
     private final UserService users;
+    private final Quotas quotas;
 
-    UserController(UserService users) {
+    UserController(UserService users, Quotas quotas) {
         this.users = users;
+        this.quotas = quotas;
     }
 
     @PostMapping("/users")
@@ -43,13 +48,31 @@ class UserController {
     Page<UserView> list(Caller caller, @RequestParam(required = false) Integer limit,
                         @RequestParam(required = false) String cursor) {
         caller.requireAdmin();
-        return users.list(PageQuery.of(limit, cursor)).map(UserView::of);
+        return users.list(PageQuery.of(limit, cursor)).map(this::view);
     }
 
     @GetMapping("/users/{id}")
     UserView get(Caller caller, @PathVariable UUID id) {
         caller.requireAdmin();
-        return UserView.of(users.get(new UserId(id)));
+        return view(users.get(new UserId(id)));
+    }
+
+    /**
+     * The admin sets a user's own quotas: {@code {"quota":{"jobs":5000,"storedBytes":10737418240}}};
+     * a null (or absent) value goes back to the default ({@code pollster.quota.*}).
+     */
+    @PatchMapping(path = "/users/{id}", consumes = {"application/merge-patch+json", "application/json"})
+    UserView patch(Caller caller, @PathVariable UUID id, @Valid @RequestBody UserPatch patch) {
+        caller.requireAdmin();
+        UserId user = new UserId(id);
+        users.setQuota(user, patch.quota() == null ? null : patch.quota().jobs(),
+                patch.quota() == null ? null : patch.quota().storedBytes());
+        return view(users.get(user));
+    }
+
+    private UserView view(User user) {
+        return new UserView(user.id().value(), user.name(), user.createdAt(), quotas.quotaOf(user.id()),
+                quotas.usageOf(user.id()));
     }
 
     @DeleteMapping("/users/{id}")
@@ -62,10 +85,11 @@ class UserController {
     @GetMapping("/me")
     MeView me(Caller caller) {
         if (caller.admin()) {
-            return new MeView(null, caller.name(), true, null);
+            return new MeView(null, caller.name(), true, null, null, null);
         }
         User user = users.get(caller.userId());
-        return new MeView(user.id().value(), user.name(), false, user.createdAt());
+        return new MeView(user.id().value(), user.name(), false, user.createdAt(), quotas.quotaOf(user.id()),
+                quotas.usageOf(user.id()));
     }
 
     record CreateUserRequest(
@@ -79,12 +103,17 @@ class UserController {
     record NewUserView(UUID id, String name, String token, Instant createdAt) {
     }
 
-    record UserView(UUID id, String name, Instant createdAt) {
-        static UserView of(User user) {
-            return new UserView(user.id().value(), user.name(), user.createdAt());
-        }
+    record UserPatch(@Valid QuotaPatch quota) {
     }
 
-    record MeView(UUID id, String name, boolean admin, Instant createdAt) {
+    record QuotaPatch(@Min(0) Integer jobs, @Min(0) Long storedBytes) {
+    }
+
+    record UserView(UUID id, String name, Instant createdAt, Quotas.Quota quota, Quotas.Usage usage) {
+    }
+
+    /** The caller; a user also sees their quota and what they hold of it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record MeView(UUID id, String name, boolean admin, Instant createdAt, Quotas.Quota quota, Quotas.Usage usage) {
     }
 }

@@ -43,6 +43,26 @@ class UserRepository {
             WHERE id = :id
             """;
 
+    private static final String LIMITS = """
+            SELECT quota_jobs, quota_stored_bytes, stored_bytes
+            FROM users
+            WHERE id = :id
+            """;
+
+    private static final String SET_QUOTA = """
+            UPDATE users
+            SET quota_jobs = :jobs, quota_stored_bytes = :storedBytes
+            WHERE id = :id
+            """;
+
+    private static final String ADD_STORED = """
+            UPDATE users
+            SET stored_bytes = greatest(stored_bytes + :delta, 0)
+            WHERE id = :id
+            """;
+
+    private static final String COUNT_JOBS = "SELECT count(*) FROM jobs WHERE owner_id = :id";
+
     private final JdbcClient jdbc;
 
     UserRepository(JdbcClient jdbc) {
@@ -73,6 +93,36 @@ class UserRepository {
 
     boolean delete(UserId id) {
         return jdbc.sql(DELETE).param("id", id.value()).update() == 1;
+    }
+
+    /** A user's own quotas (null: the default) and what they store. */
+    record Limits(Integer quotaJobs, Long quotaStoredBytes, long storedBytes) {
+    }
+
+    Optional<Limits> findLimits(UUID id) {
+        return jdbc.sql(LIMITS).param("id", id).query(UserRepository::limits).optional();
+    }
+
+    /** The same, with the user's row locked until the caller's transaction ends. */
+    Optional<Limits> lockLimits(UUID id) {
+        return jdbc.sql(LIMITS + "FOR UPDATE").param("id", id).query(UserRepository::limits).optional();
+    }
+
+    boolean setQuota(UserId id, Integer jobs, Long storedBytes) {
+        return jdbc.sql(SET_QUOTA).param("id", id.value()).param("jobs", jobs).param("storedBytes", storedBytes).update() == 1;
+    }
+
+    void addStoredBytes(UUID id, long delta) {
+        jdbc.sql(ADD_STORED).param("id", id).param("delta", delta).update();
+    }
+
+    int countJobs(UUID id) {
+        return jdbc.sql(COUNT_JOBS).param("id", id).query(Integer.class).single();
+    }
+
+    private static Limits limits(ResultSet rs, int row) throws SQLException {
+        return new Limits((Integer) rs.getObject("quota_jobs"), (Long) rs.getObject("quota_stored_bytes"),
+                rs.getLong("stored_bytes"));
     }
 
     private static User map(ResultSet rs, int row) throws SQLException {

@@ -46,6 +46,12 @@ class UserService {
         }
     }
 
+    void setQuota(UserId id, Integer jobs, Long storedBytes) {
+        if (!users.setQuota(id, jobs, storedBytes)) {
+            throw ApiException.notFound("User " + id);
+        }
+    }
+
     Optional<User> authenticate(byte[] tokenHash) {
         return users.findByTokenHash(tokenHash);
     }

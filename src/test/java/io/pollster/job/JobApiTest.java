@@ -221,17 +221,16 @@ class JobApiTest extends IntegrationTest {
     }
 
     @Test
-    void runNowEnqueuesOnePollAndAnswers202() throws Exception {
-        String id = alice.post("/api/v1/jobs", MINIMAL).json().get("id").asString();
+    void runNowAnswers202AndAsksTheSchedulerForOneRun() {
+        String id = alice.post("/api/v1/jobs", "{\"url\":\"https://api.example.com/x\",\"interval\":\"1h\",\"active\":false}")
+                .json().get("id").asString();
 
+        assertThat(bob.post("/api/v1/jobs/" + id + "/run").status()).isEqualTo(404);
         assertThat(alice.post("/api/v1/jobs/" + id + "/run").status()).isEqualTo(202);
 
-        try (Connection c = TestDatabase.get().connect(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT convert_from(payload, 'UTF8') FROM queue_tasks")) {
-            assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1)).contains(id);
-            assertThat(rs.next()).isFalse();
-        }
+        assertThat(jdbc.sql("SELECT run_requested FROM job_schedules WHERE job_id = CAST(:id AS UUID)").param("id", id)
+                .query(Boolean.class).single()).isTrue();
+        assertThat(alice.get("/api/v1/jobs/" + id).json().get("nextRunAt").isNull()).as("due now, though stopped").isFalse();
     }
 
     @Test

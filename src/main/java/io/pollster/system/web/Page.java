@@ -18,6 +18,14 @@ public record Page<T>(List<T> items, String nextCursor) {
         return new Page<>(items, PageQuery.encode(cursorOf.apply(items.getLast())));
     }
 
+    /**
+     * A page that stopped before the limit (its items were large): the cursor continues after its
+     * last item, so the caller simply pages on.
+     */
+    public static <T> Page<T> cutShort(List<T> items, Function<T, String> cursorOf) {
+        return new Page<>(List.copyOf(items), items.isEmpty() ? null : PageQuery.encode(cursorOf.apply(items.getLast())));
+    }
+
     public <R> Page<R> map(Function<T, R> mapper) {
         return new Page<>(items.stream().map(mapper).toList(), nextCursor);
     }
