@@ -1,5 +1,6 @@
 package io.pollster.job;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,6 +15,7 @@ import io.pollster.schedule.PollTask;
 import io.pollster.schedule.Schedule;
 import io.pollster.system.Ids;
 import io.pollster.system.secret.SecretBox;
+import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
@@ -60,7 +62,7 @@ public class JobService {
         JobStatus status = valid.spec().active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
         Instant now = now();
         JobId id = new JobId(Ids.next());
-        jobs.insert(id, caller.userId().value(), valid.spec(), seal(valid.secrets()), status,
+        jobs.insert(id, caller.userId().value(), valid.spec(), seal(id, valid.secrets()), status,
                 scheduling(valid, valid.effectiveInterval(), status, now, true), now);
         return jobs.find(id).orElseThrow();
     }
@@ -112,7 +114,7 @@ public class JobService {
         Duration effective = scheduleChanged || job.effectiveInterval() == null ? valid.effectiveInterval() : job.effectiveInterval();
         Instant now = now();
         boolean starting = status == JobStatus.ACTIVE && job.status() == JobStatus.STOPPED;
-        if (!jobs.updateDefinition(job, after, seal(valid.secrets()), status,
+        if (!jobs.updateDefinition(job, after, seal(id, valid.secrets()), status,
                 scheduling(valid, effective, status, now, starting), scheduleChanged, requestChanged, now)) {
             throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
         }
@@ -204,13 +206,29 @@ public class JobService {
         }
     }
 
-    private byte[] seal(Map<String, String> plain) {
-        return plain.isEmpty() ? null : secrets.seal(json.writeValueAsBytes(new TreeMap<>(plain)));
+    private byte[] seal(JobId id, Map<String, String> plain) {
+        return plain.isEmpty() ? null : secrets.seal(json.writeValueAsBytes(new TreeMap<>(plain)), associatedData(id));
     }
 
-    /** The job's secret header values, decrypted. */
+    /**
+     * The job's secret header values, decrypted.
+     *
+     * @throws UnreadableSecretException when they do not open: sealed under another key, altered,
+     *                                   or sealed for another job (a value copied between rows)
+     */
     public Map<String, String> openSecrets(Job job) {
-        return job.sealedSecrets() == null ? Map.of() : json.readValue(secrets.open(job.sealedSecrets()), SECRET_MAP);
+        return job.sealedSecrets() == null
+                ? Map.of()
+                : json.readValue(secrets.open(job.sealedSecrets(), associatedData(job.id())), SECRET_MAP);
+    }
+
+    /**
+     * What a job's sealed secrets are bound to: its row. The header names are inside the sealed
+     * JSON, so they are bound too; the column name keeps the value from opening in any other use
+     * of the key with the same id.
+     */
+    private static byte[] associatedData(JobId id) {
+        return ("jobs.secret_headers/" + id.value()).getBytes(StandardCharsets.UTF_8);
     }
 
     private Instant now() {
