@@ -21,6 +21,8 @@ import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
 import io.pollster.transport.Transport;
 import io.pollster.user.Caller;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.core.type.TypeReference;
@@ -35,6 +37,7 @@ import tools.jackson.databind.node.ObjectNode;
 @Service
 public class JobService {
 
+    private static final Logger log = LoggerFactory.getLogger(JobService.class);
     private static final TypeReference<TreeMap<String, String>> SECRET_MAP = new TypeReference<>() {
     };
 
@@ -95,7 +98,7 @@ public class JobService {
         } catch (tools.jackson.core.JacksonException e) {
             throw ApiException.invalid("$", "the patched job has a field of the wrong type");
         }
-        Map<String, String> oldSecrets = openSecrets(job);
+        Map<String, String> oldSecrets = secretsToKeep(job, request);
         JobValidator.Validated valid = validator.validate(request, oldSecrets);
         JobSpec before = job.spec();
         JobSpec after = valid.spec();
@@ -153,7 +156,9 @@ public class JobService {
         }
         JobRequest request = json.convertValue(job.spec(), JobRequest.class);
         request = withActive(request, active);
-        JobValidator.Validated valid = validator.validate(request, openSecrets(job));
+        // the sealed value is stored back as it is, so the masks stand in for the values: a job
+        // whose secrets no longer open can still be stopped
+        JobValidator.Validated valid = validator.validate(request, job.spec().secretHeaders());
         JobStatus status = active ? JobStatus.ACTIVE : JobStatus.STOPPED;
         Instant now = now();
         if (!jobs.updateDefinition(job, valid.spec(), job.sealedSecrets(), status,
@@ -229,6 +234,25 @@ public class JobService {
      */
     private static byte[] associatedData(JobId id) {
         return ("jobs.secret_headers/" + id.value()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The stored secrets a patch may keep with {@code "***"}. When they no longer open, a patch that
+     * gives every value again (or drops them) still goes through — that is how the job is repaired —
+     * while one that would keep any is refused, saying so.
+     */
+    private Map<String, String> secretsToKeep(Job job, JobRequest request) {
+        try {
+            return openSecrets(job);
+        } catch (UnreadableSecretException e) {
+            log.warn("The secret headers of job {} do not open: {}", job.id(), e.getMessage());
+            if (request.secretHeaders() != null && request.secretHeaders().containsValue(JobSpec.MASK)) {
+                throw ApiException.conflict("The secret headers of job " + job.id() + " cannot be decrypted (the server's"
+                        + " secret key changed, or the stored value was altered); send every secretHeaders value again"
+                        + " to replace them");
+            }
+            return Map.of();
+        }
     }
 
     private Instant now() {

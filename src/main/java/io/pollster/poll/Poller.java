@@ -17,6 +17,7 @@ import io.pollster.poll.dedup.Normalizer;
 import io.pollster.poll.fetch.FetchResult;
 import io.pollster.poll.fetch.Fetcher;
 import io.pollster.schedule.PollTask;
+import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.version.VersionRepository;
 import io.pollster.version.content.BodyCodec;
 import org.slf4j.Logger;
@@ -33,6 +34,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 class Poller {
 
     private static final Logger log = LoggerFactory.getLogger(Poller.class);
+    private static final String UNREADABLE_SECRETS = "the job's secret headers cannot be decrypted (the secret key changed, or"
+            + " the stored value was altered or copied from another job); send its secretHeaders again";
 
     private final JobRepository jobs;
     private final PollTargets targets;
@@ -72,11 +75,17 @@ class Poller {
             return;
         }
         PollState job = found.get();
-        Optional<PollTarget> target = targets.at(id, job.version());
+        Instant started = clock.instant();
+        Optional<PollTarget> target;
+        try {
+            target = targets.at(id, job.version());
+        } catch (UnreadableSecretException e) {
+            failUnsent(job, payload, started, UNREADABLE_SECRETS, e);
+            return;
+        }
         if (target.isEmpty()) {
             return; // deleted since
         }
-        Instant started = clock.instant();
         FetchResult result = fetcher.fetch(target.get().request(job.etag(), job.lastModified()), target.get().retry());
         Normalized normalized = result instanceof FetchResult.Fetched fetched
                 ? normalizer.normalize(fetched.body(), fetched.contentType(), target.get().dedup())
@@ -102,6 +111,23 @@ class Poller {
         if (poll.outcome() == PollOutcome.FAILED) {
             log.info("Poll of job {} failed after {} attempts: {}", job.id(), poll.attempts(), poll.error());
         }
+    }
+
+    /**
+     * A poll that cannot be sent as the job defines it fails at once, without a request upstream
+     * and without retries (they would fail the same way): one failed poll in the job's history, one
+     * dead letter to replay once it is fixed.
+     */
+    private void failUnsent(PollState job, byte[] payload, Instant started, String error, Exception cause) {
+        PollRecorder.Poll poll = new PollRecorder.Poll(job.id(), job.version(), started, 0, null, PollOutcome.FAILED, 0,
+                null, error, false, null, null, null);
+        tx.executeWithoutResult(status -> {
+            recorder.record(poll);
+            recorder.deadLetter(job.id(), job.ownerId(), PollTask.QUEUE, payload, error, 0, clock.instant());
+        });
+        meters.counter("pollster.polls", "outcome", poll.outcome().label()).increment();
+        meters.counter("pollster.dead.letters", "type", "poll").increment();
+        log.warn("Poll of job {} failed before sending a request: {}", job.id(), cause.getMessage());
     }
 
     private PollRecorder.Poll outcome(PollState job, PollTarget target, FetchResult result, Normalized normalized,
