@@ -228,6 +228,15 @@ public class JobService {
     }
 
     /**
+     * The job's sealed secret headers sealed again in the current format, bound to the job.
+     *
+     * @throws UnreadableSecretException when they do not open
+     */
+    byte[] reseal(JobId id, byte[] sealed) {
+        return secrets.seal(secrets.open(sealed, associatedData(id)), associatedData(id));
+    }
+
+    /**
      * What a job's sealed secrets are bound to: its row. The header names are inside the sealed
      * JSON, so they are bound too; the column name keeps the value from opening in any other use
      * of the key with the same id.
