@@ -5,12 +5,15 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BiFunction;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
+import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.databind.json.JsonMapper;
 
 @Repository
@@ -115,6 +118,28 @@ public class JobRepository {
             WHERE users.id = gone.owner_id
             """;
 
+    /**
+     * Secret headers still sealed in format 1, in id order, locked; rows another node or a request
+     * holds are skipped, not waited for. The predicate is the one of the index jobs_legacy_sealed_secrets.
+     */
+    private static final String LOCK_LEGACY_SECRETS = """
+            SELECT id, secret_headers
+            FROM jobs
+            WHERE substring(secret_headers FROM 1 FOR 1) = CAST('\\x01' AS BYTEA)
+              AND id > :after
+            ORDER BY id
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+            """;
+
+    /** Only the sealed value changes: its plaintext is the same, so the version (and every cached poll target) stays. */
+    private static final String STORE_SECRETS = """
+            UPDATE jobs j
+            SET secret_headers = r.sealed
+            FROM UNNEST(CAST(:ids AS UUID[]), CAST(:sealed AS BYTEA[])) AS r(id, sealed)
+            WHERE j.id = r.id
+            """;
+
     private final JdbcClient jdbc;
     private final JsonMapper json;
 
@@ -215,6 +240,41 @@ public class JobRepository {
                 .param("nextDueAt", ts(s.nextDueAt()))
                 .param("nextRunAt", ts(s.nextRunAt()))
                 .param("now", ts(now));
+    }
+
+    /**
+     * One batch of the upgrade of sealed secrets from format 1, in one transaction: locks up to
+     * {@code limit} jobs after {@code after} (by id) whose secret headers are in format 1, and
+     * stores what {@code reseal} makes of each; null leaves a row as it is. The row locks keep a
+     * concurrent edit from being overwritten with the old secrets, and let nodes upgrading at the
+     * same time split the rows instead of doing each twice.
+     *
+     * @return the ids looked at, in order: fewer than {@code limit} once no unlocked one is left
+     */
+    @Transactional
+    List<JobId> resealLegacySecrets(JobId after, int limit, BiFunction<JobId, byte[], byte[]> reseal) {
+        List<JobId> seen = new ArrayList<>();
+        List<UUID> ids = new ArrayList<>();
+        List<byte[]> sealed = new ArrayList<>();
+        jdbc.sql(LOCK_LEGACY_SECRETS)
+                .param("after", after.value())
+                .param("limit", limit)
+                .query(rs -> {
+                    JobId id = new JobId(rs.getObject("id", UUID.class));
+                    seen.add(id);
+                    byte[] resealed = reseal.apply(id, rs.getBytes("secret_headers"));
+                    if (resealed != null) {
+                        ids.add(id.value());
+                        sealed.add(resealed);
+                    }
+                });
+        if (!ids.isEmpty()) {
+            jdbc.sql(STORE_SECRETS)
+                    .param("ids", ids.toArray(UUID[]::new))
+                    .param("sealed", sealed.toArray(byte[][]::new))
+                    .update();
+        }
+        return seen;
     }
 
     void delete(JobId id) {

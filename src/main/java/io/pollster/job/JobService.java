@@ -1,5 +1,6 @@
 package io.pollster.job;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,11 +14,14 @@ import io.pollster.schedule.RunRequests;
 import io.pollster.schedule.Schedule;
 import io.pollster.system.Ids;
 import io.pollster.system.secret.SecretBox;
+import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
 import io.pollster.user.Caller;
 import io.pollster.user.Quotas;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.core.type.TypeReference;
@@ -32,6 +36,7 @@ import tools.jackson.databind.node.ObjectNode;
 @Service
 public class JobService {
 
+    private static final Logger log = LoggerFactory.getLogger(JobService.class);
     private static final TypeReference<TreeMap<String, String>> SECRET_MAP = new TypeReference<>() {
     };
 
@@ -65,7 +70,7 @@ public class JobService {
         JobStatus status = valid.spec().active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
         Instant now = now();
         JobId id = new JobId(Ids.next());
-        jobs.insert(id, caller.userId().value(), valid.spec(), seal(valid.secrets()), status,
+        jobs.insert(id, caller.userId().value(), valid.spec(), seal(id, valid.secrets()), status,
                 scheduling(valid, valid.effectiveInterval(), status, now, true), now);
         return jobs.find(id).orElseThrow();
     }
@@ -101,7 +106,7 @@ public class JobService {
         } catch (tools.jackson.core.JacksonException e) {
             throw ApiException.invalid("$", "the patched job has a field of the wrong type");
         }
-        Map<String, String> oldSecrets = openSecrets(job);
+        Map<String, String> oldSecrets = secretsToKeep(job, request);
         JobValidator.Validated valid = validator.validate(request, new JobValidator.Existing(job.spec().url(), oldSecrets));
         JobSpec before = job.spec();
         JobSpec after = valid.spec();
@@ -120,7 +125,7 @@ public class JobService {
         Duration effective = scheduleChanged || job.effectiveInterval() == null ? valid.effectiveInterval() : job.effectiveInterval();
         Instant now = now();
         boolean starting = status == JobStatus.ACTIVE && job.status() == JobStatus.STOPPED;
-        if (!jobs.updateDefinition(job, after, seal(valid.secrets()), status,
+        if (!jobs.updateDefinition(job, after, seal(id, valid.secrets()), status,
                 scheduling(valid, effective, status, now, starting), scheduleChanged, requestChanged, now)) {
             throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
         }
@@ -162,7 +167,10 @@ public class JobService {
         }
         JobRequest request = json.convertValue(job.spec(), JobRequest.class);
         request = withActive(request, active);
-        JobValidator.Validated valid = validator.validate(request, new JobValidator.Existing(job.spec().url(), openSecrets(job)));
+        // the sealed value is stored back as it is, so the masks stand in for the values: a job
+        // whose secrets no longer open can still be stopped
+        JobValidator.Validated valid = validator.validate(request, new JobValidator.Existing(job.spec().url(),
+                job.spec().secretHeaders()));
         JobStatus status = active ? JobStatus.ACTIVE : JobStatus.STOPPED;
         Instant now = now();
         if (!jobs.updateDefinition(job, valid.spec(), job.sealedSecrets(), status,
@@ -215,13 +223,57 @@ public class JobService {
         }
     }
 
-    private byte[] seal(Map<String, String> plain) {
-        return plain.isEmpty() ? null : secrets.seal(json.writeValueAsBytes(new TreeMap<>(plain)));
+    private byte[] seal(JobId id, Map<String, String> plain) {
+        return plain.isEmpty() ? null : secrets.seal(json.writeValueAsBytes(new TreeMap<>(plain)), associatedData(id));
     }
 
-    /** The job's secret header values, decrypted. */
+    /**
+     * The job's secret header values, decrypted.
+     *
+     * @throws UnreadableSecretException when they do not open: sealed under another key, altered,
+     *                                   or sealed for another job (a value copied between rows)
+     */
     public Map<String, String> openSecrets(Job job) {
-        return job.sealedSecrets() == null ? Map.of() : json.readValue(secrets.open(job.sealedSecrets()), SECRET_MAP);
+        return job.sealedSecrets() == null
+                ? Map.of()
+                : json.readValue(secrets.open(job.sealedSecrets(), associatedData(job.id())), SECRET_MAP);
+    }
+
+    /**
+     * The job's sealed secret headers sealed again in the current format, bound to the job.
+     *
+     * @throws UnreadableSecretException when they do not open
+     */
+    byte[] reseal(JobId id, byte[] sealed) {
+        return secrets.seal(secrets.open(sealed, associatedData(id)), associatedData(id));
+    }
+
+    /**
+     * What a job's sealed secrets are bound to: its row. The header names are inside the sealed
+     * JSON, so they are bound too; the column name keeps the value from opening in any other use
+     * of the key with the same id.
+     */
+    private static byte[] associatedData(JobId id) {
+        return ("jobs.secret_headers/" + id.value()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The stored secrets a patch may keep with {@code "***"}. When they no longer open, a patch that
+     * gives every value again (or drops them) still goes through — that is how the job is repaired —
+     * while one that would keep any is refused, saying so.
+     */
+    private Map<String, String> secretsToKeep(Job job, JobRequest request) {
+        try {
+            return openSecrets(job);
+        } catch (UnreadableSecretException e) {
+            log.warn("The secret headers of job {} do not open: {}", job.id(), e.getMessage());
+            if (request.secretHeaders() != null && request.secretHeaders().containsValue(JobSpec.MASK)) {
+                throw ApiException.conflict("The secret headers of job " + job.id() + " cannot be decrypted (the server's"
+                        + " secret key changed, or the stored value was altered); send every secretHeaders value again"
+                        + " to replace them");
+            }
+            return Map.of();
+        }
     }
 
     private Instant now() {

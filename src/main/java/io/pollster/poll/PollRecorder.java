@@ -138,6 +138,11 @@ class PollRecorder {
                     task.attempt(), null, error, null, null);
         }
 
+        /** A poll that could not be sent at all (its job's definition cannot be used): no attempt. */
+        static Poll unsent(PollState job, PollTask task, Instant at, String error) {
+            return new Poll(job.id(), job.version(), task.firedAt(), at, 0, null, PollOutcome.FAILED, 0, null, error, null, null);
+        }
+
         /** A due time skipped because the job's previous poll was still in flight. */
         static Poll skipped(UUID jobId, Instant at) {
             return new Poll(new JobId(jobId), 0, null, at, 0, null, PollOutcome.SKIPPED, 0, null,

@@ -34,7 +34,12 @@ class PollTargets {
         this.jobService = jobService;
     }
 
-    /** The target at {@code version}, or empty when the job is gone. */
+    /**
+     * The target at {@code version}, or empty when the job is gone.
+     *
+     * @throws io.pollster.system.secret.UnreadableSecretException when the job's secret headers do
+     *         not open: nothing is cached, so the next poll after a repair reads them again
+     */
     Optional<PollTarget> at(JobId id, long version) {
         PollTarget cached = targets.getIfPresent(id);
         if (cached != null && cached.version() == version) {

@@ -22,6 +22,7 @@ import io.pollster.poll.fetch.RetryPolicy;
 import io.pollster.schedule.PollTask;
 import io.pollster.schedule.PollTimeLimit;
 import io.pollster.system.Durations;
+import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.transport.DeadLetterSink;
 import io.pollster.transport.DeadLetterType;
 import io.pollster.transport.QueueProperties;
@@ -46,6 +47,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 class Poller {
 
     private static final Logger log = LoggerFactory.getLogger(Poller.class);
+    private static final String UNREADABLE_SECRETS = "the job's secret headers cannot be decrypted (the secret key changed, or"
+            + " the stored value was altered or copied from another job); send its secretHeaders again";
 
     /** Bodies up to this size are normalised on the poll's own thread: microseconds of work. */
     private static final int INLINE_BYTES = 16 * 1024;
@@ -113,7 +116,13 @@ class Poller {
             recorder.settle(id, task.firedAt());
             return TaskHandler.DONE;
         }
-        Optional<PollTarget> target = targets.at(id, job.version());
+        Optional<PollTarget> target;
+        try {
+            target = targets.at(id, job.version());
+        } catch (UnreadableSecretException e) {
+            log.warn("Poll of job {} failed before sending a request: {}", job.id(), e.getMessage());
+            return failUnsent(job, task, UNREADABLE_SECRETS);
+        }
         if (target.isEmpty()) {
             return TaskHandler.DONE; // deleted since
         }
@@ -245,14 +254,28 @@ class Poller {
     private TaskHandler.Result fail(Attempt attempt, Integer status, String error) {
         PollState job = attempt.job;
         PollRecorder.Poll poll = PollRecorder.Poll.failed(job, attempt.task, attempt.started, attempt.took(clock), status, error);
-        tx.executeWithoutResult(tx -> {
-            recorder.record(poll);
-            deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.POLL, job.id().value(), job.ownerId(),
-                    queue, attempt.task.encode(), error, attempt.task.attempt(), clock.instant()));
-        });
-        count(poll);
+        record(poll, job, attempt.task, error);
         log.info("Poll of job {} failed after {} attempts: {}", job.id(), poll.attempts(), error);
         return TaskHandler.DONE;
+    }
+
+    /**
+     * A poll that cannot be sent as the job defines it fails at once, without a request upstream
+     * and without retries (they would fail the same way): one failed poll in the job's history, one
+     * dead letter to replay once it is fixed.
+     */
+    private TaskHandler.Result failUnsent(PollState job, PollTask task, String error) {
+        record(PollRecorder.Poll.unsent(job, task, clock.instant(), error), job, task, error);
+        return TaskHandler.DONE;
+    }
+
+    private void record(PollRecorder.Poll failed, PollState job, PollTask task, String error) {
+        tx.executeWithoutResult(tx -> {
+            recorder.record(failed);
+            deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.POLL, job.id().value(), job.ownerId(),
+                    queue, task.encode(), error, failed.attempts(), clock.instant()));
+        });
+        count(failed);
     }
 
     private <T> T cpuIfLarge(int bytes, Callable<T> work) {

@@ -54,7 +54,7 @@ class SplitRolesOnRabbitMqTest {
                 "SPRING_DATASOURCE_USERNAME", db.username(),
                 "SPRING_DATASOURCE_PASSWORD", db.password(),
                 "POLLSTER_ADMIN_TOKEN", ADMIN,
-                "POLLSTER_SECRET_KEY", "split-roles-secret",
+                "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
                 "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
                 "POLLSTER_TRANSPORT", "rabbitmq",
                 "SPRING_RABBITMQ_HOST", "127.0.0.1",

@@ -223,6 +223,34 @@ class PollPipelineTest extends PipelineTest {
     }
 
     @Test
+    void secretsCopiedFromAnotherJobFailThePollCleanlyAndAreNeverSent() {
+        upstream.route("/a", n -> Answer.json("{}"));
+        upstream.route("/b", n -> Answer.json("{}"));
+        String a = job("""
+                {"url":"%s","interval":"1h","secretHeaders":{"Authorization":"Bearer a-secret"}}
+                """.formatted(upstream.url("/a")));
+        String b = job("""
+                {"url":"%s","interval":"1h","active":false,"secretHeaders":{"Authorization":"Bearer b-secret"}}
+                """.formatted(upstream.url("/b")));
+        jdbc.sql("UPDATE jobs SET secret_headers = (SELECT secret_headers FROM jobs WHERE id = CAST(:a AS UUID)) WHERE id = CAST(:b AS UUID)")
+                .param("a", a).param("b", b).update();
+
+        assertThat(alice.post("/api/v1/jobs/" + b + "/run").status()).isEqualTo(202);
+
+        await().atMost(WAIT).until(() -> stats(b).get("failures").asLong() == 1);
+        JsonNode poll = lastPoll(b);
+        assertThat(poll.get("outcome").asString()).isEqualTo("failed");
+        assertThat(poll.get("attempts").asInt()).isZero();
+        assertThat(poll.get("error").asString()).contains("secret headers cannot be decrypted").doesNotContain("Exception");
+        assertThat(upstream.requests("/b")).as("no request without the job's own secrets").isEmpty();
+        Integer deadLetters = jdbc.sql("SELECT count(*) FROM dead_letters WHERE type = 'poll' AND job_id = CAST(:id AS UUID)")
+                .param("id", b).query(Integer.class).single();
+        assertThat(deadLetters).isEqualTo(1);
+        await().atMost(WAIT).until(() -> !upstream.requests("/a").isEmpty());
+        assertThat(upstream.requests("/a").getFirst().headers().getFirst("Authorization")).isEqualTo("Bearer a-secret");
+    }
+
+    @Test
     void anotherUsersVersionsAre404() {
         upstream.route("/mine", n -> Answer.json("{}"));
         String id = job("{\"url\":\"%s\",\"interval\":\"1h\"}".formatted(upstream.url("/mine")));

@@ -46,7 +46,7 @@ class PollerCrashTest {
                 "SPRING_DATASOURCE_USERNAME", db.username(),
                 "SPRING_DATASOURCE_PASSWORD", db.password(),
                 "POLLSTER_ADMIN_TOKEN", ADMIN,
-                "POLLSTER_SECRET_KEY", "crash-test-secret",
+                "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
                 "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
                 "POLLSTER_POLLER_VISIBILITY_TIMEOUT", "5s");
 

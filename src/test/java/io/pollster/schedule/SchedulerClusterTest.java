@@ -34,7 +34,7 @@ class SchedulerClusterTest {
                 "SPRING_DATASOURCE_USERNAME", db.username(),
                 "SPRING_DATASOURCE_PASSWORD", db.password(),
                 "POLLSTER_ADMIN_TOKEN", "cluster-test-admin-token-0123456789",
-                "POLLSTER_SECRET_KEY", "cluster-test-secret",
+                "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
                 // schedulers only: the fired tasks stay in the queue to be counted
                 "POLLSTER_POLLER_ENABLED", "false",
                 "POLLSTER_INGEST_ENABLED", "false");

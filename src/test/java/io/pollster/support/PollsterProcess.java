@@ -23,9 +23,12 @@ import static org.awaitility.Awaitility.await;
  */
 public final class PollsterProcess implements AutoCloseable {
 
+    /** A {@code POLLSTER_SECRET_KEY} that passes the key policy, for processes that must share one. */
+    public static final String SECRET_KEY = "XzqcLnHQS4qm4sP5GA17TipsXZ8D4bekjC9uDZsaPFc=";
+
     private static final List<String> INHERITED_SETTINGS_TO_DROP = List.of(
             "SPRING_DATASOURCE_URL", "SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD",
-            "POLLSTER_ADMIN_TOKEN", "POLLSTER_DATA_DIR", "SERVER_PORT");
+            "POLLSTER_ADMIN_TOKEN", "POLLSTER_SECRET_KEY", "POLLSTER_LEGACY_SECRET_KEY", "POLLSTER_DATA_DIR", "SERVER_PORT");
 
     private final Process process;
     private final Path logFile;
