@@ -1,17 +1,20 @@
 package io.pollster.cluster;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pollster.system.NodeId;
 import io.pollster.system.Roles;
+import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.Loops;
+import io.pollster.system.loop.ShutdownPhase;
 import io.pollster.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,12 +38,11 @@ class NodeHeartbeat implements SmartLifecycle {
     private final Clock clock;
     private final MeterRegistry meters;
     private final Map<String, AtomicLong> depths = new ConcurrentHashMap<>();
-    private final AtomicBoolean running = new AtomicBoolean();
     private final Instant startedAt;
-    private volatile Thread thread;
+    private final BackgroundLoop loop;
 
     NodeHeartbeat(ClusterRepository cluster, Transport transport, NodeId node, Roles roles, ClusterProperties properties, Clock clock,
-                  MeterRegistry meters) {
+                  MeterRegistry meters, Loops loops) {
         this.cluster = cluster;
         this.transport = transport;
         this.node = node;
@@ -49,37 +51,25 @@ class NodeHeartbeat implements SmartLifecycle {
         this.clock = clock;
         this.meters = meters;
         this.startedAt = clock.instant();
+        this.loop = loops.create("heartbeat", properties.heartbeatInterval(), () -> {
+            beat();
+            return properties.heartbeatInterval();
+        });
     }
 
     @Override
     public void start() {
-        if (running.compareAndSet(false, true)) {
-            beat();
-            thread = Thread.ofVirtual().name("heartbeat").start(() -> {
-                while (running.get()) {
-                    try {
-                        Thread.sleep(properties.heartbeatInterval());
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                    beat();
-                }
-            });
-        }
+        loop.start();
     }
 
     private void beat() {
-        try {
-            Instant now = clock.instant();
-            cluster.heartbeat(node.value(), roles.labels(), startedAt, now);
-            cluster.forget(now.minus(properties.heartbeatInterval().multipliedBy(properties.deadAfter() * 100L)));
-            Map<String, Long> current = new HashMap<>();
-            transport.stats().forEach(queue -> current.put(queue.name(), queue.depth()));
-            depths.keySet().forEach(name -> current.putIfAbsent(name, 0L)); // a queue that emptied shows 0, not its last depth
-            current.forEach((name, depth) -> depths.computeIfAbsent(name, this::depthGauge).set(depth));
-        } catch (RuntimeException e) {
-            log.warn("Heartbeat failed; trying again in {}: {}", properties.heartbeatInterval(), e.toString());
-        }
+        Instant now = clock.instant();
+        cluster.heartbeat(node.value(), roles.labels(), startedAt, now);
+        cluster.forget(now.minus(properties.heartbeatInterval().multipliedBy(properties.deadAfter() * 100L)));
+        Map<String, Long> current = new HashMap<>();
+        transport.stats().forEach(queue -> current.put(queue.name(), queue.depth()));
+        depths.keySet().forEach(name -> current.putIfAbsent(name, 0L)); // a queue that emptied shows 0, not its last depth
+        current.forEach((name, depth) -> depths.computeIfAbsent(name, this::depthGauge).set(depth));
     }
 
     private AtomicLong depthGauge(String queue) {
@@ -89,28 +79,30 @@ class NodeHeartbeat implements SmartLifecycle {
         return depth;
     }
 
+    /** Waits for a heartbeat in flight, so that it cannot add the node back after it left. */
     @Override
     public void stop() {
-        if (running.compareAndSet(true, false)) {
-            if (thread != null) {
-                thread.interrupt();
-            }
-            try {
-                cluster.leave(node.value());
-            } catch (RuntimeException e) {
-                log.warn("Could not leave the cluster view; the entry expires by itself: {}", e.toString());
-            }
+        if (!loop.isRunning()) {
+            return;
+        }
+        if (!loop.stop(Duration.ofSeconds(10))) {
+            log.warn("A heartbeat is still running; the node may show in the cluster view until it expires");
+        }
+        try {
+            cluster.leave(node.value());
+        } catch (RuntimeException e) {
+            log.warn("Could not leave the cluster view; the entry expires by itself: {}", e.toString());
         }
     }
 
     @Override
     public boolean isRunning() {
-        return running.get();
+        return loop.isRunning();
     }
 
-    /** Leaves last, after the work loops have stopped. */
+    /** Leaves after the work loops have stopped. */
     @Override
     public int getPhase() {
-        return Integer.MAX_VALUE - 1000;
+        return ShutdownPhase.UPKEEP;
     }
 }

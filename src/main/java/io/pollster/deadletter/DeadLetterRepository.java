@@ -66,6 +66,33 @@ class DeadLetterRepository implements DeadLetterSink {
 
     private static final String DELETE = "DELETE FROM dead_letters WHERE id = :id";
 
+    private static final String DELETE_OLDER = """
+            DELETE FROM dead_letters
+            WHERE id = ANY(ARRAY(
+                SELECT id
+                FROM dead_letters
+                WHERE failed_at < :before
+                LIMIT :batch))
+            """;
+
+    private static final String OWNERS_OVER = """
+            SELECT owner_id
+            FROM dead_letters
+            GROUP BY owner_id
+            HAVING count(*) > :keep
+            """;
+
+    private static final String DELETE_BEYOND_NEWEST = """
+            DELETE FROM dead_letters
+            WHERE id = ANY(ARRAY(
+                SELECT id
+                FROM dead_letters
+                WHERE owner_id IS NOT DISTINCT FROM CAST(:owner AS UUID)
+                ORDER BY failed_at DESC, id DESC
+                OFFSET :keep
+                LIMIT :batch))
+            """;
+
     private final JdbcClient jdbc;
     private final MeterRegistry meters;
 
@@ -120,6 +147,19 @@ class DeadLetterRepository implements DeadLetterSink {
     /** Deletes the dead letter and returns it; empty when it was already gone (taken by another replay). */
     Optional<DeadLetter> take(UUID id) {
         return jdbc.sql(TAKE).param("id", id).query(DeadLetterRepository::map).optional();
+    }
+
+    int deleteOlderThan(Instant before, int batch) {
+        return jdbc.sql(DELETE_OLDER).param("before", Timestamp.from(before)).param("batch", batch).update();
+    }
+
+    /** Owners (null for dead letters of no user) with more than {@code keep} dead letters. */
+    List<UUID> ownersWithMoreThan(int keep) {
+        return jdbc.sql(OWNERS_OVER).param("keep", keep).query((rs, n) -> rs.getObject(1, UUID.class)).list();
+    }
+
+    int deleteBeyondNewest(UUID owner, int keep, int batch) {
+        return jdbc.sql(DELETE_BEYOND_NEWEST).param("owner", owner).param("keep", keep).param("batch", batch).update();
     }
 
     boolean delete(UUID id) {

@@ -41,7 +41,8 @@ public class JobRepository {
 
     private static final String FIND_POLL_STATE = """
             SELECT j.owner_id, j.status, j.version, s.effective_interval_ms, j.etag, j.last_modified, j.latest_hash,
-                   j.done_fire_at
+                   j.done_fire_at,
+                   (j.last_run_at IS NULL OR j.fold_outcome = 'skipped' OR j.fold_duration_ms > 1000) AS expected_slow
             FROM jobs j
             JOIN job_schedules s ON s.job_id = j.id
             WHERE j.id = :id
@@ -170,7 +171,7 @@ public class JobRepository {
             Duration effectiveInterval = rs.wasNull() ? null : Duration.ofMillis(effective);
             return new PollState(id, rs.getObject("owner_id", UUID.class), JobStatus.valueOf(rs.getString("status")),
                     rs.getLong("version"), effectiveInterval, rs.getString("etag"), rs.getString("last_modified"),
-                    rs.getBytes("latest_hash"), instant(rs, "done_fire_at"));
+                    rs.getBytes("latest_hash"), instant(rs, "done_fire_at"), rs.getBoolean("expected_slow"));
         }).optional();
     }
 

@@ -47,6 +47,7 @@ class JobValidator {
     static final int MAX_HEADER_BYTES = 16 * 1024;
     static final int MAX_NAME = 200;
     private static final Pattern DOTTED_QUAD = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final Pattern NUMERIC_HOST = Pattern.compile("([0-9a-fx]+\\.)*(\\d+|0x[0-9a-f]*)\\.?");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9A-Za-z]{1,256}");
     /**
      * Set by Pollster itself: conditional-request headers come from the stored validators, and
@@ -237,9 +238,12 @@ class JobValidator {
                 literal = InetAddress.getLoopbackAddress();
             } else if (bare.contains(":") || DOTTED_QUAD.matcher(bare).matches()) {
                 literal = InetAddress.getByName(bare); // a literal: no DNS lookup
+            } else if (NUMERIC_HOST.matcher(lower).matches()) {
+                // 2130706433, 127.1, 0x7f.1: no host name ends in a number, and resolvers read these as addresses
+                return addresses.refusalReason(InetAddress.getLoopbackAddress()).isPresent()
+                        ? "has host " + bare + ", an address written other than as a.b.c.d; write it as a.b.c.d" : null;
             } else {
-                // a name; odd numeric spellings (2130706433, 127.1) have no host to java.net.URI and were refused already
-                return null;
+                return null; // a name: what it resolves to is checked when it is polled
             }
         } catch (UnknownHostException e) {
             return "has host " + bare + ", which is not a valid address";

@@ -6,11 +6,12 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Shares this process's poll slots fairly between users: a user with {@code slowCap} polls that
- * have run longer than {@link #SLOW} gets no further slot until one of them ends — their next
- * polls go back on the queue — so a user's tarpit upstreams cannot take every slot and stall
- * another user's one-second job. Fast polls are never held back, however many: a busy user with
- * quick upstreams uses the whole process.
+ * Shares this process's poll slots fairly between users. A poll is slow when its job is expected
+ * to be (never polled yet, or its last poll took more than {@link #SLOW}) or when it has run that
+ * long. A user with {@code slowCap} slow polls running gets no slot for another poll expected to be
+ * slow until one of them ends — those go back on the queue — so a user's tarpit upstreams cannot
+ * take every slot and stall another user's one-second job. Polls of jobs known to be fast are
+ * never held back, however many: a busy user with quick upstreams uses the whole process.
  */
 final class FairShare {
 
@@ -24,13 +25,16 @@ final class FairShare {
         this.slowCap = slowCap;
     }
 
-    /** A slot for one poll of {@code owner}, or null when the owner's slow polls fill their share. */
-    Ticket tryEnter(UUID owner) {
-        Ticket ticket = new Ticket(owner, System.nanoTime());
+    /**
+     * A slot for one poll of {@code owner}, or null when the poll is expected to be slow and the
+     * owner's slow polls fill their share.
+     */
+    Ticket tryEnter(UUID owner, boolean expectedSlow) {
+        Ticket ticket = new Ticket(owner, System.nanoTime(), expectedSlow);
         boolean[] admitted = {false};
         running.compute(owner, (key, tickets) -> {
             Set<Ticket> set = tickets != null ? tickets : ConcurrentHashMap.newKeySet();
-            if (slow(set, ticket.startedNanos) < slowCap) {
+            if (!expectedSlow || slow(set, ticket.startedNanos) < slowCap) {
                 set.add(ticket);
                 admitted[0] = true;
             }
@@ -48,7 +52,7 @@ final class FairShare {
     private static int slow(Set<Ticket> tickets, long now) {
         int slow = 0;
         for (Ticket t : tickets) {
-            if (now - t.startedNanos >= SLOW.toNanos()) {
+            if (t.expectedSlow || now - t.startedNanos >= SLOW.toNanos()) {
                 slow++;
             }
         }
@@ -59,10 +63,12 @@ final class FairShare {
     final class Ticket implements AutoCloseable {
         private final UUID owner;
         private final long startedNanos;
+        private final boolean expectedSlow;
 
-        private Ticket(UUID owner, long startedNanos) {
+        private Ticket(UUID owner, long startedNanos, boolean expectedSlow) {
             this.owner = owner;
             this.startedNanos = startedNanos;
+            this.expectedSlow = expectedSlow;
         }
 
         @Override

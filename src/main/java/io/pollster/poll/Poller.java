@@ -127,7 +127,7 @@ class Poller {
             return TaskHandler.DONE; // deleted since
         }
         Attempt attempt = new Attempt(job, target.get(), task, clock.instant());
-        FairShare.Ticket ticket = fairShare.tryEnter(job.ownerId());
+        FairShare.Ticket ticket = fairShare.tryEnter(job.ownerId(), job.expectedSlow());
         if (ticket == null) {
             return putOff(attempt, "its owner's slow polls took their whole share of this poller");
         }

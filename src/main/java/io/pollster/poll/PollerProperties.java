@@ -9,10 +9,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param enabled             whether this process polls (the {@code poller} role)
  * @param concurrency         polls in flight at once in this process (each on a virtual thread); a
  *                            poll waiting for its next attempt or for a busy host holds none
- * @param slowPollsPerUser    polls of one user that may run longer than a second at once in this
- *                            process; more of that user's polls wait on the queue until one ends,
- *                            so one user's slow upstreams leave slots for everyone else
- *                            (0: a quarter of {@code concurrency})
+ * @param slowPollsPerUser    slow polls of one user at once in this process (a poll is slow when it
+ *                            has run longer than a second, or its job's last poll did, or its job
+ *                            was never polled); that user's further polls of slow jobs wait on the
+ *                            queue until one ends, so one user's slow upstreams leave slots for
+ *                            everyone else (0: a quarter of {@code concurrency})
  * @param hostWait            how long a poll waits for a request slot of its host
  *                            ({@code pollster.hosts.default-concurrency} of them per host) before
  *                            it is put back on the queue for a moment instead

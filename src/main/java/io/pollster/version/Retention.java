@@ -3,13 +3,16 @@ package io.pollster.version;
 import java.sql.Timestamp;
 import java.sql.ResultSet;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.pollster.poll.PollProperties;
 import io.pollster.system.Roles;
+import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.Loops;
+import io.pollster.system.loop.ShutdownPhase;
 import io.pollster.user.Quotas;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,13 +82,16 @@ public class Retention implements SmartLifecycle {
     private final Clock clock;
     private final Roles roles;
     private final Quotas quotas;
-    private final AtomicBoolean running = new AtomicBoolean();
-    private volatile Thread thread;
+    private final BackgroundLoop loop;
 
     Retention(JdbcClient jdbc, TransactionTemplate tx, RetentionProperties retention, PollProperties poll, Clock clock,
-              Roles roles, Quotas quotas) {
+              Roles roles, Quotas quotas, Loops loops) {
         this.roles = roles;
         this.quotas = quotas;
+        this.loop = loops.create("retention", retention.interval(), () -> {
+            prune();
+            return retention.interval();
+        });
         this.jdbc = jdbc;
         this.tx = tx;
         this.retention = retention;
@@ -126,31 +132,24 @@ public class Retention implements SmartLifecycle {
     @Override
     public void start() {
         // background upkeep belongs with the scheduler role; the advisory lock keeps it to one node at a time
-        if (roles.has(Roles.Role.SCHEDULER) && running.compareAndSet(false, true)) {
-            thread = Thread.ofVirtual().name("retention").start(() -> {
-                while (running.get()) {
-                    try {
-                        Thread.sleep(retention.interval());
-                        prune();
-                    } catch (InterruptedException e) {
-                        return;
-                    } catch (RuntimeException e) {
-                        log.warn("Pruning failed; trying again in {}: {}", retention.interval(), e.toString());
-                    }
-                }
-            });
+        if (roles.has(Roles.Role.SCHEDULER)) {
+            loop.start();
         }
     }
 
+    /** A pass in flight finishes (it is one transaction); none starts after. */
     @Override
     public void stop() {
-        if (running.compareAndSet(true, false) && thread != null) {
-            thread.interrupt();
-        }
+        loop.stop(Duration.ofSeconds(10));
     }
 
     @Override
     public boolean isRunning() {
-        return running.get();
+        return loop.isRunning();
+    }
+
+    @Override
+    public int getPhase() {
+        return ShutdownPhase.UPKEEP;
     }
 }

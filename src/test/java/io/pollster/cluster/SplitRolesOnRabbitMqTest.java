@@ -76,18 +76,24 @@ class SplitRolesOnRabbitMqTest {
                         "{\"url\":\"%s\",\"interval\":\"1s\",\"active\":false}".formatted(upstream.url("/job/" + i)));
                 assertThat(created.status()).as(created.toString()).isEqualTo(201);
             }
-            // every job due on the same second grid from here on; each fire (a due time moved on in a
-            // committed transaction) is logged by a trigger, so the fires can be counted exactly
+            // every job due on the same second grid from here on; each due time the scheduler moves past
+            // (due_log) and each fire it stamps (fire_log) in a committed transaction is logged by a
+            // trigger, so both can be counted exactly: a due time either fires or, while the job's
+            // previous poll is still in flight (around the kill), is skipped
             db.execute("""
+                    CREATE TABLE due_log (job_id UUID NOT NULL, due TIMESTAMPTZ NOT NULL);
                     CREATE TABLE fire_log (job_id UUID NOT NULL, due TIMESTAMPTZ NOT NULL);
-                    CREATE FUNCTION log_fire() RETURNS trigger LANGUAGE plpgsql AS $$
+                    CREATE FUNCTION log_due() RETURNS trigger LANGUAGE plpgsql AS $$
                     BEGIN
-                        INSERT INTO fire_log VALUES (OLD.job_id, OLD.next_due_at);
+                        INSERT INTO due_log VALUES (OLD.job_id, OLD.next_due_at);
+                        IF NEW.fired_at IS DISTINCT FROM OLD.fired_at THEN
+                            INSERT INTO fire_log VALUES (OLD.job_id, OLD.next_due_at);
+                        END IF;
                         RETURN NEW;
                     END $$;
-                    CREATE TRIGGER log_fire AFTER UPDATE OF next_due_at ON job_schedules FOR EACH ROW
+                    CREATE TRIGGER log_due AFTER UPDATE OF next_due_at ON job_schedules FOR EACH ROW
                     WHEN (OLD.next_due_at IS NOT NULL AND OLD.next_due_at IS DISTINCT FROM NEW.next_due_at)
-                    EXECUTE FUNCTION log_fire();
+                    EXECUTE FUNCTION log_due();
                     """);
             first = Instant.now().plusSeconds(2).truncatedTo(ChronoUnit.SECONDS);
             db.execute("UPDATE jobs SET status = 'ACTIVE'; UPDATE job_schedules SET next_due_at = '" + first + "', next_run_at = '" + first + "'");
@@ -97,33 +103,34 @@ class SplitRolesOnRabbitMqTest {
             await("ten more seconds").atMost(Duration.ofSeconds(40)).until(() -> Instant.now().isAfter(first.plusSeconds(20)));
             assertThat(front.terminate(Duration.ofSeconds(60))).as("the scheduler stops, its outbox relayed").isIn(0, 143);
 
-            assertThat(db.scalar("SELECT count(*) FROM (SELECT job_id, due FROM fire_log GROUP BY 1, 2 HAVING count(*) > 1) d"))
-                    .as("due times fired twice").isZero();
+            assertThat(db.scalar("SELECT count(*) FROM (SELECT job_id, due FROM due_log GROUP BY 1, 2 HAVING count(*) > 1) d"))
+                    .as("due times handled twice").isZero();
             assertThat(db.scalar("""
                     SELECT count(*) FROM (
-                        SELECT due - lag(due) OVER (PARTITION BY job_id ORDER BY due) AS gap FROM fire_log) g
+                        SELECT due - lag(due) OVER (PARTITION BY job_id ORDER BY due) AS gap FROM due_log) g
                     WHERE gap <> interval '1 second'
-                    """)).as("due times skipped (the scheduler fell a whole interval behind)").isZero();
+                    """)).as("due times passed over (the scheduler fell a whole interval behind)").isZero();
+            assertThat(db.scalar("SELECT count(*) FROM due_log")).as("due times in 20 s").isGreaterThanOrEqualTo(19L * JOBS);
             Map<UUID, Long> fires = fires(db);
             long fired = fires.values().stream().mapToLong(Long::longValue).sum();
-            assertThat(fired).as("fires in 20 s").isGreaterThanOrEqualTo(19L * JOBS);
+            // skipped: due times that found the job's previous poll still in flight, mostly those of the
+            // killed poller until the broker handed them to the survivor
+            assertThat(db.scalar("SELECT count(*) FROM due_log") - fired).as("due times skipped").isLessThanOrEqualTo(3L * JOBS);
             await("the surviving poller to poll every fired due time").atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
                 Map<UUID, Long> polls = polls(db);
                 long missing = fires.entrySet().stream().mapToLong(f -> Math.max(0, f.getValue() - polls.get(f.getKey()))).sum();
                 assertThat(missing).as("fires not polled yet (%d fired, %d polled, %d in the outbox)", fired,
                         polls.values().stream().mapToLong(Long::longValue).sum(), db.scalar("SELECT count(*) FROM outbox")).isZero();
             });
-            await().pollDelay(Duration.ofSeconds(2)).until(() -> true); // redelivered duplicates, if any, land too
-
             Map<UUID, Long> polls = polls(db);
             long duplicates = 0;
             for (Map.Entry<UUID, Long> job : polls.entrySet()) {
                 long extra = job.getValue() - fires.get(job.getKey());
-                assertThat(extra).as("polls beyond the fires of job %s", job.getKey()).isBetween(0L, 1L);
+                // a fire's poll is recorded once: a redelivered task finds its fire done and is dropped
+                assertThat(extra).as("polls beyond the fires of job %s", job.getKey()).isZero();
                 duplicates += extra;
             }
-            // only a task the killed poller had polled but not yet acknowledged may be polled twice
-            assertThat(duplicates).as("polls repeated after the kill").isLessThanOrEqualTo(64);
+            assertThat(duplicates).as("polls repeated after the kill").isZero();
             assertThat(pollerB.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         }
 

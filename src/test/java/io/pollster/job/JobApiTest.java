@@ -115,6 +115,20 @@ class JobApiTest extends IntegrationTest {
             "body on DELETE        | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"method\":\"DELETE\",\"body\":\"x\"} | body",
             "cron never fires      | {\"url\":\"http://h/x\",\"cron\":\"0 0 30 2 *\"}          | cron",
             "pagination not yet    | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"pagination\":{\"type\":\"link\"}} | pagination",
+            "port above 65535      | {\"url\":\"http://h:70000/x\",\"interval\":\"30s\"}           | url",
+            "port zero             | {\"url\":\"http://h:0/x\",\"interval\":\"30s\"}               | url",
+            "loopback literal      | {\"url\":\"http://127.0.0.1/x\",\"interval\":\"30s\"}         | url",
+            "localhost             | {\"url\":\"http://localhost:8080/x\",\"interval\":\"30s\"}    | url",
+            "metadata address      | {\"url\":\"http://169.254.169.254/latest\",\"interval\":\"30s\"} | url",
+            "private IPv6          | {\"url\":\"http://[fd00::1]/x\",\"interval\":\"30s\"}         | url",
+            "mapped loopback       | {\"url\":\"http://[::ffff:127.0.0.1]/x\",\"interval\":\"30s\"} | url",
+            "odd numeric host      | {\"url\":\"http://2130706433/x\",\"interval\":\"30s\"}        | url",
+            "NUL in name           | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"name\":\"a\\u0000b\"} | name",
+            "NUL in body           | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"method\":\"POST\",\"body\":{\"k\":\"a\\u0000\"}} | body",
+            "NUL in body key       | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"method\":\"POST\",\"body\":{\"a\\u0000\":1}} | body",
+            "NUL in ignore path    | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"dedup\":{\"ignorePaths\":[\"$.a\\u0000\"]}} | dedup.ignorePaths[0]",
+            "own Accept-Encoding   | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"headers\":{\"Accept-Encoding\":\"br\"}} | headers.Accept-Encoding",
+            "regex filter          | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"dedup\":{\"ignorePaths\":[\"$[?(@.a =~ /x/)]\"]}} | dedup.ignorePaths[0]",
     })
     void invalidJobsAre400WithTheFieldNamedAndNothingStored(String caseName, String body, String field) {
         Api.Response answer = alice.post("/api/v1/jobs", body);
@@ -155,6 +169,35 @@ class JobApiTest extends IntegrationTest {
         assertThat(admin().get("/api/v1/jobs/" + id).status()).isEqualTo(200);
         assertThat(admin().post("/api/v1/jobs", MINIMAL).status()).isEqualTo(403);
         assertThat(admin().delete("/api/v1/jobs/" + id).status()).isEqualTo(403);
+    }
+
+    @Test
+    void headersOfMoreThan16KiBTogetherAre400() {
+        String value = "v".repeat(6000);
+        Api.Response answer = alice.post("/api/v1/jobs", """
+                {"url":"http://h/x","interval":"30s","headers":{"A":"%1$s","B":"%1$s"},"secretHeaders":{"C":"%1$s"}}
+                """.formatted(value));
+
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.json().get("errors").get(0).get("message").asString()).contains("16 KiB");
+    }
+
+    @Test
+    void aPageOfJobsStopsAtAFewMegabytesOfDefinitionsAndPagesOnFromThere() {
+        String body = "{\"blob\":\"" + "x".repeat(900_000) + "\"}";
+        for (int i = 0; i < 7; i++) {
+            Api.Response created = alice.post("/api/v1/jobs", """
+                    {"url":"http://h/%d","interval":"1h","method":"POST","body":%s}""".formatted(i, body));
+            assertThat(created.status()).isEqualTo(201);
+        }
+
+        JsonNode first = alice.get("/api/v1/jobs?limit=1000").json();
+        assertThat(first.get("items").size()).as("about 4 MiB of definitions").isBetween(4, 5);
+        JsonNode second = alice.get("/api/v1/jobs?limit=1000&cursor=" + first.get("nextCursor").asString()).json();
+
+        assertThat(first.get("items").size() + second.get("items").size()).isEqualTo(7);
+        assertThat(second.get("nextCursor").isNull()).isTrue();
+        assertThat(first.get("items").get(0).get("body").get("blob").asString()).hasSize(900_000);
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.pollster.support.Api;
 import io.pollster.support.PipelineTest;
+import io.pollster.support.StubUpstream;
 import io.pollster.support.StubUpstream.Answer;
 import io.pollster.version.Retention;
 import org.junit.jupiter.api.BeforeEach;
@@ -248,6 +249,56 @@ class PollPipelineTest extends PipelineTest {
         assertThat(deadLetters).isEqualTo(1);
         await().atMost(WAIT).until(() -> !upstream.requests("/a").isEmpty());
         assertThat(upstream.requests("/a").getFirst().headers().getFirst("Authorization")).isEqualTo("Bearer a-secret");
+    }
+
+    @Test
+    void aSecretNeverFollowsTheUrlToAnotherOrigin() {
+        try (StubUpstream elsewhere = new StubUpstream()) {
+            upstream.route("/api", n -> Answer.json("{\"n\":" + n + "}"));
+            elsewhere.route("/api", n -> Answer.json("{\"n\":" + n + "}"));
+            String id = job("""
+                    {"url":"%s","interval":"1h","secretHeaders":{"Authorization":"Bearer top-secret"}}
+                    """.formatted(upstream.url("/api")));
+            await().atMost(WAIT).until(() -> !upstream.requests("/api").isEmpty());
+
+            assertThat(alice.patch("/api/v1/jobs/" + id, "{\"url\":\"%s\"}".formatted(upstream.url("/api?v=2"))).status())
+                    .as("same origin, another path: the secret stays").isEqualTo(200);
+            Api.Response moved = alice.patch("/api/v1/jobs/" + id, "{\"url\":\"%s\"}".formatted(elsewhere.url("/api")));
+            Api.Response masked = alice.patch("/api/v1/jobs/" + id, """
+                    {"url":"%s","secretHeaders":{"Authorization":"***"}}""".formatted(elsewhere.url("/api")));
+            assertThat(moved.status()).isEqualTo(400);
+            assertThat(moved.json().get("errors").get(0).get("field").asString()).isEqualTo("secretHeaders.Authorization");
+            assertThat(moved.json().get("errors").get(0).get("message").asString()).contains("another origin");
+            assertThat(masked.status()).isEqualTo(400);
+
+            assertThat(alice.patch("/api/v1/jobs/" + id, "{\"url\":\"%s\",\"secretHeaders\":null}"
+                    .formatted(elsewhere.url("/api"))).status()).as("dropping them is fine").isEqualTo(200);
+            alice.post("/api/v1/jobs/" + id + "/run");
+            await().atMost(WAIT).until(() -> elsewhere.requests("/api").size() == 1);
+            assertThat(alice.patch("/api/v1/jobs/" + id, "{\"secretHeaders\":{\"Authorization\":\"Bearer for-elsewhere\"}}")
+                    .status()).as("and so is giving new ones").isEqualTo(200);
+            alice.post("/api/v1/jobs/" + id + "/run");
+            await().atMost(WAIT).until(() -> elsewhere.requests("/api").size() == 2);
+
+            assertThat(elsewhere.requests("/api")).extracting(r -> r.headers().getFirst("Authorization"))
+                    .containsExactly(null, "Bearer for-elsewhere");
+        }
+    }
+
+    @Test
+    void aChangeBeyondTheOwnersStorageQuotaIsNotStoredAndTheFailureSaysWhy() {
+        String me = alice.get("/api/v1/me").json().get("id").asString();
+        admin().patch("/api/v1/users/" + me, "{\"quota\":{\"storedBytes\":50}}");
+        upstream.route("/growing", n -> Answer.json("{\"n\":\"" + "x".repeat(10 * (n + 1)) + "\"}"));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1s\",\"retry\":{\"maxAttempts\":1}}".formatted(upstream.url("/growing")));
+
+        await().atMost(WAIT).until(() -> stats(id).get("failures").asLong() >= 1);
+
+        assertThat(versions(id)).hasSize(2);
+        assertThat(lastPoll(id).get("error").asString()).contains("storage quota");
+        assertThat(alice.get("/api/v1/me").json().get("usage").get("storedBytes").asLong()).isEqualTo(18 + 28);
+        alice.delete("/api/v1/jobs/" + id);
+        assertThat(alice.get("/api/v1/me").json().get("usage").get("storedBytes").asLong()).as("freed with the job").isZero();
     }
 
     @Test

@@ -24,7 +24,13 @@ import com.sun.net.httpserver.HttpServer;
  */
 public final class StubUpstream implements AutoCloseable {
 
-    public record Answer(int status, String contentType, String body, Map<String, String> headers, long delayMillis) {
+    /** @param raw the body as bytes, sent instead of {@code body} when not null (compressed bodies, bombs) */
+    public record Answer(int status, String contentType, String body, Map<String, String> headers, long delayMillis,
+                         byte[] raw) {
+        public Answer(int status, String contentType, String body, Map<String, String> headers, long delayMillis) {
+            this(status, contentType, body, headers, delayMillis, null);
+        }
+
         public static Answer json(String body) {
             return new Answer(200, "application/json", body, Map.of(), 0);
         }
@@ -37,14 +43,18 @@ public final class StubUpstream implements AutoCloseable {
             return new Answer(status, "text/plain", "status " + status, Map.of(), 0);
         }
 
+        public static Answer bytes(String contentType, byte[] body) {
+            return new Answer(200, contentType, "", Map.of(), 0, body);
+        }
+
         public Answer withHeader(String name, String value) {
             Map<String, String> all = new java.util.HashMap<>(headers);
             all.put(name, value);
-            return new Answer(status, contentType, body, all, delayMillis);
+            return new Answer(status, contentType, body, all, delayMillis, raw);
         }
 
         public Answer after(long millis) {
-            return new Answer(status, contentType, body, headers, millis);
+            return new Answer(status, contentType, body, headers, millis, raw);
         }
     }
 
@@ -55,6 +65,8 @@ public final class StubUpstream implements AutoCloseable {
     private final Map<String, Function<Integer, Answer>> routes = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> mostInFlight = new ConcurrentHashMap<>();
 
     public StubUpstream() {
         try {
@@ -84,18 +96,26 @@ public final class StubUpstream implements AutoCloseable {
         return requests.stream().filter(r -> r.path().equals(path)).toList();
     }
 
+    /** The most requests to the path that were being answered at the same time. */
+    public int mostAtOnce(String path) {
+        AtomicInteger most = mostInFlight.get(path);
+        return most == null ? 0 : most.get();
+    }
+
     private void answer(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         requests.add(new Request(exchange.getRequestMethod(), path, exchange.getRequestHeaders()));
         exchange.getRequestBody().readAllBytes();
         int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
+        int now = inFlight.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+        mostInFlight.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(now, Math::max);
         Function<Integer, Answer> route = routes.get(path);
         Answer answer = route == null ? Answer.status(404) : route.apply(n);
         try {
             if (answer.delayMillis() > 0) {
                 Thread.sleep(answer.delayMillis());
             }
-            byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+            byte[] body = answer.raw() != null ? answer.raw() : answer.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", answer.contentType());
             answer.headers().forEach(exchange.getResponseHeaders()::set);
             boolean empty = answer.status() == 304 || "HEAD".equals(exchange.getRequestMethod());
@@ -108,6 +128,7 @@ public final class StubUpstream implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            inFlight.get(path).decrementAndGet();
             exchange.close();
         }
     }

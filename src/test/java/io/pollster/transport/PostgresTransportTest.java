@@ -52,6 +52,21 @@ class PostgresTransportTest extends TransportContractTest {
     }
 
     @Test
+    void aTaskWhoseHandlersKeepDyingIsDeadLetteredOnItsNextClaimWithoutRunningIt() {
+        tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("kills its node"))));
+        // three deliveries whose handlers never came back (each process died): claimed, never settled
+        jdbc.sql("UPDATE queue_tasks SET attempts = 3 WHERE queue = :q").param("q", properties.name(queue)).update();
+        List<String> seen = new CopyOnWriteArrayList<>();
+
+        consume(handler(d -> seen.add(text(d))), 1, 3);
+
+        await("the task dead-lettered").atMost(Duration.ofSeconds(10)).until(() -> deadLetteredPayloads().contains("kills its node"));
+        assertThat(seen).isEmpty();
+        assertThat(jdbc.sql("SELECT error FROM dead_letters").query(String.class).single())
+                .contains("delivered 3 times without finishing");
+    }
+
+    @Test
     void stoppingHandsUnfinishedTasksBackAtOnce() {
         tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("slow"))));
         List<String> started = new CopyOnWriteArrayList<>();

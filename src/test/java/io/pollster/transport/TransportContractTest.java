@@ -161,6 +161,51 @@ public abstract class TransportContractTest extends IntegrationTest {
         assertThat(deadLetteredPayloads()).isEmpty();
     }
 
+    @Test
+    void aTaskPutBackForLaterComesBackAsItsNewPayloadWithoutSpendingAnAttempt() {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        consume(new TaskHandler() {
+            @Override
+            public Result handle(Delivery delivery) {
+                seen.add(text(delivery) + "#" + delivery.attempt());
+                return text(delivery).equals("first") ? new Later(Duration.ofMillis(300), bytes("second")) : DONE;
+            }
+
+            @Override
+            public DeadLetterInfo describe(byte[] payload) {
+                return new DeadLetterInfo(DeadLetterType.POLL, null, null);
+            }
+        }, 1, 1);
+        long enqueued = System.nanoTime();
+
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("first"))));
+
+        await("the task back, later").atMost(WAIT).until(() -> seen.size() == 2);
+        assertThat(seen).containsExactly("first#1", "second#1");
+        assertThat(Duration.ofNanos(System.nanoTime() - enqueued)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        assertThat(deadLetteredPayloads()).as("one attempt allowed, none spent by the wait").isEmpty();
+    }
+
+    @Test
+    void anErrorInAHandlerIsAFailedAttemptThenADeadLetterAndTheConsumerGoesOn() {
+        List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicInteger errors = new AtomicInteger();
+        consume(handler(d -> {
+            if (text(d).equals("bomb")) {
+                errors.incrementAndGet();
+                throw new OutOfMemoryError("a test's stand-in for a hostile answer");
+            }
+            handled.add(text(d));
+        }), 1, 2);
+
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("bomb"), bytes("after"))));
+
+        await("the bomb dead-lettered once").atMost(WAIT).until(() -> deadLetteredPayloads().contains("bomb"));
+        await("the next task handled").atMost(WAIT).until(() -> handled.contains("after"));
+        assertThat(errors.get()).isEqualTo(2);
+        assertThat(deadLetteredPayloads()).containsExactly("bomb");
+    }
+
     protected QueueConsumer consume(TaskHandler handler, int concurrency) {
         return consume(handler, concurrency, 5);
     }

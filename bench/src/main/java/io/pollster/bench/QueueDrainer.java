@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The consumer of the scheduler scenarios: acknowledges poll tasks without fetching anything, by
  * deleting them from {@code queue_tasks} in batches, so that the queue stays short and the
  * scheduler alone is measured. Cheaper per task than Pollster's own consumer (claim, then delete).
+ * It also marks each task's fire done in its job row, as a poll's outcome does — the scheduler
+ * fires a job again only once its last fire is done — in the same statement.
  */
 final class QueueDrainer implements AutoCloseable {
 
@@ -15,15 +17,29 @@ final class QueueDrainer implements AutoCloseable {
      * queue, then a burst), the IN form becomes a nested loop over the whole table per batch — seen
      * here running for minutes. The ARRAY form takes the batch once and deletes by primary key.
      */
+    /**
+     * A poll task's protobuf body starts with its job id (field 1, 36 characters: bytes 3 to 38);
+     * a job has at most one fire outstanding, which is its schedule's {@code fired_at}.
+     */
     private static final String DRAIN = """
-            DELETE FROM queue_tasks
-            WHERE id = ANY(ARRAY(
-                SELECT id
-                FROM queue_tasks
-                WHERE queue = ?
-                ORDER BY visible_at
-                LIMIT ?
-                FOR UPDATE SKIP LOCKED))
+            WITH drained AS (
+                DELETE FROM queue_tasks
+                WHERE id = ANY(ARRAY(
+                    SELECT id
+                    FROM queue_tasks
+                    WHERE queue = ?
+                    ORDER BY visible_at
+                    LIMIT ?
+                    FOR UPDATE SKIP LOCKED))
+                RETURNING CAST(convert_from(substring(payload FROM 3 FOR 36), 'UTF8') AS UUID) AS job_id
+            ), done AS (
+                UPDATE jobs j
+                SET done_fire_at = s.fired_at
+                FROM drained d
+                JOIN job_schedules s ON s.job_id = d.job_id
+                WHERE j.id = d.job_id
+            )
+            SELECT count(*) FROM drained
             """;
     private static final int BATCH = 5000;
 
@@ -55,7 +71,7 @@ final class QueueDrainer implements AutoCloseable {
                     Thread.sleep(20);
                     continue;
                 }
-                int n = BenchDatabase.execute(c, DRAIN, queue, BATCH);
+                long n = BenchDatabase.queryLong(c, DRAIN, queue, BATCH);
                 if (n < BATCH) {
                     Thread.sleep(20);
                 }
