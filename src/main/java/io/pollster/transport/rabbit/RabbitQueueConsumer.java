@@ -207,7 +207,7 @@ final class RabbitQueueConsumer implements QueueConsumer {
             } else {
                 Duration delay = settings.retryBackoff().multipliedBy(1L << Math.min(attempt - 1, 10));
                 log.info("Message on {} failed (attempt {}); retrying in {}: {}", queue, attempt, delay, error);
-                retries.schedule(() -> settle(channel, delivery, Settle.REQUEUE), delay.toMillis(), TimeUnit.MILLISECONDS);
+                requeueLater(channel, delivery, delay);
             }
         }
     }
@@ -227,9 +227,17 @@ final class RabbitQueueConsumer implements QueueConsumer {
                 settle(getChannel(), envelope.getDeliveryTag(), Settle.ACK);
             } catch (RuntimeException e) {
                 log.warn("Could not record a dead letter of {}; it stays on {}: {}", queue, RabbitTopology.deadQueue(queue), e.toString());
-                retries.schedule(() -> settle(getChannel(), envelope.getDeliveryTag(), Settle.REQUEUE), recoveryInterval.toMillis(),
-                        TimeUnit.MILLISECONDS);
+                requeueLater(getChannel(), envelope.getDeliveryTag(), recoveryInterval);
             }
+        }
+    }
+
+    /** Hands a message back to the queue after {@code delay}. */
+    private void requeueLater(Channel channel, long delivery, Duration delay) {
+        try {
+            retries.schedule(() -> settle(channel, delivery, Settle.REQUEUE), delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // a handler interrupted by stop() fails after the retries were shut down: closing the channel hands it back
         }
     }
 
