@@ -3,6 +3,7 @@ package io.pollster.transport.rabbit;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
@@ -12,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
@@ -33,6 +35,14 @@ import org.slf4j.LoggerFactory;
  * A message of an unknown schema version is rejected to the queue's dead-letter queue, which
  * this consumer also drains into {@code dead_letters} — as it does with messages the broker
  * dead-lettered after {@code x-delivery-limit} deliveries whose consumers died.
+ *
+ * <p>Recovery: after a connection failure the client's automatic recovery reopens both channels
+ * and re-registers their consumers by itself. The broker can also end one subscription without
+ * touching the connection — close its channel (a channel error, or a delivery held longer than
+ * its {@code consumer_timeout}) or cancel the consumer (the queue was deleted) — which the client
+ * does not recover: the consumer then subscribes again on a fresh channel after
+ * {@code recoveryInterval}, retrying until it works. A handler still running for a message of a
+ * closed channel settles nothing: the message went back to the queue and is delivered again.
  *
  * <p>Stop: cancel the subscriptions, let running handlers finish within the grace period, then
  * close the channels, which hands every unacknowledged message back to the broker at once.
@@ -59,10 +69,8 @@ final class RabbitQueueConsumer implements QueueConsumer {
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicReference<Instant> head = new AtomicReference<>();
     private final Object pause = new Object();
-    private volatile Channel tasks;
-    private volatile Channel dead;
-    private volatile String taskTag;
-    private volatile String deadTag;
+    private final Subscription tasks;
+    private final Subscription dead;
     private Thread supervisor;
 
     RabbitQueueConsumer(String queue, TaskHandler handler, ConsumerSettings settings, ConsumerConnection connection,
@@ -79,9 +87,15 @@ final class RabbitQueueConsumer implements QueueConsumer {
         this.prefetch = Math.max(properties.prefetch(), settings.concurrency());
         this.recoveryInterval = properties.recoveryInterval();
         this.slots = new Semaphore(settings.concurrency(), true); // fair: messages start in the order they came
+        this.tasks = new Subscription(queue, prefetch, Tasks::new);
+        this.dead = new Subscription(RabbitTopology.deadQueue(queue), DEAD_PREFETCH, DeadLetters::new);
     }
 
-    /** Subscribes in the background, retrying until the broker answers; from then on the client recovers by itself. */
+    /**
+     * Subscribes in the background, retrying until the broker answers; from then on the client
+     * recovers connection failures by itself, and this consumer subscribes again when the broker
+     * ends a subscription on its own.
+     */
     void start() {
         if (running.compareAndSet(false, true)) {
             supervisor = Thread.ofVirtual().name("rabbit-" + queue).start(this::superviseUntilStopped);
@@ -89,49 +103,181 @@ final class RabbitQueueConsumer implements QueueConsumer {
     }
 
     private void superviseUntilStopped() {
-        for (int failures = 0; running.get() && tasks == null; failures++) {
-            try {
-                subscribe();
-            } catch (IOException | TimeoutException | RuntimeException e) {
-                if (failures == 0) {
-                    log.warn("Cannot consume {} yet; trying every {} until the broker answers: {}", queue, recoveryInterval, e.toString());
-                }
-                sleep(recoveryInterval);
-            }
-        }
+        subscribeUntilDone(true);
         Instant flushed = null;
         while (running.get()) {
-            sleep(HEAD_FLUSH);
+            waitUnlessLost(HEAD_FLUSH);
+            if (running.get() && lost()) {
+                sleep(recoveryInterval); // why: a broker closing channels in a loop is not hammered
+                subscribeUntilDone(false);
+            }
             flushed = flushHead(flushed);
         }
     }
 
-    private void subscribe() throws IOException, TimeoutException {
-        topology.declare(queue);
-        Channel taskChannel = null;
-        Channel deadChannel = null;
-        try {
-            taskChannel = connection.get().createChannel();
-            deadChannel = connection.get().createChannel();
-            taskChannel.basicQos(prefetch);
-            deadChannel.basicQos(DEAD_PREFETCH);
-            taskTag = taskChannel.basicConsume(queue, false, new Tasks(taskChannel));
-            deadTag = deadChannel.basicConsume(RabbitTopology.deadQueue(queue), false, new DeadLetters(deadChannel));
-        } catch (IOException | TimeoutException | RuntimeException e) {
-            close(taskChannel);
-            close(deadChannel);
-            throw e;
+    /** Subscribes whichever of the two subscriptions is not consuming, every {@code recoveryInterval} until both are. */
+    private void subscribeUntilDone(boolean first) {
+        for (int failures = 0; running.get() && lost(); failures++) {
+            try {
+                topology.declare(queue);
+                for (Subscription subscription : List.of(tasks, dead)) {
+                    if (!subscription.consuming()) {
+                        subscription.subscribe();
+                    }
+                }
+                log.info(first ? "Consuming {} ({} at once, prefetch {})" : "Consuming {} again ({} at once, prefetch {})",
+                        queue, settings.concurrency(), prefetch);
+            } catch (IOException | TimeoutException | RuntimeException e) {
+                if (first && failures == 0) {
+                    log.warn("Cannot consume {} yet; trying every {} until the broker answers: {}", queue, recoveryInterval, e.toString());
+                } else if (failures == 0) { // the incident itself was logged at WARN
+                    log.info("Cannot consume {} again yet; trying every {}: {}", queue, recoveryInterval, e.toString());
+                } else {
+                    log.debug("Cannot consume {} yet; trying again in {}: {}", queue, recoveryInterval, e.toString());
+                }
+                sleep(recoveryInterval);
+            }
         }
-        tasks = taskChannel;
-        dead = deadChannel;
-        log.info("Consuming {} ({} at once, prefetch {})", queue, settings.concurrency(), prefetch);
+    }
+
+    private boolean lost() {
+        return !tasks.consuming() || !dead.consuming();
+    }
+
+    /**
+     * One queue consumed on a channel of its own. The client's automatic recovery restores it after
+     * a connection failure; when the broker closes only its channel or cancels its consumer, it is
+     * lost until the supervisor subscribes again on a fresh channel.
+     */
+    private final class Subscription {
+
+        private final String source;
+        private final int prefetch;
+        private final Function<Channel, Subscribed> consumerOn;
+        /** The consumer receiving this subscription's messages; null while there is none. */
+        private final AtomicReference<Subscribed> current = new AtomicReference<>();
+        private volatile Channel channel;
+        private volatile String tag;
+
+        Subscription(String source, int prefetch, Function<Channel, Subscribed> consumerOn) {
+            this.source = source;
+            this.prefetch = prefetch;
+            this.consumerOn = consumerOn;
+        }
+
+        boolean consuming() {
+            return current.get() != null;
+        }
+
+        void subscribe() throws IOException, TimeoutException {
+            // the previous channel was kept open after a cancel for the handlers still running: what
+            // they have not settled by now goes back to the queue
+            discard(channel);
+            Channel fresh = connection.get().createChannel();
+            channel = fresh;
+            Subscribed consumer = consumerOn.apply(fresh);
+            // before basicConsume returns: a cancel can arrive first, and must find its consumer current
+            current.set(consumer);
+            try {
+                fresh.basicQos(prefetch);
+                tag = fresh.basicConsume(source, false, consumer);
+            } catch (IOException | RuntimeException e) {
+                current.compareAndSet(consumer, null);
+                discard(fresh);
+                throw e;
+            }
+        }
+
+        /**
+         * The channel of {@code consumer} was closed while the connection stayed up: by the broker (a
+         * channel error, {@code consumer_timeout}), or by the client after a consumer callback threw.
+         * The client still records the consumer, and after a later connection failure would subscribe
+         * it again beside the fresh one: that record goes at once.
+         */
+        void channelClosed(Subscribed consumer, String consumerTag, ShutdownSignalException signal) {
+            if (running.get() && current.compareAndSet(consumer, null)) {
+                forgetConsumer(consumer.getChannel(), consumerTag);
+                log.warn("Lost the channel consuming {} ({}); subscribing again on a fresh one in {}. Its unacknowledged "
+                        + "messages go back to the queue and are delivered again", source, reason(signal), recoveryInterval);
+                wake();
+            }
+        }
+
+        /**
+         * The broker cancelled {@code consumer}. Its channel stays open until the next subscription,
+         * so handlers finishing meanwhile still settle their messages; the client's record of the
+         * consumer goes at once, so connection recovery never brings it back.
+         */
+        void cancelled(Subscribed consumer, String consumerTag) {
+            if (running.get() && current.compareAndSet(consumer, null)) {
+                forgetConsumer(consumer.getChannel(), consumerTag);
+                topology.forget(List.of(queue)); // the queue may be gone: declare it again before subscribing
+                log.warn("The broker cancelled the subscription to {} (queue deleted or moved); subscribing again in {}",
+                        source, recoveryInterval);
+                wake();
+            }
+        }
+
+        void cancel() {
+            Channel open = channel;
+            String consumerTag = tag;
+            if (open == null || consumerTag == null || !consuming()) {
+                return;
+            }
+            try {
+                open.basicCancel(consumerTag);
+            } catch (IOException | RuntimeException e) {
+                log.debug("Cancelling the subscription to {}: {}", source, e.toString());
+            }
+        }
+
+        void close() {
+            discard(channel);
+        }
+    }
+
+    private static String reason(ShutdownSignalException signal) {
+        return signal.getReason() instanceof AMQP.Channel.Close close
+                ? close.getReplyCode() + " " + close.getReplyText()
+                : signal.getMessage();
+    }
+
+    /** A consumer that reports to its subscription when the broker ends it. */
+    private abstract class Subscribed extends DefaultConsumer {
+
+        private final Subscription subscription;
+
+        Subscribed(Channel channel, Subscription subscription) {
+            super(channel);
+            this.subscription = subscription;
+        }
+
+        @Override
+        public void handleShutdownSignal(String tag, ShutdownSignalException signal) {
+            if (!running.get()) {
+                return;
+            }
+            if (signal.isHardError()) {
+                // the connection: the client's automatic recovery reopens this channel and consumer by itself
+                if (!signal.isInitiatedByApplication() && subscription == tasks) { // one line per consumer, not per channel
+                    log.warn("Lost the connection consuming {} ({}); the client reconnects and resumes", queue, signal.getMessage());
+                }
+            } else {
+                subscription.channelClosed(this, tag, signal);
+            }
+        }
+
+        @Override
+        public void handleCancel(String tag) {
+            subscription.cancelled(this, tag);
+        }
     }
 
     /** The queue's messages: each handled on its own virtual thread. */
-    private final class Tasks extends DefaultConsumer {
+    private final class Tasks extends Subscribed {
 
         Tasks(Channel channel) {
-            super(channel);
+            super(channel, tasks);
         }
 
         @Override
@@ -158,20 +304,16 @@ final class RabbitQueueConsumer implements QueueConsumer {
                         return; // stopping: the message goes back to the queue when the channel closes
                     }
                     try {
-                        handle(channel, delivery, properties.getMessageId(), body, attempt);
+                        // a channel closed while the message waited: the broker has it back and delivers it again
+                        if (channel.isOpen()) {
+                            handle(channel, delivery, properties.getMessageId(), body, attempt);
+                        }
                     } finally {
                         slots.release();
                     }
                 });
             } catch (RejectedExecutionException stopping) {
                 // arrived as the consumer stopped: it goes back to the queue when the channel closes
-            }
-        }
-
-        @Override
-        public void handleShutdownSignal(String tag, ShutdownSignalException signal) {
-            if (running.get() && !signal.isInitiatedByApplication()) {
-                log.warn("Lost the channel consuming {} ({}); the client reconnects and resumes", queue, signal.getMessage());
             }
         }
     }
@@ -219,16 +361,16 @@ final class RabbitQueueConsumer implements QueueConsumer {
             } else {
                 Duration delay = settings.retryBackoff().multipliedBy(1L << Math.min(attempt - 1, 10));
                 log.info("Message on {} failed (attempt {}); retrying in {}: {}", queue, attempt, delay, error);
-                retries.schedule(() -> settle(channel, delivery, Settle.REQUEUE), delay.toMillis(), TimeUnit.MILLISECONDS);
+                requeueLater(channel, delivery, delay);
             }
         }
     }
 
     /** The dead-letter queue: what the broker dead-lettered, recorded where the API shows it. */
-    private final class DeadLetters extends DefaultConsumer {
+    private final class DeadLetters extends Subscribed {
 
         DeadLetters(Channel channel) {
-            super(channel);
+            super(channel, dead);
         }
 
         @Override
@@ -239,9 +381,17 @@ final class RabbitQueueConsumer implements QueueConsumer {
                 settle(getChannel(), envelope.getDeliveryTag(), Settle.ACK);
             } catch (RuntimeException e) {
                 log.warn("Could not record a dead letter of {}; it stays on {}: {}", queue, RabbitTopology.deadQueue(queue), e.toString());
-                retries.schedule(() -> settle(getChannel(), envelope.getDeliveryTag(), Settle.REQUEUE), recoveryInterval.toMillis(),
-                        TimeUnit.MILLISECONDS);
+                requeueLater(getChannel(), envelope.getDeliveryTag(), recoveryInterval);
             }
+        }
+    }
+
+    /** Hands a message back to the queue after {@code delay}. */
+    private void requeueLater(Channel channel, long delivery, Duration delay) {
+        try {
+            retries.schedule(() -> settle(channel, delivery, Settle.REQUEUE), delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // a handler interrupted by stop() fails after the retries were shut down: closing the channel hands it back
         }
     }
 
@@ -313,21 +463,38 @@ final class RabbitQueueConsumer implements QueueConsumer {
         }
     }
 
+    /** Like {@link #sleep}, and less when a subscription is lost (checked under the lock {@link #wake} takes: no wake-up is missed). */
+    private void waitUnlessLost(Duration duration) {
+        synchronized (pause) {
+            if (running.get() && !lost()) {
+                try {
+                    pause.wait(duration.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    private void wake() {
+        synchronized (pause) {
+            pause.notifyAll();
+        }
+    }
+
     @Override
     public void stop(Duration grace) {
         if (!running.compareAndSet(true, false)) {
             return;
         }
-        synchronized (pause) {
-            pause.notifyAll();
-        }
+        wake();
         try {
             supervisor.join(Duration.ofSeconds(5)); // a subscription in progress completes, so it is closed below
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        cancel(tasks, taskTag);
-        cancel(dead, deadTag);
+        tasks.cancel();
+        dead.cancel();
         handlers.shutdown();
         try {
             if (!handlers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -337,31 +504,45 @@ final class RabbitQueueConsumer implements QueueConsumer {
             Thread.currentThread().interrupt();
         }
         retries.shutdownNow();
-        close(tasks);
-        close(dead);
+        tasks.close();
+        dead.close();
         handlers.shutdownNow();
         flushHead(null);
     }
 
-    private void cancel(Channel channel, String tag) {
-        if (channel == null || tag == null) {
-            return;
-        }
-        try {
-            channel.basicCancel(tag);
-        } catch (IOException | RuntimeException e) {
-            log.debug("Cancelling the subscription to {}: {}", queue, e.toString());
-        }
-    }
-
-    private void close(Channel channel) {
+    /**
+     * Closes a channel of this consumer's, which also removes it from the client's connection
+     * recovery — unless it was closed on its own already (by the broker, or here): the client then
+     * has freed its number for the next channel opened, and removes channels from its recovery by
+     * number, so closing it again could drop another consumer's channel from recovery. Such a
+     * channel stays in the client's records, without consumers, until its number is used again.
+     */
+    private void discard(Channel channel) {
         if (channel == null) {
             return;
         }
+        ShutdownSignalException closed = channel.getCloseReason();
+        if (closed != null && !closed.isHardError()) {
+            return;
+        }
         try {
-            channel.close();
-        } catch (IOException | TimeoutException | RuntimeException e) {
+            channel.abort();
+        } catch (IOException | RuntimeException e) {
             log.debug("Closing a channel of {}: {}", queue, e.toString());
+        }
+    }
+
+    /**
+     * Drops the client's record of a consumer the broker ended (the client keeps it, and its
+     * connection recovery would subscribe it again). The broker has no such consumer any more, and
+     * {@code basicCancel} first drops the record, then fails without sending anything: the consumer
+     * is unknown to the channel, or the channel is closed.
+     */
+    private void forgetConsumer(Channel channel, String consumerTag) {
+        try {
+            channel.basicCancel(consumerTag);
+        } catch (IOException | RuntimeException expected) {
+            log.trace("Forgetting the cancelled consumer {} of {}: {}", consumerTag, queue, expected.toString());
         }
     }
 }
