@@ -19,6 +19,7 @@ import io.pollster.system.Durations;
 import io.pollster.system.NodeId;
 import io.pollster.system.PollsterProperties;
 import io.pollster.system.Roles;
+import io.pollster.system.memory.ByteBudget;
 import io.pollster.transport.ConsumerSettings;
 import io.pollster.transport.QueueConsumer;
 import io.pollster.transport.TaskHandler;
@@ -52,6 +53,7 @@ class IngestPipeline implements SmartLifecycle {
     private final Roles roles;
     private final WorkerRegistry registry;
     private final NodeId node;
+    private final ByteBudget budget;
     private final List<ShardPool> pools = new ArrayList<>();
     private final List<QueueConsumer> consumers = new ArrayList<>();
     private volatile boolean running;
@@ -60,7 +62,8 @@ class IngestPipeline implements SmartLifecycle {
 
     IngestPipeline(Transport transport, IngestProperties properties, MessageProcessor processor,
                    PollsterProperties pollster, Clock clock, MeterRegistry meters, JsonMapper json, Roles roles,
-                   WorkerRegistry registry, NodeId node) {
+                   WorkerRegistry registry, NodeId node, ByteBudget budget) {
+        this.budget = budget;
         this.roles = roles;
         this.registry = registry;
         this.node = node;
@@ -209,7 +212,28 @@ class IngestPipeline implements SmartLifecycle {
 
         @Override
         public void handle(Delivery delivery) throws Exception {
-            List<IngestMessage> entry = IngestMessages.messages(delivery.payload());
+            try (ByteBudget.Reservation ignored = reserve(delivery.payload().length)) {
+                handle(IngestMessages.messages(delivery.payload()));
+            }
+        }
+
+        /**
+         * Waits for the entry's bytes in the in-flight budget: back pressure, so claimed entries are
+         * taken apart into lines only as fast as memory allows. An entry larger than the whole
+         * budget waits for all of it (it could never get more).
+         */
+        private ByteBudget.Reservation reserve(long bytes) throws InterruptedException {
+            long wanted = Math.min(bytes, budget.capacity());
+            while (running) {
+                ByteBudget.Reservation reservation = budget.reserve(wanted, Duration.ofSeconds(1));
+                if (reservation != null) {
+                    return reservation;
+                }
+            }
+            throw new ShardPool.Stopping(); // handed back to the queue, delivered again later
+        }
+
+        private void handle(List<IngestMessage> entry) throws Exception {
             List<ShardPool.Pending> pending = new ArrayList<>(entry.size());
             for (IngestMessage message : entry) {
                 pending.add(pool.submit(json.writeValueAsBytes(IngestMessages.json(json, message))));

@@ -29,6 +29,9 @@ import org.springframework.util.unit.DataSize;
  * @param reportInterval    how often the log reports every worker's counts
  * @param statsInterval     how often a node shares its workers' counts, so {@code GET /workers} on
  *                          any API node shows every node's
+ * @param memoryWait        how long a {@code POST /messages} waits for its body's bytes in the
+ *                          in-flight budget ({@code pollster.memory.in-flight}) before it is
+ *                          answered 503 with {@code Retry-After}
  */
 @ConfigurationProperties("pollster.ingest")
 public record IngestProperties(
@@ -47,7 +50,8 @@ public record IngestProperties(
         @DefaultValue("32") int inFlight,
         @DefaultValue("30s") Duration visibilityTimeout,
         @DefaultValue("1m") Duration reportInterval,
-        @DefaultValue("2s") Duration statsInterval) {
+        @DefaultValue("2s") Duration statsInterval,
+        @DefaultValue("1s") Duration memoryWait) {
 
     public IngestProperties {
         if (shards < 1 || minWorkers < 1 || maxWorkers < minWorkers || batchSize < 1) {
