@@ -225,6 +225,29 @@ class IngestTest extends IntegrationTest {
     }
 
     @Test
+    void batchFilesAndTheirDirectoriesAreOnlyTheOwners() throws Exception {
+        String value = "private-" + UUID.randomUUID();
+        assertThat(alice.post("/api/v1/messages", "[{\"timestamp\":\"2026-01-01T10:00:00Z\",\"value\":\"" + value + "\"}]")
+                .status()).isEqualTo(201);
+        await("the message in a file").atMost(Duration.ofSeconds(20)).until(() -> values().contains(value));
+
+        assertThat(mode(messages())).isEqualTo("rwx------");
+        List<Path> files = MessageFiles.under(messages());
+        assertThat(files).isNotEmpty().allSatisfy(file -> {
+            assertThat(mode(file)).as(file.toString()).isEqualTo("rw-------");
+            assertThat(mode(file.getParent())).as(file.getParent().toString()).isEqualTo("rwx------");
+        });
+    }
+
+    private static String mode(Path path) {
+        try {
+            return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void aMessageThatProcessesTooLongIsRetriedThenDeadLettered() {
         Api.Response answer = alice.post("/api/v1/messages", "[{\"timestamp\":\"2026-01-01T10:00:00Z\",\"value\":\"slow\"}]");
         assertThat(answer.status()).isEqualTo(201);
