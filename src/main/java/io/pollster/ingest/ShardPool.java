@@ -1,6 +1,5 @@
 package io.pollster.ingest;
 
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * {@code linger}. The pool starts with {@code min-workers}, adds one while the backlog is above
  * {@code scale-up-backlog} (never beyond {@code max-workers}), and a worker above the minimum
  * that finds nothing to do for {@code idle-timeout} retires.
+ *
+ * <p>A worker that stops for any other reason (an error outside a message, an interrupt while
+ * the pool runs) is counted out and, below the minimum, replaced.
  *
  * <p>A message is only reported written once its file is on disk; the caller acknowledges it
  * to the queue after that, so a crash can repeat a line but never lose one.
@@ -65,6 +67,13 @@ final class ShardPool {
                 .description("Messages written to batch files").register(meters);
         Gauge.builder("pollster.workers", active, AtomicInteger::get).tag("shard", Integer.toString(shard))
                 .description("Active ingest workers").register(meters);
+    }
+
+    /** Why a message failed: its processing threw an {@link Error}. */
+    static final class ProcessingError extends Exception {
+        ProcessingError(Throwable error) {
+            super("processing failed with " + error, error);
+        }
     }
 
     /** Why a message left the pool unprocessed: the pool stopped. Its queue entry is delivered again. */
@@ -123,6 +132,11 @@ final class ShardPool {
         return workers.stream().map(Worker::view).toList();
     }
 
+    /** Workers whose threads are running: equal to {@link #activeWorkers()} but for a moment while one starts or ends. */
+    int aliveWorkers() {
+        return (int) workers.stream().filter(w -> w.retiredAt == null && w.thread != null && w.thread.isAlive()).count();
+    }
+
     private void growIfBacklogged() {
         while (running && backlog.size() > properties.scaleUpBacklog()) {
             int now = active.get();
@@ -143,6 +157,36 @@ final class ShardPool {
         workers.add(worker);
         worker.thread = Thread.ofVirtual().name("ingest-" + worker.id).start(worker::run);
         return worker;
+    }
+
+    /**
+     * A worker's thread ends, whatever the reason. One that retired was counted out by
+     * {@link #retire}; any other is counted out here, and replaced while the pool runs and is
+     * below its minimum, so the count always matches the workers that run.
+     */
+    private void exited(Worker worker, boolean countedOut, String why) {
+        if (worker.retiredAt == null) {
+            worker.retiredAt = clock.instant();
+        }
+        if (!countedOut) {
+            active.decrementAndGet();
+        }
+        if (countedOut || !running) {
+            return;
+        }
+        while (running) {
+            int now = active.get();
+            if (now >= properties.minWorkers()) {
+                log.warn("Shard {} worker {} stopped unexpectedly ({}); {} workers left", shard, worker.id, why, now);
+                return;
+            }
+            if (active.compareAndSet(now, now + 1)) {
+                Worker replacement = startWorker();
+                log.warn("Shard {} worker {} stopped unexpectedly ({}); started {} in its place", shard, worker.id, why,
+                        replacement.id);
+                return;
+            }
+        }
     }
 
     /** Retires the worker if the pool is above its minimum; false when it must stay. */
@@ -168,7 +212,7 @@ final class ShardPool {
         final AtomicLong batches = new AtomicLong();
         final AtomicLong sequence = new AtomicLong();
         volatile Instant retiredAt;
-        Thread thread;
+        volatile Thread thread;
 
         Worker(String id, Instant startedAt) {
             this.id = id;
@@ -176,16 +220,30 @@ final class ShardPool {
         }
 
         void run() {
+            boolean retiredIdle = false;
+            String why = "interrupted";
+            try {
+                retiredIdle = work();
+            } catch (Throwable t) {
+                why = t.toString();
+                log.error("Shard {} worker {} failed outside a message", shard, id, t);
+            } finally {
+                exited(this, retiredIdle, why);
+            }
+        }
+
+        /** Takes messages until the pool stops or this worker retires (then true). */
+        private boolean work() {
             while (running) {
                 Pending pending;
                 try {
                     pending = backlog.poll(properties.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
-                    break;
+                    return false;
                 }
                 if (pending == null) {
                     if (retire(this)) {
-                        return;
+                        return true;
                     }
                     continue;
                 }
@@ -199,6 +257,13 @@ final class ShardPool {
                 } catch (Exception e) {
                     pending.processed.completeExceptionally(e);
                     continue;
+                } catch (Throwable e) {
+                    // an Error from one message (a StackOverflowError, an OutOfMemoryError from its size)
+                    // fails that message, which is retried and dead-lettered as usual, not the worker
+                    log.error("Shard {} worker {}: processing a message failed with {}; it will be retried, then dead-lettered",
+                            shard, id, e.toString(), e);
+                    pending.processed.completeExceptionally(new ProcessingError(e));
+                    continue;
                 }
                 processed.incrementAndGet();
                 pending.processed.complete(null);
@@ -206,9 +271,7 @@ final class ShardPool {
                     add(pending, this);
                 }
             }
-            if (retiredAt == null) {
-                retiredAt = clock.instant();
-            }
+            return false;
         }
 
         WorkerView view() {
@@ -274,7 +337,9 @@ final class ShardPool {
             worker.batches.incrementAndGet();
             written.increment(lines.size());
             lines.forEach(p -> p.written.complete(null));
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
+            // an Error too (out of memory for the batch's buffer): its lines are retried, and the
+            // writing thread, a worker or the linger thread, lives on
             log.warn("Shard {} could not write a batch of {} lines; they will be delivered again: {}", shard, lines.size(), e.toString());
             lines.forEach(p -> p.written.completeExceptionally(e));
         }

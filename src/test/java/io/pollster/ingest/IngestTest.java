@@ -79,6 +79,10 @@ class IngestTest extends IntegrationTest {
                     Thread.sleep(10_000);
                 } else if (value.equals("block")) {
                     gate.await(30, TimeUnit.SECONDS);
+                } else if (value.equals("overflow")) {
+                    throw new StackOverflowError("a message that overflowed the stack");
+                } else if (value.equals("interrupt")) {
+                    Thread.currentThread().interrupt(); // a processor that leaves its thread interrupted
                 }
                 return message;
             };
@@ -222,6 +226,48 @@ class IngestTest extends IntegrationTest {
         assertThat(shardWorkers.stream().filter(w -> w.get("retiredAt").isNull())).hasSize(3);
         assertThat(shardWorkers.stream().filter(w -> !w.get("retiredAt").isNull())).isNotEmpty();
         assertThat(pool.activeWorkers()).isLessThanOrEqualTo(4);
+    }
+
+    @Test
+    void anErrorFromOneMessageFailsThatMessageAndNotTheWorkerThatProcessedIt() throws IOException {
+        // one key: every message on the same shard, more of them failing than the shard has workers
+        String key = "errors-" + UUID.randomUUID();
+        ShardPool pool = pipeline.pools().get(Shards.of(key, 4));
+        for (int i = 0; i < 5; i++) {
+            assertThat(alice.post("/api/v1/messages",
+                    "[{\"timestamp\":\"2026-01-01T10:00:00Z\",\"key\":\"" + key + "\",\"value\":\"overflow\"}]").status())
+                    .isEqualTo(201);
+        }
+
+        await("each failing message to be dead-lettered").atMost(Duration.ofSeconds(30))
+                .until(() -> alice.get("/api/v1/dead-letters?type=message").json().get("items").size() == 5);
+        assertThat(alice.get("/api/v1/dead-letters?type=message").json().get("items").valueStream()).allSatisfy(letter -> {
+            assertThat(letter.get("error").asString()).contains("StackOverflowError");
+            assertThat(letter.get("attempts").asInt()).isEqualTo(2);
+        });
+        String fine = "after-errors-" + UUID.randomUUID();
+        assertThat(alice.post("/api/v1/messages",
+                "[{\"timestamp\":\"2026-01-01T10:00:00Z\",\"key\":\"" + key + "\",\"value\":\"" + fine + "\"}]").status())
+                .isEqualTo(201);
+        await("a later message on the shard to be written").atMost(Duration.ofSeconds(20)).until(() -> values().contains(fine));
+        assertThat(pool.activeWorkers()).as("the count of workers").isEqualTo(pool.aliveWorkers()).isBetween(3, 4);
+    }
+
+    @Test
+    void aWorkerThatStopsWhileThePoolRunsIsCountedOutAndReplaced() throws IOException {
+        String key = "interrupted-" + UUID.randomUUID();
+        ShardPool pool = pipeline.pools().get(Shards.of(key, 4));
+        long before = pool.workers().stream().filter(w -> w.retiredAt() == null).count();
+
+        assertThat(alice.post("/api/v1/messages",
+                "[{\"timestamp\":\"2026-01-01T10:00:00Z\",\"key\":\"" + key + "\",\"value\":\"interrupt\"}]").status())
+                .isEqualTo(201);
+
+        await("the message in a file").atMost(Duration.ofSeconds(20)).until(() -> values().contains("interrupt"));
+        await("the count to match the workers that run").atMost(Duration.ofSeconds(10))
+                .until(() -> pool.activeWorkers() == pool.aliveWorkers() && pool.activeWorkers() >= 3);
+        assertThat(pool.workers().stream().filter(w -> w.retiredAt() == null)).hasSize(pool.activeWorkers())
+                .hasSizeGreaterThanOrEqualTo((int) Math.min(before, 3));
     }
 
     @Test
