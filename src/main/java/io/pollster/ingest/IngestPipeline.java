@@ -59,6 +59,8 @@ class IngestPipeline implements SmartLifecycle {
     private volatile boolean running;
     private final Object pause = new Object();
     private Thread reporter;
+    /** When the workers were last logged; null before the first report. */
+    private volatile Instant lastReport;
 
     IngestPipeline(Transport transport, IngestProperties properties, MessageProcessor processor,
                    PollsterProperties pollster, Clock clock, MeterRegistry meters, JsonMapper json, Roles roles,
@@ -113,7 +115,8 @@ class IngestPipeline implements SmartLifecycle {
         pools.forEach(ShardPool::stop);
         report();
         Instant stopped = clock.instant();
-        share(localWorkers().stream()
+        // a worker whose thread has not ended yet is as good as retired: it takes nothing more
+        share(pools.stream().flatMap(p -> p.unshared().stream())
                 .map(w -> w.retiredAt() != null ? w
                         : new WorkerView(w.id(), w.shard(), w.processed(), w.batches(), w.startedAt(), stopped))
                 .toList());
@@ -172,7 +175,7 @@ class IngestPipeline implements SmartLifecycle {
             if (!running) {
                 return;
             }
-            share(localWorkers());
+            shareChanges();
             if (!clock.instant().isBefore(nextReport)) {
                 report();
                 nextReport = clock.instant().plus(properties.reportInterval());
@@ -180,19 +183,37 @@ class IngestPipeline implements SmartLifecycle {
         }
     }
 
-    private void share(List<WorkerView> workers) {
-        try {
-            registry.save(node.value(), workers, clock.instant());
-        } catch (RuntimeException e) {
-            log.warn("Could not share the worker counts; trying again in {}: {}", Durations.format(properties.statsInterval()),
-                    e.toString());
+    /**
+     * Sends the running workers and the retirements not recorded yet: a retired worker's row is
+     * written once, so what is sent stays the size of the pools however many workers came and went.
+     */
+    private void shareChanges() {
+        List<WorkerView> changed = pools.stream().flatMap(p -> p.unshared().stream()).toList();
+        if (share(changed)) {
+            pools.forEach(p -> p.shared(changed));
         }
     }
 
+    private boolean share(List<WorkerView> workers) {
+        try {
+            registry.save(node.value(), workers, clock.instant());
+            return true;
+        } catch (RuntimeException e) {
+            log.warn("Could not share the worker counts; trying again in {}: {}", Durations.format(properties.statsInterval()),
+                    e.toString());
+            return false;
+        }
+    }
+
+    /** Logs the running workers, and those retired since the last report (each retirement was logged as it happened). */
     private void report() {
+        Instant since = lastReport;
+        lastReport = clock.instant();
         for (WorkerView w : localWorkers()) {
-            log.info("Worker {} (shard {}): {} messages processed, {} batches written{}", w.id(), w.shard(),
-                    w.processed(), w.batches(), w.retiredAt() == null ? "" : ", retired " + w.retiredAt());
+            if (w.retiredAt() == null || since == null || !w.retiredAt().isBefore(since)) {
+                log.info("Worker {} (shard {}): {} messages processed, {} batches written{}", w.id(), w.shard(),
+                        w.processed(), w.batches(), w.retiredAt() == null ? "" : ", retired " + w.retiredAt());
+            }
         }
     }
 

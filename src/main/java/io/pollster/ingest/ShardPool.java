@@ -3,8 +3,14 @@ package io.pollster.ingest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -28,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * that finds nothing to do for {@code idle-timeout} retires.
  *
  * <p>A worker that stops for any other reason (an error outside a message, an interrupt while
- * the pool runs) is counted out and, below the minimum, replaced.
+ * the pool runs) is counted out and, below the minimum, replaced. Retired workers are kept in
+ * memory only up to {@code retired-kept} per shard, for {@code GET /workers} and the registry,
+ * which records each retirement once and keeps it for a day.
  *
  * <p>A message is only reported written once its file is on disk; the caller acknowledges it
  * to the queue after that, so a crash can repeat a line but never lose one.
@@ -44,7 +52,9 @@ final class ShardPool {
     private final Clock clock;
     private final String suffix;
     private final LinkedBlockingQueue<Pending> backlog = new LinkedBlockingQueue<>();
-    private final List<Worker> workers = new CopyOnWriteArrayList<>();
+    private final List<Worker> live = new CopyOnWriteArrayList<>();
+    /** The most recently retired workers, oldest first; guarded by itself. */
+    private final Deque<Worker> retired = new ArrayDeque<>();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger workerNumbers = new AtomicInteger();
     private final ReentrantLock batchLock = new ReentrantLock();
@@ -128,13 +138,37 @@ final class ShardPool {
         return active.get();
     }
 
+    /** The running workers and the most recently retired ones. */
     List<WorkerView> workers() {
-        return workers.stream().map(Worker::view).toList();
+        return Stream.concat(live.stream(), retiredSnapshot().stream()).map(Worker::view).toList();
+    }
+
+    /**
+     * What the registry still needs to hear: the running workers (their counts move) and the
+     * retired ones whose retirement it has not recorded yet. Once a retirement is recorded
+     * ({@link #shared}), the worker is not sent again: its row no longer changes.
+     */
+    List<WorkerView> unshared() {
+        return Stream.concat(live.stream(), retiredSnapshot().stream().filter(w -> !w.retirementShared))
+                .map(Worker::view).toList();
+    }
+
+    /** The registry recorded these views: the retirements among them need not be sent again. */
+    void shared(Collection<WorkerView> views) {
+        Set<String> retiredIds = views.stream().filter(v -> v.retiredAt() != null).map(WorkerView::id)
+                .collect(Collectors.toSet());
+        retiredSnapshot().stream().filter(w -> retiredIds.contains(w.id)).forEach(w -> w.retirementShared = true);
     }
 
     /** Workers whose threads are running: equal to {@link #activeWorkers()} but for a moment while one starts or ends. */
     int aliveWorkers() {
-        return (int) workers.stream().filter(w -> w.retiredAt == null && w.thread != null && w.thread.isAlive()).count();
+        return (int) live.stream().filter(w -> w.thread != null && w.thread.isAlive()).count();
+    }
+
+    private List<Worker> retiredSnapshot() {
+        synchronized (retired) {
+            return List.copyOf(retired);
+        }
     }
 
     private void growIfBacklogged() {
@@ -154,7 +188,7 @@ final class ShardPool {
 
     private Worker startWorker() {
         Worker worker = new Worker("s" + shard + "-w" + workerNumbers.incrementAndGet() + "-" + suffix, clock.instant());
-        workers.add(worker);
+        live.add(worker);
         worker.thread = Thread.ofVirtual().name("ingest-" + worker.id).start(worker::run);
         return worker;
     }
@@ -170,6 +204,13 @@ final class ShardPool {
         }
         if (!countedOut) {
             active.decrementAndGet();
+        }
+        live.remove(worker);
+        synchronized (retired) {
+            retired.addLast(worker);
+            while (retired.size() > properties.retiredKept()) {
+                retired.removeFirst();
+            }
         }
         if (countedOut || !running) {
             return;
@@ -212,6 +253,8 @@ final class ShardPool {
         final AtomicLong batches = new AtomicLong();
         final AtomicLong sequence = new AtomicLong();
         volatile Instant retiredAt;
+        /** The registry recorded this worker's retirement: it is not sent again. */
+        volatile boolean retirementShared;
         volatile Thread thread;
 
         Worker(String id, Instant startedAt) {
@@ -351,7 +394,7 @@ final class ShardPool {
         if (lingerer != null) {
             lingerer.interrupt();
         }
-        workers.forEach(w -> {
+        live.forEach(w -> {
             if (w.thread != null) {
                 w.thread.interrupt();
             }
