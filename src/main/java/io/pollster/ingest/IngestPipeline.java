@@ -19,6 +19,7 @@ import io.pollster.system.Durations;
 import io.pollster.system.NodeId;
 import io.pollster.system.PollsterProperties;
 import io.pollster.system.Roles;
+import io.pollster.system.memory.ByteBudget;
 import io.pollster.transport.ConsumerSettings;
 import io.pollster.transport.DeadLetterType;
 import io.pollster.transport.QueueConsumer;
@@ -53,15 +54,19 @@ class IngestPipeline implements SmartLifecycle {
     private final Roles roles;
     private final WorkerRegistry registry;
     private final NodeId node;
+    private final ByteBudget budget;
     private final List<ShardPool> pools = new ArrayList<>();
     private final List<QueueConsumer> consumers = new ArrayList<>();
     private volatile boolean running;
     private final Object pause = new Object();
     private Thread reporter;
+    /** When the workers were last logged; null before the first report. */
+    private volatile Instant lastReport;
 
     IngestPipeline(Transport transport, IngestProperties properties, MessageProcessor processor,
                    PollsterProperties pollster, Clock clock, MeterRegistry meters, JsonMapper json, Roles roles,
-                   WorkerRegistry registry, NodeId node) {
+                   WorkerRegistry registry, NodeId node, ByteBudget budget) {
+        this.budget = budget;
         this.roles = roles;
         this.registry = registry;
         this.node = node;
@@ -111,7 +116,8 @@ class IngestPipeline implements SmartLifecycle {
         pools.forEach(ShardPool::stop);
         report();
         Instant stopped = clock.instant();
-        share(localWorkers().stream()
+        // a worker whose thread has not ended yet is as good as retired: it takes nothing more
+        share(pools.stream().flatMap(p -> p.unshared().stream())
                 .map(w -> w.retiredAt() != null ? w
                         : new WorkerView(w.id(), w.shard(), w.processed(), w.batches(), w.startedAt(), stopped))
                 .toList());
@@ -170,7 +176,7 @@ class IngestPipeline implements SmartLifecycle {
             if (!running) {
                 return;
             }
-            share(localWorkers());
+            shareChanges();
             if (!clock.instant().isBefore(nextReport)) {
                 report();
                 nextReport = clock.instant().plus(properties.reportInterval());
@@ -178,19 +184,37 @@ class IngestPipeline implements SmartLifecycle {
         }
     }
 
-    private void share(List<WorkerView> workers) {
-        try {
-            registry.save(node.value(), workers, clock.instant());
-        } catch (RuntimeException e) {
-            log.warn("Could not share the worker counts; trying again in {}: {}", Durations.format(properties.statsInterval()),
-                    e.toString());
+    /**
+     * Sends the running workers and the retirements not recorded yet: a retired worker's row is
+     * written once, so what is sent stays the size of the pools however many workers came and went.
+     */
+    private void shareChanges() {
+        List<WorkerView> changed = pools.stream().flatMap(p -> p.unshared().stream()).toList();
+        if (share(changed)) {
+            pools.forEach(p -> p.shared(changed));
         }
     }
 
+    private boolean share(List<WorkerView> workers) {
+        try {
+            registry.save(node.value(), workers, clock.instant());
+            return true;
+        } catch (RuntimeException e) {
+            log.warn("Could not share the worker counts; trying again in {}: {}", Durations.format(properties.statsInterval()),
+                    e.toString());
+            return false;
+        }
+    }
+
+    /** Logs the running workers, and those retired since the last report (each retirement was logged as it happened). */
     private void report() {
+        Instant since = lastReport;
+        lastReport = clock.instant();
         for (WorkerView w : localWorkers()) {
-            log.info("Worker {} (shard {}): {} messages processed, {} batches written{}", w.id(), w.shard(),
-                    w.processed(), w.batches(), w.retiredAt() == null ? "" : ", retired " + w.retiredAt());
+            if (w.retiredAt() == null || since == null || !w.retiredAt().isBefore(since)) {
+                log.info("Worker {} (shard {}): {} messages processed, {} batches written{}", w.id(), w.shard(),
+                        w.processed(), w.batches(), w.retiredAt() == null ? "" : ", retired " + w.retiredAt());
+            }
         }
     }
 
@@ -210,7 +234,29 @@ class IngestPipeline implements SmartLifecycle {
 
         @Override
         public Result handle(Delivery delivery) throws Exception {
-            List<IngestMessage> entry = IngestMessages.messages(delivery.payload());
+            try (ByteBudget.Reservation ignored = reserve(delivery.payload().length)) {
+                handle(IngestMessages.messages(delivery.payload()));
+            }
+            return DONE;
+        }
+
+        /**
+         * Waits for the entry's bytes in the in-flight budget: back pressure, so claimed entries are
+         * taken apart into lines only as fast as memory allows. An entry larger than the whole
+         * budget waits for all of it (it could never get more).
+         */
+        private ByteBudget.Reservation reserve(long bytes) throws InterruptedException {
+            long wanted = Math.min(bytes, budget.capacity());
+            while (running) {
+                ByteBudget.Reservation reservation = budget.reserve(wanted, Duration.ofSeconds(1));
+                if (reservation != null) {
+                    return reservation;
+                }
+            }
+            throw new ShardPool.Stopping(); // handed back to the queue, delivered again later
+        }
+
+        private void handle(List<IngestMessage> entry) throws Exception {
             List<ShardPool.Pending> pending = new ArrayList<>(entry.size());
             for (IngestMessage message : entry) {
                 pending.add(pool.submit(json.writeValueAsBytes(IngestMessages.json(json, message))));
@@ -226,7 +272,7 @@ class IngestPipeline implements SmartLifecycle {
                 }
             }
             if (failure == null) {
-                return DONE;
+                return;
             }
             if (entry.size() == 1 || failure instanceof ShardPool.Stopping) {
                 throw failure; // the transport retries the entry, then dead-letters it
@@ -234,7 +280,6 @@ class IngestPipeline implements SmartLifecycle {
             transport.send(Map.of(queue, failed));
             log.info("{} of {} messages of an entry on {} failed; queued again on their own: {}", failed.size(), entry.size(),
                     queue, failure.toString());
-            return DONE;
         }
 
         /** Returns once the message is in a file; throws when it failed, or its processing took too long. */

@@ -29,6 +29,11 @@ import org.springframework.util.unit.DataSize;
  * @param reportInterval    how often the log reports every worker's counts
  * @param statsInterval     how often a node shares its workers' counts, so {@code GET /workers} on
  *                          any API node shows every node's
+ * @param retiredKept       retired workers a shard keeps in memory (the newest); the registry
+ *                          ({@code GET /workers}) has every one of the last day
+ * @param memoryWait        how long a {@code POST /messages} waits for its body's bytes in the
+ *                          in-flight budget ({@code pollster.memory.in-flight}) before it is
+ *                          answered 503 with {@code Retry-After}
  */
 @ConfigurationProperties("pollster.ingest")
 public record IngestProperties(
@@ -47,12 +52,17 @@ public record IngestProperties(
         @DefaultValue("32") int inFlight,
         @DefaultValue("30s") Duration visibilityTimeout,
         @DefaultValue("1m") Duration reportInterval,
-        @DefaultValue("2s") Duration statsInterval) {
+        @DefaultValue("2s") Duration statsInterval,
+        @DefaultValue("1s") Duration memoryWait,
+        @DefaultValue("100") int retiredKept) {
 
     public IngestProperties {
         if (shards < 1 || minWorkers < 1 || maxWorkers < minWorkers || batchSize < 1) {
             throw new IllegalArgumentException(
                     "pollster.ingest needs shards >= 1, 1 <= min-workers <= max-workers and batch-size >= 1");
+        }
+        if (retiredKept < 0) {
+            throw new IllegalArgumentException("pollster.ingest.retired-kept must be 0 or more");
         }
     }
 }

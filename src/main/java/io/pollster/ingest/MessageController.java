@@ -1,13 +1,22 @@
 package io.pollster.ingest;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
+import io.pollster.system.memory.ByteBudget;
 import io.pollster.system.web.ApiException;
 import io.pollster.user.Caller;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -21,23 +30,40 @@ import tools.jackson.databind.json.JsonMapper;
 @RequestMapping("/api/v1")
 class MessageController {
 
+    private static final Logger log = LoggerFactory.getLogger(MessageController.class);
+    /** A chunked body is read, and its reservation grown, this many bytes at a time. */
+    static final int CHUNK = 64 * 1024;
+
     private final IngestService ingest;
     private final IngestPipeline pipeline;
     private final IngestGate gate;
     private final MessageParser parser;
+    private final ByteBudget budget;
+    private final Duration memoryWait;
 
     MessageController(IngestService ingest, IngestPipeline pipeline, IngestGate gate, IngestProperties properties,
-                      JsonMapper json) {
+                      JsonMapper json, ByteBudget budget) {
         this.ingest = ingest;
         this.pipeline = pipeline;
         this.gate = gate;
         this.parser = new MessageParser(json, properties.maxBatch());
+        this.budget = budget;
+        this.memoryWait = properties.memoryWait();
+        if (budget.capacity() < properties.maxRequestSize().toBytes()) {
+            log.warn("pollster.memory.in-flight ({} bytes) is smaller than pollster.ingest.max-request-size ({} bytes): "
+                    + "POST /messages bodies larger than the budget are refused with 413", budget.capacity(),
+                    properties.maxRequestSize().toBytes());
+        }
     }
 
     /**
      * 201 only once every message is durably enqueued; one bad entry and nothing is. The answer is
      * written directly: content negotiation and a message converter per request showed in the
      * ingest profile, for a body that is always the same small JSON.
+     *
+     * <p>The body's bytes are reserved from the in-flight budget before it is read and held until
+     * the answer is written, so the number of concurrent requests cannot add up to more memory
+     * than the budget; when it is spent, the request is answered 503 and nothing is enqueued.
      */
     @PostMapping("/messages")
     void post(Caller caller, HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -48,15 +74,62 @@ class MessageController {
         if (request.getContentType() == null || !MediaType.APPLICATION_JSON.isCompatibleWith(MediaType.parseMediaType(request.getContentType()))) {
             throw new ApiException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Send the messages as application/json", List.of());
         }
-        // the body is capped at pollster.ingest.max-request-size by RequestSizeLimit (413 beyond)
-        List<MessageParser.Message> messages = parser.parse(request.getInputStream().readAllBytes());
-        int accepted = ingest.accept(caller, messages);
-        byte[] body = ("{\"accepted\":" + accepted + "}").getBytes(StandardCharsets.US_ASCII);
-        response.setStatus(HttpStatus.CREATED.value());
-        response.setHeader(HttpHeaders.LOCATION, "/api/v1/messages");
-        response.setContentType(MediaType.APPLICATION_JSON_VALUE);
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
+        long declared = request.getContentLengthLong();
+        try (ByteBudget.Reservation reservation = reserve(declared >= 0 ? declared : CHUNK)) {
+            // the body is capped at pollster.ingest.max-request-size by RequestSizeLimit (413 beyond)
+            List<MessageParser.Message> messages = declared >= 0
+                    ? parser.parse(request.getInputStream().readNBytes(Math.toIntExact(declared)))
+                    : parser.parse(readChunked(request.getInputStream(), reservation));
+            int accepted = ingest.accept(caller, messages);
+            byte[] body = ("{\"accepted\":" + accepted + "}").getBytes(StandardCharsets.US_ASCII);
+            response.setStatus(HttpStatus.CREATED.value());
+            response.setHeader(HttpHeaders.LOCATION, "/api/v1/messages");
+            response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+            response.setContentLength(body.length);
+            response.getOutputStream().write(body);
+        }
+    }
+
+    private ByteBudget.Reservation reserve(long bytes) {
+        if (bytes > budget.capacity()) {
+            // waiting could never help: refuse it as too large, not as busy
+            throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "The request body is larger than the " + budget.capacity()
+                    + " bytes this Pollster holds in memory at once (pollster.memory.in-flight); send fewer messages per request",
+                    List.of());
+        }
+        ByteBudget.Reservation reservation;
+        try {
+            reservation = budget.reserve(bytes, memoryWait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw busy();
+        }
+        if (reservation == null) {
+            throw busy();
+        }
+        return reservation;
+    }
+
+    /** A body without a length: the reservation grows a chunk ahead of what is read, without waiting. */
+    private InputStream readChunked(InputStream in, ByteBudget.Reservation reservation) throws IOException {
+        List<InputStream> chunks = new ArrayList<>();
+        long read = 0;
+        while (true) {
+            if (read + CHUNK > reservation.bytes() && !reservation.tryGrow(CHUNK)) {
+                throw busy();
+            }
+            byte[] chunk = in.readNBytes(CHUNK);
+            read += chunk.length;
+            chunks.add(new ByteArrayInputStream(chunk));
+            if (chunk.length < CHUNK) {
+                return new SequenceInputStream(Collections.enumeration(chunks));
+            }
+        }
+    }
+
+    private ApiException busy() {
+        return ApiException.unavailable("Pollster is busy: too many bytes are in flight to take this request now, and "
+                + "nothing of it was enqueued; send it again after the Retry-After delay", memoryWait);
     }
 
     /** Every shard worker of this process, retired ones too. Infrastructure only: no user data. */

@@ -1,5 +1,6 @@
 package io.pollster.ingest;
 
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,8 +42,27 @@ final class MessageParser {
         try {
             root = json.readTree(body);
         } catch (JacksonException e) {
-            throw new ApiException(HttpStatus.BAD_REQUEST, "The request body is not valid JSON", List.of());
+            throw notJson();
         }
+        return parse(root);
+    }
+
+    /** For a body of unknown length, read in chunks: parsed from them, not from one more copy. */
+    List<Message> parse(InputStream body) {
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (JacksonException e) {
+            throw notJson();
+        }
+        return parse(root);
+    }
+
+    private static ApiException notJson() {
+        return new ApiException(HttpStatus.BAD_REQUEST, "The request body is not valid JSON", List.of());
+    }
+
+    private List<Message> parse(JsonNode root) {
         if (root == null || !root.isArray()) {
             throw ApiException.invalid("$", "must be a JSON array of messages");
         }

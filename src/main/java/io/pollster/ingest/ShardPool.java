@@ -1,11 +1,16 @@
 package io.pollster.ingest;
 
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -28,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * {@code scale-up-backlog} (never beyond {@code max-workers}), and a worker above the minimum
  * that finds nothing to do for {@code idle-timeout} retires.
  *
+ * <p>A worker that stops for any other reason (an error outside a message, an interrupt while
+ * the pool runs) is counted out and, below the minimum, replaced. Retired workers are kept in
+ * memory only up to {@code retired-kept} per shard, for {@code GET /workers} and the registry,
+ * which records each retirement once and keeps it for a day.
+ *
  * <p>A message is only reported written once its file is on disk; the caller acknowledges it
  * to the queue after that, so a crash can repeat a line but never lose one.
  */
@@ -42,7 +52,9 @@ final class ShardPool {
     private final Clock clock;
     private final String suffix;
     private final LinkedBlockingQueue<Pending> backlog = new LinkedBlockingQueue<>();
-    private final List<Worker> workers = new CopyOnWriteArrayList<>();
+    private final List<Worker> live = new CopyOnWriteArrayList<>();
+    /** The most recently retired workers, oldest first; guarded by itself. */
+    private final Deque<Worker> retired = new ArrayDeque<>();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger workerNumbers = new AtomicInteger();
     private final ReentrantLock batchLock = new ReentrantLock();
@@ -65,6 +77,13 @@ final class ShardPool {
                 .description("Messages written to batch files").register(meters);
         Gauge.builder("pollster.workers", active, AtomicInteger::get).tag("shard", Integer.toString(shard))
                 .description("Active ingest workers").register(meters);
+    }
+
+    /** Why a message failed: its processing threw an {@link Error}. */
+    static final class ProcessingError extends Exception {
+        ProcessingError(Throwable error) {
+            super("processing failed with " + error, error);
+        }
     }
 
     /** Why a message left the pool unprocessed: the pool stopped. Its queue entry is delivered again. */
@@ -119,8 +138,37 @@ final class ShardPool {
         return active.get();
     }
 
+    /** The running workers and the most recently retired ones. */
     List<WorkerView> workers() {
-        return workers.stream().map(Worker::view).toList();
+        return Stream.concat(live.stream(), retiredSnapshot().stream()).map(Worker::view).toList();
+    }
+
+    /**
+     * What the registry still needs to hear: the running workers (their counts move) and the
+     * retired ones whose retirement it has not recorded yet. Once a retirement is recorded
+     * ({@link #shared}), the worker is not sent again: its row no longer changes.
+     */
+    List<WorkerView> unshared() {
+        return Stream.concat(live.stream(), retiredSnapshot().stream().filter(w -> !w.retirementShared))
+                .map(Worker::view).toList();
+    }
+
+    /** The registry recorded these views: the retirements among them need not be sent again. */
+    void shared(Collection<WorkerView> views) {
+        Set<String> retiredIds = views.stream().filter(v -> v.retiredAt() != null).map(WorkerView::id)
+                .collect(Collectors.toSet());
+        retiredSnapshot().stream().filter(w -> retiredIds.contains(w.id)).forEach(w -> w.retirementShared = true);
+    }
+
+    /** Workers whose threads are running: equal to {@link #activeWorkers()} but for a moment while one starts or ends. */
+    int aliveWorkers() {
+        return (int) live.stream().filter(w -> w.thread != null && w.thread.isAlive()).count();
+    }
+
+    private List<Worker> retiredSnapshot() {
+        synchronized (retired) {
+            return List.copyOf(retired);
+        }
     }
 
     private void growIfBacklogged() {
@@ -140,9 +188,46 @@ final class ShardPool {
 
     private Worker startWorker() {
         Worker worker = new Worker("s" + shard + "-w" + workerNumbers.incrementAndGet() + "-" + suffix, clock.instant());
-        workers.add(worker);
+        live.add(worker);
         worker.thread = Thread.ofVirtual().name("ingest-" + worker.id).start(worker::run);
         return worker;
+    }
+
+    /**
+     * A worker's thread ends, whatever the reason. One that retired was counted out by
+     * {@link #retire}; any other is counted out here, and replaced while the pool runs and is
+     * below its minimum, so the count always matches the workers that run.
+     */
+    private void exited(Worker worker, boolean countedOut, String why) {
+        if (worker.retiredAt == null) {
+            worker.retiredAt = clock.instant();
+        }
+        if (!countedOut) {
+            active.decrementAndGet();
+        }
+        live.remove(worker);
+        synchronized (retired) {
+            retired.addLast(worker);
+            while (retired.size() > properties.retiredKept()) {
+                retired.removeFirst();
+            }
+        }
+        if (countedOut || !running) {
+            return;
+        }
+        while (running) {
+            int now = active.get();
+            if (now >= properties.minWorkers()) {
+                log.warn("Shard {} worker {} stopped unexpectedly ({}); {} workers left", shard, worker.id, why, now);
+                return;
+            }
+            if (active.compareAndSet(now, now + 1)) {
+                Worker replacement = startWorker();
+                log.warn("Shard {} worker {} stopped unexpectedly ({}); started {} in its place", shard, worker.id, why,
+                        replacement.id);
+                return;
+            }
+        }
     }
 
     /** Retires the worker if the pool is above its minimum; false when it must stay. */
@@ -168,7 +253,9 @@ final class ShardPool {
         final AtomicLong batches = new AtomicLong();
         final AtomicLong sequence = new AtomicLong();
         volatile Instant retiredAt;
-        Thread thread;
+        /** The registry recorded this worker's retirement: it is not sent again. */
+        volatile boolean retirementShared;
+        volatile Thread thread;
 
         Worker(String id, Instant startedAt) {
             this.id = id;
@@ -176,16 +263,30 @@ final class ShardPool {
         }
 
         void run() {
+            boolean retiredIdle = false;
+            String why = "interrupted";
+            try {
+                retiredIdle = work();
+            } catch (Throwable t) {
+                why = t.toString();
+                log.error("Shard {} worker {} failed outside a message", shard, id, t);
+            } finally {
+                exited(this, retiredIdle, why);
+            }
+        }
+
+        /** Takes messages until the pool stops or this worker retires (then true). */
+        private boolean work() {
             while (running) {
                 Pending pending;
                 try {
                     pending = backlog.poll(properties.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
-                    break;
+                    return false;
                 }
                 if (pending == null) {
                     if (retire(this)) {
-                        return;
+                        return true;
                     }
                     continue;
                 }
@@ -199,6 +300,13 @@ final class ShardPool {
                 } catch (Exception e) {
                     pending.processed.completeExceptionally(e);
                     continue;
+                } catch (Throwable e) {
+                    // an Error from one message (a StackOverflowError, an OutOfMemoryError from its size)
+                    // fails that message, which is retried and dead-lettered as usual, not the worker
+                    log.error("Shard {} worker {}: processing a message failed with {}; it will be retried, then dead-lettered",
+                            shard, id, e.toString(), e);
+                    pending.processed.completeExceptionally(new ProcessingError(e));
+                    continue;
                 }
                 processed.incrementAndGet();
                 pending.processed.complete(null);
@@ -206,9 +314,7 @@ final class ShardPool {
                     add(pending, this);
                 }
             }
-            if (retiredAt == null) {
-                retiredAt = clock.instant();
-            }
+            return false;
         }
 
         WorkerView view() {
@@ -274,7 +380,9 @@ final class ShardPool {
             worker.batches.incrementAndGet();
             written.increment(lines.size());
             lines.forEach(p -> p.written.complete(null));
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
+            // an Error too (out of memory for the batch's buffer): its lines are retried, and the
+            // writing thread, a worker or the linger thread, lives on
             log.warn("Shard {} could not write a batch of {} lines; they will be delivered again: {}", shard, lines.size(), e.toString());
             lines.forEach(p -> p.written.completeExceptionally(e));
         }
@@ -286,7 +394,7 @@ final class ShardPool {
         if (lingerer != null) {
             lingerer.interrupt();
         }
-        workers.forEach(w -> {
+        live.forEach(w -> {
             if (w.thread != null) {
                 w.thread.interrupt();
             }

@@ -1,6 +1,7 @@
 package io.pollster.user;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.util.List;
 
 import io.pollster.system.PollsterProperties;
@@ -33,9 +34,10 @@ class AuthConfiguration implements WebMvcConfigurer {
     }
 
     @Bean
-    FilterRegistrationBean<BearerTokenFilter> bearerTokenFilter(AdminToken adminToken, UserService users) {
+    FilterRegistrationBean<BearerTokenFilter> bearerTokenFilter(AdminToken adminToken, UserService users,
+                                                                AuthProperties properties, Clock clock) {
         FilterRegistrationBean<BearerTokenFilter> registration =
-                new FilterRegistrationBean<>(new BearerTokenFilter(adminToken, users));
+                new FilterRegistrationBean<>(new BearerTokenFilter(adminToken, users, new FailedTokenThrottle(properties, clock)));
         registration.setUrlPatterns(List.of("/api/v1/*"));
         return registration;
     }

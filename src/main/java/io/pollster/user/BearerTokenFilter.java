@@ -1,6 +1,7 @@
 package io.pollster.user;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Optional;
 
 import io.pollster.system.web.ProblemWriter;
@@ -15,7 +16,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Lets a {@code /api/v1} request through only with a valid bearer token, and records who the
  * caller is. A plain filter rather than Spring Security: one header, one indexed lookup, nothing
- * else to configure (see docs/decisions.md).
+ * else to configure (see docs/decisions.md). Invalid tokens are counted per client address by
+ * {@link FailedTokenThrottle}: past its limit, the address gets 429 without a lookup.
  */
 class BearerTokenFilter extends OncePerRequestFilter {
 
@@ -23,10 +25,12 @@ class BearerTokenFilter extends OncePerRequestFilter {
 
     private final AdminToken adminToken;
     private final UserService users;
+    private final FailedTokenThrottle throttle;
 
-    BearerTokenFilter(AdminToken adminToken, UserService users) {
+    BearerTokenFilter(AdminToken adminToken, UserService users, FailedTokenThrottle throttle) {
         this.adminToken = adminToken;
         this.users = users;
+        this.throttle = throttle;
     }
 
     @Override
@@ -38,7 +42,23 @@ class BearerTokenFilter extends OncePerRequestFilter {
             return;
         }
         String token = header.substring(SCHEME.length()).strip();
-        Optional<Caller> caller = authenticate(token);
+        byte[] hash = token.isEmpty() || token.length() > ApiTokens.MAX_LENGTH ? null : ApiTokens.hash(token);
+        Optional<Caller> caller;
+        if (hash != null && adminToken.matches(hash)) {
+            caller = Optional.of(Caller.ofAdmin()); // checked in memory: nothing to spare by throttling it
+        } else {
+            Duration wait = throttle.throttled(request.getRemoteAddr(), hash);
+            if (wait != null) {
+                tooManyFailures(response, wait);
+                return;
+            }
+            caller = hash == null ? Optional.empty() : users.authenticate(hash).map(Caller::ofUser);
+            if (caller.isPresent()) {
+                throttle.succeeded(hash);
+            } else {
+                throttle.failed(request.getRemoteAddr());
+            }
+        }
         if (caller.isEmpty()) {
             unauthorized(response, "The bearer token is not valid");
             return;
@@ -47,15 +67,11 @@ class BearerTokenFilter extends OncePerRequestFilter {
         chain.doFilter(request, response);
     }
 
-    private Optional<Caller> authenticate(String token) {
-        if (token.isEmpty() || token.length() > ApiTokens.MAX_LENGTH) {
-            return Optional.empty();
-        }
-        byte[] hash = ApiTokens.hash(token);
-        if (adminToken.matches(hash)) {
-            return Optional.of(Caller.ofAdmin());
-        }
-        return users.authenticate(hash).map(Caller::ofUser);
+    private static void tooManyFailures(HttpServletResponse response, Duration wait) throws IOException {
+        long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+        response.setHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+        ProblemWriter.write(response, HttpStatus.TOO_MANY_REQUESTS,
+                "Too many invalid tokens from this address; try again in " + seconds + " seconds");
     }
 
     private static void unauthorized(HttpServletResponse response, String detail) throws IOException {

@@ -23,12 +23,27 @@ class UserService {
 
     /** Creates a user; the token is in the answer and nowhere else — only its hash is stored. */
     NewUser create(String name) {
+        requireStorable(name);
         String token = ApiTokens.generate();
         User user = new User(new UserId(Ids.next()), name, clock.instant().truncatedTo(ChronoUnit.MICROS));
         if (!users.insert(user, ApiTokens.hash(token))) {
             throw ApiException.conflict("A user named '" + name + "' already exists");
         }
         return new NewUser(user, token);
+    }
+
+    /**
+     * The controller's pattern already keeps names to a safe alphabet; this holds for every caller
+     * of the service: a NUL cannot be stored in PostgreSQL text (the insert would fail as a 500),
+     * and other control characters in a name would reach logs and the UI.
+     */
+    private static void requireStorable(String name) {
+        if (name == null || name.isEmpty()) {
+            throw ApiException.invalid("name", "is required");
+        }
+        if (name.chars().anyMatch(Character::isISOControl)) {
+            throw ApiException.invalid("name", "must not contain control characters such as NUL or a line break");
+        }
     }
 
     Page<User> list(PageQuery query) {

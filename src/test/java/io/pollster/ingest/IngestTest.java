@@ -7,7 +7,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -63,6 +65,8 @@ class IngestTest extends IntegrationTest {
         registry.add("pollster.ingest.max-batch", () -> "2000");
         registry.add("pollster.ingest.max-request-size", () -> "256KB");
         registry.add("pollster.queue.poll-interval", () -> "20ms");
+        registry.add("pollster.ingest.retired-kept", () -> "2");
+        registry.add("pollster.ingest.stats-interval", () -> "300ms");
     }
 
     @TestConfiguration
@@ -79,6 +83,10 @@ class IngestTest extends IntegrationTest {
                     Thread.sleep(10_000);
                 } else if (value.equals("block")) {
                     gate.await(30, TimeUnit.SECONDS);
+                } else if (value.equals("overflow")) {
+                    throw new StackOverflowError("a message that overflowed the stack");
+                } else if (value.equals("interrupt")) {
+                    Thread.currentThread().interrupt(); // a processor that leaves its thread interrupted
                 }
                 return message;
             };
@@ -141,8 +149,9 @@ class IngestTest extends IntegrationTest {
                 .filter(l -> sent.contains(l.path("value").asString(""))).findFirst().orElseThrow();
         assertThat(line.get("userId").asString()).isEqualTo(alice.get("/api/v1/me").json().get("id").asString());
         assertThat(line.has("timestamp")).isTrue();
-        long written = pipeline.pools().stream().flatMap(p -> p.workers().stream()).mapToLong(WorkerView::processed).sum();
-        assertThat(written).isGreaterThanOrEqualTo(sent.size());
+        // retired workers beyond retired-kept are no longer in memory: their counts come from the registry
+        await("every worker's count shared").atMost(Duration.ofSeconds(10)).until(() -> alice.get("/api/v1/workers").json()
+                .get("items").valueStream().mapToLong(w -> w.get("processed").asLong()).sum() >= sent.size());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -222,6 +231,109 @@ class IngestTest extends IntegrationTest {
         assertThat(shardWorkers.stream().filter(w -> w.get("retiredAt").isNull())).hasSize(3);
         assertThat(shardWorkers.stream().filter(w -> !w.get("retiredAt").isNull())).isNotEmpty();
         assertThat(pool.activeWorkers()).isLessThanOrEqualTo(4);
+    }
+
+    @Test
+    void retiredWorkersAreKeptInMemoryOnlyUpToABoundAndRecordedOnce() {
+        String key = "cycles-" + UUID.randomUUID();
+        int shard = Shards.of(key, 4);
+        ShardPool pool = pipeline.pools().get(shard);
+        String batch = IntStream.range(0, 40)
+                .mapToObj(i -> "{\"timestamp\":\"2026-01-01T10:00:00Z\",\"key\":\"" + key + "\",\"value\":\"block\"}")
+                .collect(Collectors.joining(",", "[", "]"));
+
+        for (int cycle = 0; cycle < 4; cycle++) {
+            gate = new CountDownLatch(1);
+            assertThat(alice.post("/api/v1/messages", batch).status()).isEqualTo(201);
+            await("cycle " + cycle + ": the shard to grow").atMost(Duration.ofSeconds(10)).until(() -> pool.activeWorkers() == 4);
+            gate.countDown();
+            await("cycle " + cycle + ": the shard to shrink").atMost(Duration.ofSeconds(20)).until(() -> pool.activeWorkers() == 3);
+        }
+
+        List<WorkerView> inMemory = pool.workers();
+        assertThat(inMemory.stream().filter(w -> w.retiredAt() != null)).as("retired-kept is 2").hasSize(2);
+        assertThat(inMemory.stream().filter(w -> w.retiredAt() == null)).hasSize(3);
+        await("the four retirements recorded").atMost(Duration.ofSeconds(10)).until(() -> alice.get("/api/v1/workers").json()
+                .get("items").valueStream().filter(w -> w.get("shard").asInt() == shard && !w.get("retiredAt").isNull()).count() >= 4);
+        Map<String, Instant> retiredRows = updatedAt(shard, true);
+        Instant runningBefore = Collections.max(updatedAt(shard, false).values());
+        await("the running workers' rows to be refreshed twice").atMost(Duration.ofSeconds(10))
+                .until(() -> Collections.min(updatedAt(shard, false).values()).isAfter(runningBefore.plusMillis(600)));
+        assertThat(updatedAt(shard, true)).as("a retired worker's row is written once, then left alone")
+                .containsAllEntriesOf(retiredRows);
+    }
+
+    /** {@code updated_at} of this shard's registry rows, of retired or of running workers, by id. */
+    private Map<String, Instant> updatedAt(int shard, boolean retired) {
+        return jdbc.sql("SELECT id, updated_at FROM ingest_workers WHERE shard = :shard AND (retired_at IS NOT NULL) = :retired")
+                .param("shard", shard).param("retired", retired)
+                .query((rs, n) -> Map.entry(rs.getString(1), rs.getTimestamp(2).toInstant())).list().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
+
+    @Test
+    void anErrorFromOneMessageFailsThatMessageAndNotTheWorkerThatProcessedIt() throws IOException {
+        // one key: every message on the same shard, more of them failing than the shard has workers
+        String key = "errors-" + UUID.randomUUID();
+        ShardPool pool = pipeline.pools().get(Shards.of(key, 4));
+        for (int i = 0; i < 5; i++) {
+            assertThat(alice.post("/api/v1/messages",
+                    "[{\"timestamp\":\"2026-01-01T10:00:00Z\",\"key\":\"" + key + "\",\"value\":\"overflow\"}]").status())
+                    .isEqualTo(201);
+        }
+
+        await("each failing message to be dead-lettered").atMost(Duration.ofSeconds(30))
+                .until(() -> alice.get("/api/v1/dead-letters?type=message").json().get("items").size() == 5);
+        assertThat(alice.get("/api/v1/dead-letters?type=message").json().get("items").valueStream()).allSatisfy(letter -> {
+            assertThat(letter.get("error").asString()).contains("StackOverflowError");
+            assertThat(letter.get("attempts").asInt()).isEqualTo(2);
+        });
+        String fine = "after-errors-" + UUID.randomUUID();
+        assertThat(alice.post("/api/v1/messages",
+                "[{\"timestamp\":\"2026-01-01T10:00:00Z\",\"key\":\"" + key + "\",\"value\":\"" + fine + "\"}]").status())
+                .isEqualTo(201);
+        await("a later message on the shard to be written").atMost(Duration.ofSeconds(20)).until(() -> values().contains(fine));
+        assertThat(pool.activeWorkers()).as("the count of workers").isEqualTo(pool.aliveWorkers()).isBetween(3, 4);
+    }
+
+    @Test
+    void aWorkerThatStopsWhileThePoolRunsIsCountedOutAndReplaced() throws IOException {
+        String key = "interrupted-" + UUID.randomUUID();
+        ShardPool pool = pipeline.pools().get(Shards.of(key, 4));
+        long before = pool.workers().stream().filter(w -> w.retiredAt() == null).count();
+
+        assertThat(alice.post("/api/v1/messages",
+                "[{\"timestamp\":\"2026-01-01T10:00:00Z\",\"key\":\"" + key + "\",\"value\":\"interrupt\"}]").status())
+                .isEqualTo(201);
+
+        await("the message in a file").atMost(Duration.ofSeconds(20)).until(() -> values().contains("interrupt"));
+        await("the count to match the workers that run").atMost(Duration.ofSeconds(10))
+                .until(() -> pool.activeWorkers() == pool.aliveWorkers() && pool.activeWorkers() >= 3);
+        assertThat(pool.workers().stream().filter(w -> w.retiredAt() == null)).hasSize(pool.activeWorkers())
+                .hasSizeGreaterThanOrEqualTo((int) Math.min(before, 3));
+    }
+
+    @Test
+    void batchFilesAndTheirDirectoriesAreOnlyTheOwners() throws Exception {
+        String value = "private-" + UUID.randomUUID();
+        assertThat(alice.post("/api/v1/messages", "[{\"timestamp\":\"2026-01-01T10:00:00Z\",\"value\":\"" + value + "\"}]")
+                .status()).isEqualTo(201);
+        await("the message in a file").atMost(Duration.ofSeconds(20)).until(() -> values().contains(value));
+
+        assertThat(mode(messages())).isEqualTo("rwx------");
+        List<Path> files = MessageFiles.under(messages());
+        assertThat(files).isNotEmpty().allSatisfy(file -> {
+            assertThat(mode(file)).as(file.toString()).isEqualTo("rw-------");
+            assertThat(mode(file.getParent())).as(file.getParent().toString()).isEqualTo("rwx------");
+        });
+    }
+
+    private static String mode(Path path) {
+        try {
+            return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test

@@ -23,8 +23,10 @@ import org.springframework.test.context.TestPropertySource;
 // API tests drive the scheduler and the poller by hand; PipelineTest turns them on (dynamic properties win).
 // Ingest is off too: a cached context stays alive while later classes run on the same database and
 // queues, and its consumers would take their queue entries (IngestTest turns it on, for itself).
+// Every test calls from 127.0.0.1 into contexts that live across classes: the invalid tokens that
+// tests send on purpose must not add up to a throttled address (TokenThrottleTest tests the limit).
 @TestPropertySource(properties = {"pollster.scheduler.enabled=false", "pollster.poller.enabled=false",
-        "pollster.ingest.enabled=false", "pollster.cluster.heartbeat-interval=200ms"})
+        "pollster.ingest.enabled=false", "pollster.cluster.heartbeat-interval=200ms", "pollster.auth.max-failures=100000"})
 public abstract class IntegrationTest {
 
     protected static final String ADMIN_TOKEN = "test-admin-token-0123456789";

@@ -10,15 +10,22 @@ import java.util.List;
 import io.pollster.support.Api;
 import io.pollster.support.IntegrationTest;
 import io.pollster.support.TestDatabase;
+import io.pollster.system.web.ApiException;
+import io.pollster.system.web.InvalidField;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class UserApiTest extends IntegrationTest {
+
+    @Autowired
+    private UserService users;
 
     @Test
     void adminCreatesAUserWhoseTokenIsShownOnceAndStoredOnlyAsItsHash() throws Exception {
@@ -131,6 +138,33 @@ class UserApiTest extends IntegrationTest {
         assertThat(problem.get("title").asString()).isEqualTo("Bad Request");
         assertThat(problem.get("status").asInt()).isEqualTo(400);
         assertThat(problem.get("errors").get(0).get("field").asString()).isEqualTo(field);
+        assertThat(admin().get("/api/v1/users").json().get("items")).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "NUL inside         | al\\u0000ice",
+            "NUL alone          | \\u0000",
+            "NUL at the end     | alice\\u0000",
+            "NUL after a space  | alice \\u0000",
+    })
+    void aNameWithANulCharacterIs400NamingTheFieldNever500(String caseName, String escapedName) {
+        Api.Response answer = admin().post("/api/v1/users", "{\"name\":\"" + escapedName + "\"}");
+
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(400);
+        assertThat(answer.contentType()).startsWith("application/problem+json");
+        assertThat(answer.json().get("errors").valueStream().map(e -> e.get("field").asString())).containsExactly("name");
+        assertThat(admin().get("/api/v1/users").json().get("items")).isEmpty();
+    }
+
+    @Test
+    void theServiceRefusesControlCharactersInANameWhateverTheCallerChecked() {
+        for (String name : List.of("al\0ice", "\0", "alice\n", "bob\033[31m")) {
+            assertThatThrownBy(() -> users.create(name)).as(name).isInstanceOfSatisfying(ApiException.class, e -> {
+                assertThat(e.status().value()).isEqualTo(400);
+                assertThat(e.errors()).extracting(InvalidField::field).containsExactly("name");
+            });
+        }
         assertThat(admin().get("/api/v1/users").json().get("items")).isEmpty();
     }
 

@@ -1,5 +1,6 @@
 package io.pollster.system.web;
 
+import java.time.Duration;
 import java.util.List;
 
 import org.springframework.http.HttpStatus;
@@ -9,11 +10,22 @@ public class ApiException extends RuntimeException {
 
     private final HttpStatus status;
     private final List<InvalidField> errors;
+    private final Duration retryAfter;
 
     public ApiException(HttpStatus status, String detail, List<InvalidField> errors) {
+        this(status, detail, errors, null);
+    }
+
+    private ApiException(HttpStatus status, String detail, List<InvalidField> errors, Duration retryAfter) {
         super(detail);
         this.status = status;
         this.errors = List.copyOf(errors);
+        this.retryAfter = retryAfter;
+    }
+
+    /** 503 with a {@code Retry-After}: the caller did nothing wrong and may send the same request again later. */
+    public static ApiException unavailable(String detail, Duration retryAfter) {
+        return new ApiException(HttpStatus.SERVICE_UNAVAILABLE, detail, List.of(), retryAfter);
     }
 
     public static ApiException notFound(String what) {
@@ -42,5 +54,10 @@ public class ApiException extends RuntimeException {
 
     public List<InvalidField> errors() {
         return errors;
+    }
+
+    /** How long the caller should wait before trying again; null when the answer has no {@code Retry-After}. */
+    public Duration retryAfter() {
+        return retryAfter;
     }
 }

@@ -36,7 +36,11 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(ApiException.class)
     ResponseEntity<ProblemDetail> handleApiException(ApiException e) {
-        return ResponseEntity.status(e.status()).body(problem(e.status(), e.getMessage(), e.errors()));
+        ResponseEntity.BodyBuilder answer = ResponseEntity.status(e.status());
+        if (e.retryAfter() != null) {
+            answer.header(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (e.retryAfter().toMillis() + 999) / 1000)));
+        }
+        return answer.body(problem(e.status(), e.getMessage(), e.errors()));
     }
 
     @ExceptionHandler(Exception.class)

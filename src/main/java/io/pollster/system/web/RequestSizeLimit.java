@@ -13,15 +13,21 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.server.RequestPath;
 import org.springframework.util.unit.DataSize;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.util.pattern.PathPattern;
+import org.springframework.web.util.pattern.PathPatternParser;
 
 /**
  * Caps API request bodies ({@code pollster.api.max-request-size}, default 2MB) so no caller can
  * make the server parse an unbounded document: a larger declared length is refused at once with
  * 413, a chunked body is cut off when it passes the limit. {@code POST /messages} has its own,
- * larger limit ({@code pollster.ingest.max-request-size}).
+ * larger limit ({@code pollster.ingest.max-request-size}), and only it: the request is matched the
+ * way Spring MVC routes it (decoded, {@code ;parameters} dropped, the whole path), so no other
+ * path that merely ends in {@code /messages}, or disguises itself, gets the larger limit.
  */
 @Configuration(proxyBeanMethods = false)
 class RequestSizeLimit {
@@ -44,6 +50,8 @@ class RequestSizeLimit {
     }
 
     static final class LimitFilter extends OncePerRequestFilter {
+        private static final PathPattern INGEST = PathPatternParser.defaultInstance.parse("/api/v1/messages");
+
         private final long api;
         private final long ingest;
 
@@ -55,12 +63,24 @@ class RequestSizeLimit {
         @Override
         protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
                 throws ServletException, IOException {
-            long limit = request.getRequestURI().endsWith("/messages") ? ingest : api;
+            long limit = isIngest(request) ? ingest : api;
             if (request.getContentLengthLong() > limit) {
                 ProblemWriter.write(response, HttpStatus.CONTENT_TOO_LARGE, "The request body is larger than " + limit + " bytes");
                 return;
             }
             chain.doFilter(new Capped(request, limit), response);
+        }
+
+        /** Whether the request is one that reaches {@code POST /api/v1/messages}: the same matching as the controller's. */
+        static boolean isIngest(HttpServletRequest request) {
+            if (!HttpMethod.POST.matches(request.getMethod())) {
+                return false;
+            }
+            try {
+                return INGEST.matches(RequestPath.parse(request.getRequestURI(), request.getContextPath()).pathWithinApplication());
+            } catch (IllegalArgumentException malformed) {
+                return false; // an encoding that cannot be decoded is routed nowhere: the smaller limit
+            }
         }
     }
 

@@ -1,0 +1,194 @@
+package io.pollster.system.memory;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A process-wide budget of bytes in flight: request bodies being read, upstream bodies being
+ * fetched, queue entries being processed. Whatever holds a large buffer reserves its size first,
+ * so a flood of large inputs is refused or slowed down instead of ending in an
+ * {@link OutOfMemoryError}.
+ *
+ * <p>Waiters are served first come, first served: a large reservation is not starved by a stream
+ * of small ones that would each fit. {@link Reservation#tryGrow} never waits and does not queue,
+ * since the work that grows is already under way and finishing it is what frees bytes.
+ */
+public final class ByteBudget {
+
+    private final long capacity;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Reservations waiting for bytes, in arrival order; only the first may take bytes. */
+    private final LinkedHashSet<Waiter> waiters = new LinkedHashSet<>();
+    /** Written under the lock, read without it (gauges, tests). */
+    private volatile long inUse;
+
+    public ByteBudget(long capacityBytes) {
+        if (capacityBytes < 1) {
+            throw new IllegalArgumentException("The byte budget needs a capacity of at least 1 byte, not " + capacityBytes);
+        }
+        this.capacity = capacityBytes;
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    public long inUse() {
+        return inUse;
+    }
+
+    /** Reservations waiting for bytes now. */
+    int waiting() {
+        lock.lock();
+        try {
+            return waiters.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Reserves bytes, waiting up to maxWait for them; null when they did not come free in time. */
+    public Reservation reserve(long bytes, Duration maxWait) throws InterruptedException {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("Cannot reserve a negative number of bytes: " + bytes);
+        }
+        if (bytes > capacity) {
+            return null; // could never fit: waiting would only hold up everyone queued behind it
+        }
+        long nanos = maxWait.isNegative() ? 0 : toNanos(maxWait);
+        lock.lockInterruptibly();
+        try {
+            if (waiters.isEmpty() && fits(bytes)) {
+                return take(bytes);
+            }
+            if (nanos <= 0) {
+                return null;
+            }
+            Waiter me = new Waiter(lock.newCondition());
+            waiters.add(me);
+            try {
+                while (!(first() == me && fits(bytes))) {
+                    if (nanos <= 0) {
+                        return null;
+                    }
+                    nanos = me.turn.awaitNanos(nanos);
+                }
+                return take(bytes);
+            } finally {
+                // whether served, timed out or interrupted: the next in line may now go (or fit)
+                waiters.remove(me);
+                wakeFirst();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean fits(long bytes) {
+        return bytes <= capacity - inUse;
+    }
+
+    private Reservation take(long bytes) {
+        inUse += bytes;
+        return new Reservation(bytes);
+    }
+
+    private Waiter first() {
+        Iterator<Waiter> it = waiters.iterator();
+        return it.hasNext() ? it.next() : null;
+    }
+
+    /** Only the first waiter can take bytes, so only it is woken: no herd on every release. */
+    private void wakeFirst() {
+        Waiter first = first();
+        if (first != null) {
+            first.turn.signal();
+        }
+    }
+
+    private static long toNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ByteBudget[" + inUse + " of " + capacity + " bytes in use]";
+    }
+
+    /** Compared by identity: two waiters are never the same one. */
+    private static final class Waiter {
+        final Condition turn;
+
+        Waiter(Condition turn) {
+            this.turn = turn;
+        }
+    }
+
+    /** A held reservation; close() gives it back (idempotent). */
+    public final class Reservation implements AutoCloseable {
+
+        private long bytes;
+        private boolean closed;
+
+        private Reservation(long bytes) {
+            this.bytes = bytes;
+        }
+
+        public long bytes() {
+            lock.lock();
+            try {
+                return bytes;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Grows the reservation without waiting; false (and unchanged) when the budget cannot cover it. */
+        public boolean tryGrow(long more) {
+            if (more < 0) {
+                throw new IllegalArgumentException("Cannot grow a reservation by a negative number of bytes: " + more);
+            }
+            lock.lock();
+            try {
+                if (closed) {
+                    throw new IllegalStateException("This reservation was given back already");
+                }
+                if (!fits(more)) {
+                    return false;
+                }
+                inUse += more;
+                bytes += more;
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                inUse -= bytes;
+                wakeFirst();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Reservation[" + bytes() + " bytes" + (closed ? ", given back" : "") + "]";
+        }
+    }
+}
