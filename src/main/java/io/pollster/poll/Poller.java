@@ -22,6 +22,7 @@ import io.pollster.poll.fetch.RetryPolicy;
 import io.pollster.schedule.PollTask;
 import io.pollster.schedule.PollTimeLimit;
 import io.pollster.system.Durations;
+import io.pollster.system.memory.ByteBudget;
 import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.transport.DeadLetterSink;
 import io.pollster.transport.DeadLetterType;
@@ -52,6 +53,10 @@ class Poller {
 
     /** Bodies up to this size are normalised on the poll's own thread: microseconds of work. */
     private static final int INLINE_BYTES = 16 * 1024;
+    /** Reserved from the budget of bytes in flight before a poll starts; the body's reading grows it. */
+    private static final long FIRST_BYTES = 64 * 1024;
+    private static final String OUT_OF_BUDGET =
+            "Pollster's budget of bytes in flight (pollster.memory.in-flight) was taken by other large bodies";
     private static final Duration FIRST_DEFERRAL = Duration.ofSeconds(1);
     private static final Duration MAX_DEFERRAL = Duration.ofSeconds(30);
 
@@ -65,6 +70,7 @@ class Poller {
     private final DeadLetterSink deadLetters;
     private final FairShare fairShare;
     private final CpuWork cpu;
+    private final ByteBudget budget;
     private final Quotas quotas;
     private final TransactionTemplate tx;
     private final Clock clock;
@@ -76,7 +82,7 @@ class Poller {
 
     Poller(JobRepository jobs, PollTargets targets, Fetcher fetcher, Normalizer normalizer, VersionRepository versions,
            PollRecorder recorder, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
-           Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters, PollerProperties properties, PollTimeLimit limit,
+           ByteBudget budget, Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters, PollerProperties properties, PollTimeLimit limit,
            QueueProperties queues) {
         this.jobs = jobs;
         this.targets = targets;
@@ -88,6 +94,7 @@ class Poller {
         this.deadLetters = deadLetters;
         this.fairShare = fairShare;
         this.cpu = cpu;
+        this.budget = budget;
         this.quotas = quotas;
         this.tx = tx;
         this.clock = clock;
@@ -131,11 +138,34 @@ class Poller {
         if (ticket == null) {
             return putOff(attempt, "its owner's slow polls took their whole share of this poller");
         }
+        ByteBudget.Reservation memory;
+        try {
+            memory = budget.reserve(FIRST_BYTES, hostWait);
+        } catch (InterruptedException e) {
+            ticket.close();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for memory", e);
+        }
+        if (memory == null) {
+            ticket.close();
+            return putOff(attempt, OUT_OF_BUDGET);
+        }
+        try (memory) {
+            return fetchAndRecord(attempt, ticket, memory);
+        }
+    }
+
+    /** The attempt, and what its answer comes to; {@code memory} holds the answer's bytes until it is recorded. */
+    private TaskHandler.Result fetchAndRecord(Attempt attempt, FairShare.Ticket ticket, ByteBudget.Reservation memory) {
+        PollState job = attempt.job;
         FetchResult result;
         Normalized normalized = null;
         try (ticket) {
-            result = fetcher.fetch(attempt.target.request(job.etag(), job.lastModified()), hostWait);
+            result = fetcher.fetch(attempt.target.request(job.etag(), job.lastModified()), hostWait, memory);
             if (result instanceof FetchResult.Fetched fetched) {
+                // the working space of normalising (a parsed tree, a copy) is bounded by the CPU threads
+                // that do it for large bodies, not by the budget: counting it there would let readers
+                // holding their bodies starve the few normalisations that would free them
                 normalized = cpuIfLarge(fetched.body().length,
                         () -> normalizer.normalize(fetched.body(), fetched.contentType(), attempt.target.dedup()));
             }
@@ -145,20 +175,22 @@ class Poller {
             return fail(attempt, null, "internal error (" + e.getClass().getSimpleName()
                     + ") while handling the upstream's answer; not retried");
         }
-        if (!(result instanceof FetchResult.HostBusy)) {
-            String status = switch (result) {
-                case FetchResult.Fetched f -> Integer.toString(f.status());
-                case FetchResult.NotModified n -> "304";
-                case FetchResult.Failed f -> f.status() == null ? "error" : Integer.toString(f.status());
-                case FetchResult.HostBusy b -> throw new IllegalStateException();
-            };
+        String status = switch (result) {
+            case FetchResult.Fetched f -> Integer.toString(f.status());
+            case FetchResult.NotModified n -> "304";
+            case FetchResult.Failed f -> f.status() == null ? "error" : Integer.toString(f.status());
+            case FetchResult.HostBusy b -> null;
+            case FetchResult.OutOfBudget o -> "error";
+        };
+        if (status != null) {
             meters.counter("pollster.upstream.requests", "status", status).increment();
         }
         return switch (result) {
             case FetchResult.HostBusy busy -> putOff(attempt, "every request slot of host " + busy.host() + " was taken");
+            case FetchResult.OutOfBudget out -> putOff(attempt, OUT_OF_BUDGET);
             case FetchResult.Failed failed -> retryOrFail(attempt, failed);
-            case FetchResult.NotModified notModified -> quiet(attempt, PollRecorder.Poll.notModified(job, task, attempt.started,
-                    attempt.took(clock), new PollRecorder.Validators(firstNonNull(notModified.etag(), job.etag()),
+            case FetchResult.NotModified notModified -> quiet(attempt, PollRecorder.Poll.notModified(job, attempt.task,
+                    attempt.started, attempt.took(clock), new PollRecorder.Validators(firstNonNull(notModified.etag(), job.etag()),
                             firstNonNull(notModified.lastModified(), job.lastModified())),
                     attempt.target.adapt(job.effectiveInterval(), false)));
             case FetchResult.Fetched fetched -> fetched(attempt, fetched, normalized);

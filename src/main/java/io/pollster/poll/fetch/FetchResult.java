@@ -43,4 +43,11 @@ public sealed interface FetchResult {
      */
     record HostBusy(String host, Duration duration) implements FetchResult {
     }
+
+    /**
+     * Not finished: the process's budget of bytes in flight could not hold the body (too many
+     * large bodies at once). Says nothing about the upstream; try again later.
+     */
+    record OutOfBudget(Duration duration) implements FetchResult {
+    }
 }

@@ -21,6 +21,7 @@ import java.util.zip.ZipException;
 import javax.net.ssl.SSLException;
 
 import io.pollster.system.Durations;
+import io.pollster.system.memory.ByteBudget;
 import org.apache.hc.client5.http.ClientProtocolException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.HttpHostConnectException;
@@ -132,15 +133,16 @@ public final class Fetcher implements AutoCloseable {
      * does; that comes back as {@link FetchResult.Failed}. Retrying is the caller's: see
      * {@link RetryPolicy#after}.
      */
-    public FetchResult fetch(FetchRequest request, Duration hostWait) {
+    public FetchResult fetch(FetchRequest request, Duration hostWait, ByteBudget.Reservation budget) {
         long started = System.nanoTime();
-        Outcome outcome = attempt(request, hostWait);
+        Outcome outcome = attempt(request, hostWait, budget);
         Duration took = since(started);
         return switch (outcome) {
             case Body body -> new FetchResult.Fetched(body.status(), body.contentType(), body.etag(), body.lastModified(),
                     body.bytes(), took);
             case Unchanged unchanged -> new FetchResult.NotModified(unchanged.etag(), unchanged.lastModified(), took);
             case Busy busy -> new FetchResult.HostBusy(busy.host(), took);
+            case NoBudget noBudget -> new FetchResult.OutOfBudget(took);
             case Failure failure -> {
                 log.debug("Fetching {} failed: {}", loggable(request.url()), failure.error());
                 yield new FetchResult.Failed(failure.status(), failure.error(), failure.retryable(), failure.retryAfter(), took);
@@ -149,21 +151,21 @@ public final class Fetcher implements AutoCloseable {
     }
 
     /** One attempt: the request and the redirects it leads to, within one deadline. */
-    private Outcome attempt(FetchRequest request, Duration hostWait) {
+    private Outcome attempt(FetchRequest request, Duration hostWait, ByteBudget.Reservation budget) {
         try {
             Hop hop = Hop.first(request);
-            long budget = request.timeout().toNanos();
+            long remaining = request.timeout().toNanos();
             for (int redirects = 0; ; redirects++) {
                 Step step;
-                try (HostPermits.Permit permit = permits.acquire(hop.host(), min(hostWait, Duration.ofNanos(budget)))) {
+                try (HostPermits.Permit permit = permits.acquire(hop.host(), min(hostWait, Duration.ofNanos(remaining)))) {
                     if (permit == null) {
                         return new Busy(hop.host());
                     }
                     // why: the clock starts once the slot is ours; queueing behind this host's other polls
                     // is not the upstream's slowness
                     long hopStarted = System.nanoTime();
-                    step = exchange(hop, budget, request.timeout());
-                    budget -= System.nanoTime() - hopStarted;
+                    step = exchange(hop, remaining, request.timeout(), budget);
+                    remaining -= System.nanoTime() - hopStarted;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return new Failure(null, "interrupted", false, null);
@@ -188,7 +190,7 @@ public final class Fetcher implements AutoCloseable {
                     return new Failure(redirect.status(), "redirected to a URL with user info", false, null);
                 }
                 hop = hop.redirectedTo(redirect.status(), target);
-                if (budget <= 0) {
+                if (remaining <= 0) {
                     return timedOut(request.timeout());
                 }
             }
@@ -197,8 +199,8 @@ public final class Fetcher implements AutoCloseable {
         }
     }
 
-    /** One request and its response, cancelled when the attempt's remaining budget runs out. */
-    private Step exchange(Hop hop, long budgetNanos, Duration timeout) {
+    /** One request and its response, cancelled when the attempt's remaining time runs out. */
+    private Step exchange(Hop hop, long budgetNanos, Duration timeout, ByteBudget.Reservation budget) {
         if (budgetNanos <= 0) {
             return timedOut(timeout);
         }
@@ -211,7 +213,7 @@ public final class Fetcher implements AutoCloseable {
         }, budgetNanos, TimeUnit.NANOSECONDS);
         try {
             ClassicHttpResponse response = client.executeOpen(null, httpRequest, HttpClientContext.create());
-            return read(hop, httpRequest, response, expired, timeout);
+            return read(hop, httpRequest, response, expired, timeout, budget);
         } catch (IOException e) {
             return failure(e, hop, null, expired, timeout);
         } finally {
@@ -220,7 +222,7 @@ public final class Fetcher implements AutoCloseable {
     }
 
     private Step read(Hop hop, HttpUriRequestBase httpRequest, ClassicHttpResponse response, AtomicBoolean expired,
-                      Duration timeout) {
+                      Duration timeout, ByteBudget.Reservation budget) {
         int status = response.getCode();
         boolean complete = false;
         try {
@@ -246,13 +248,15 @@ public final class Fetcher implements AutoCloseable {
             }
             HttpEntity entity = response.getEntity();
             byte[] body = entity == null ? new byte[0]
-                    : bodies.read(entity.getContent(), header(response, "Content-Encoding"), declared);
+                    : bodies.read(entity.getContent(), header(response, "Content-Encoding"), declared, budget);
             if (body == null) {
                 return tooLarge(status);
             }
             complete = true;
             return new Body(status, header(response, "Content-Type"), header(response, "ETag"),
                     header(response, "Last-Modified"), body);
+        } catch (ResponseBodies.OutOfBudget e) {
+            return new NoBudget();
         } catch (IOException e) {
             return failure(e, hop, status, expired, timeout);
         } finally {
@@ -392,10 +396,13 @@ public final class Fetcher implements AutoCloseable {
     }
 
     /** What an attempt came to. */
-    private sealed interface Outcome extends Step permits Body, Unchanged, Failure, Busy {
+    private sealed interface Outcome extends Step permits Body, Unchanged, Failure, Busy, NoBudget {
     }
 
     private record Busy(String host) implements Outcome {
+    }
+
+    private record NoBudget() implements Outcome {
     }
 
     private record Redirect(int status, String location) implements Step {

@@ -22,6 +22,8 @@ public final class ByteBudget {
     private final ReentrantLock lock = new ReentrantLock();
     /** Reservations waiting for bytes, in arrival order; only the first may take bytes. */
     private final LinkedHashSet<Waiter> waiters = new LinkedHashSet<>();
+    /** Signalled on every release, for reservations waiting to grow. */
+    private final Condition released = lock.newCondition();
     /** Written under the lock, read without it (gauges, tests). */
     private volatile long inUse;
 
@@ -171,6 +173,36 @@ public final class ByteBudget {
             }
         }
 
+        /**
+         * Grows the reservation, waiting up to {@code maxWait} for the bytes to come free; false (and
+         * unchanged) when they did not. Like {@link #tryGrow} it goes before queued reservations:
+         * finishing work under way is what frees bytes. Waits are bounded, so reservations waiting to
+         * grow cannot hold each other up for ever: one gives up, gives its bytes back, and the others go on.
+         */
+        public boolean grow(long more, Duration maxWait) throws InterruptedException {
+            if (more < 0) {
+                throw new IllegalArgumentException("Cannot grow a reservation by a negative number of bytes: " + more);
+            }
+            long nanos = maxWait.isNegative() ? 0 : toNanos(maxWait);
+            lock.lockInterruptibly();
+            try {
+                if (closed) {
+                    throw new IllegalStateException("This reservation was given back already");
+                }
+                while (!fits(more)) {
+                    if (nanos <= 0 || more > capacity) {
+                        return false;
+                    }
+                    nanos = released.awaitNanos(nanos);
+                }
+                inUse += more;
+                bytes += more;
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+
         @Override
         public void close() {
             lock.lock();
@@ -181,6 +213,7 @@ public final class ByteBudget {
                 closed = true;
                 inUse -= bytes;
                 wakeFirst();
+                released.signalAll();
             } finally {
                 lock.unlock();
             }

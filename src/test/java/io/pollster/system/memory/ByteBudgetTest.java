@@ -152,6 +152,29 @@ class ByteBudgetTest {
     }
 
     @Test
+    void aReservationWaitingToGrowGetsTheBytesAnotherGivesBackOrGivesUpUnchanged() throws Exception {
+        ByteBudget budget = new ByteBudget(100);
+        ByteBudget.Reservation growing = budget.reserve(40, NO_WAIT);
+        ByteBudget.Reservation other = budget.reserve(60, NO_WAIT);
+
+        assertThat(growing.grow(30, Duration.ofMillis(50))).as("nothing came free").isFalse();
+        assertThat(growing.bytes()).isEqualTo(40);
+        try (var releaser = Executors.newVirtualThreadPerTaskExecutor()) {
+            releaser.submit(() -> {
+                Thread.sleep(100);
+                other.close();
+                return null;
+            });
+            assertThat(growing.grow(30, LONG)).isTrue();
+        }
+        assertThat(growing.bytes()).isEqualTo(70);
+        assertThat(budget.inUse()).isEqualTo(70);
+        assertThat(growing.grow(31, LONG)).as("more than could ever come free is refused without waiting").isFalse();
+        growing.close();
+        assertThat(budget.inUse()).isZero();
+    }
+
+    @Test
     void nonsenseIsRefused() throws Exception {
         assertThatThrownBy(() -> new ByteBudget(0)).isInstanceOf(IllegalArgumentException.class);
         ByteBudget budget = new ByteBudget(10);

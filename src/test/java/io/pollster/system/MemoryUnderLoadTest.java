@@ -1,0 +1,136 @@
+package io.pollster.system;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.sun.net.httpserver.HttpServer;
+import io.pollster.support.Api;
+import io.pollster.support.PollsterProcess;
+import io.pollster.support.TestDatabase;
+import io.pollster.support.TestDirs;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A Pollster with a 512 MiB heap, polling many slow upstreams whose bodies are 10 MiB of JSON
+ * each, while its jobs — a few hundred of them with 1 MiB request bodies — are listed a thousand
+ * at a time. Bodies in flight are bounded by bytes (what does not fit waits on the queue), a list
+ * page by the size of its definitions: the process stays up and answers, and no poll or request
+ * ends in an OutOfMemoryError.
+ */
+class MemoryUnderLoadTest {
+
+    private static final int TEN_MIB = 10 * 1024 * 1024;
+    private static final int SLOW_JOBS = 48;
+    private static final int LISTED_JOBS = 150;
+
+    @Test
+    void aSmallHeapSurvivesManySlowLargeBodiesAndListingsOfLargeJobs() throws Exception {
+        TestDatabase db = TestDatabase.get().sibling("memory");
+        Map<String, String> env = Map.of(
+                "SPRING_DATASOURCE_URL", db.url(),
+                "SPRING_DATASOURCE_USERNAME", db.username(),
+                "SPRING_DATASOURCE_PASSWORD", db.password(),
+                "POLLSTER_ADMIN_TOKEN", "memory-test-admin-token-0123456789",
+                "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
+                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
+                "POLLSTER_INGEST_ENABLED", "false",
+                "POLLSTER_HOSTS_DEFAULT_CONCURRENCY", "64");
+        AtomicInteger served = new AtomicInteger();
+        HttpServer upstream = slowLargeBodies(served);
+        try (PollsterProcess pollster = PollsterProcess.start(TestDirs.newDir("memory-").resolve("data"), env)) {
+            pollster.awaitReady(Duration.ofSeconds(180));
+            Api admin = pollster.api().as("memory-test-admin-token-0123456789");
+            Api alice = pollster.api().as(admin.post("/api/v1/users", "{\"name\":\"alice\"}").json().get("token").asString());
+            String requestBody = "{\"blob\":\"" + "y".repeat(1024 * 1024 - 20) + "\"}";
+            for (int i = 0; i < LISTED_JOBS; i++) {
+                Api.Response created = alice.post("/api/v1/jobs", """
+                        {"url":"http://127.0.0.1:%d/listed","interval":"1h","method":"POST","active":false,"body":%s}
+                        """.formatted(upstream.getAddress().getPort(), requestBody));
+                assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            }
+            for (int i = 0; i < SLOW_JOBS; i++) {
+                Api.Response created = alice.post("/api/v1/jobs", "{\"url\":\"http://127.0.0.1:%d/large/%d\",\"interval\":\"1s\",\"timeout\":\"30s\"}"
+                        .formatted(upstream.getAddress().getPort(), i));
+                assertThat(created.status()).as(created.toString()).isEqualTo(201);
+            }
+
+            Instant until = Instant.now().plusSeconds(30);
+            int listings = 0;
+            try (var callers = Executors.newVirtualThreadPerTaskExecutor()) {
+                while (Instant.now().isBefore(until)) {
+                    List<Future<Integer>> pages = new ArrayList<>();
+                    for (int i = 0; i < 4; i++) {
+                        pages.add(callers.submit(() -> listAll(alice)));
+                    }
+                    for (Future<Integer> page : pages) {
+                        assertThat(page.get()).isEqualTo(LISTED_JOBS + SLOW_JOBS);
+                        listings++;
+                    }
+                }
+            }
+
+            await("polls of the large bodies").atMost(Duration.ofSeconds(60))
+                    .until(() -> db.scalar("SELECT count(*) FROM versions") >= SLOW_JOBS);
+            assertThat(pollster.api().get("/actuator/health").status()).isEqualTo(200);
+            assertThat(listings).isGreaterThan(8);
+            assertThat(pollster.log()).doesNotContain("OutOfMemoryError");
+            assertThat(db.scalar("SELECT count(*) FROM dead_letters")).as("nothing failed for want of memory").isZero();
+            assertThat(pollster.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+        } finally {
+            upstream.stop(0);
+        }
+    }
+
+    /** Pages through every job a thousand at a time; returns how many it saw. */
+    private static int listAll(Api user) {
+        int seen = 0;
+        String cursor = null;
+        do {
+            Api.Response page = user.get("/api/v1/jobs?limit=1000" + (cursor == null ? "" : "&cursor=" + cursor));
+            assertThat(page.status()).as(page.toString()).isEqualTo(200);
+            seen += page.json().get("items").size();
+            cursor = page.json().get("nextCursor").isNull() ? null : page.json().get("nextCursor").asString();
+        } while (cursor != null);
+        return seen;
+    }
+
+    /** 10 MiB JSON bodies (a new one each time), sent in 64 KiB chunks over about two seconds. */
+    private static HttpServer slowLargeBodies(AtomicInteger served) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        byte[] chunk = "z".repeat(64 * 1024).getBytes(StandardCharsets.US_ASCII);
+        server.createContext("/large", exchange -> {
+            try (exchange) {
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, 0);
+                OutputStream out = exchange.getResponseBody();
+                out.write(("{\"n\":" + served.incrementAndGet() + ",\"pad\":\"").getBytes(StandardCharsets.US_ASCII));
+                for (int sent = 0; sent < TEN_MIB - 2 * chunk.length; sent += chunk.length) {
+                    out.write(chunk);
+                    if (sent % (16 * chunk.length) == 0) {
+                        Thread.sleep(100);
+                    }
+                }
+                out.write("\"}".getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException | InterruptedException e) {
+                // the poller gave up on this answer (put back for later): fine
+            }
+        });
+        server.start();
+        return server;
+    }
+}
