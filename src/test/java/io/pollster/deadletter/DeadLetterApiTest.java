@@ -8,6 +8,8 @@ import java.util.UUID;
 import io.pollster.proto.v1.IngestBatch;
 import io.pollster.proto.v1.IngestMessage;
 import io.pollster.schedule.PollTask;
+import io.pollster.transport.DeadLetterSink;
+import io.pollster.transport.DeadLetterType;
 import io.pollster.support.Api;
 import io.pollster.support.IntegrationTest;
 import org.junit.jupiter.api.BeforeEach;
@@ -92,6 +94,55 @@ class DeadLetterApiTest extends IntegrationTest {
     }
 
     @Test
+    void ofTwoConcurrentReplaysOneWinsAndTheTaskIsQueuedOnce() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            UUID id = letter("message", aliceId, "ingest-1", message(aliceId, "once-" + round));
+            try (var callers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                var first = callers.submit(() -> alice.post("/api/v1/dead-letters/" + id + "/replay").status());
+                var second = callers.submit(() -> alice.post("/api/v1/dead-letters/" + id + "/replay").status());
+
+                assertThat(List.of(first.get(), second.get())).containsExactlyInAnyOrder(202, 404);
+            }
+        }
+        assertThat(jdbc.sql("SELECT count(*) FROM queue_tasks").query(Integer.class).single()).isEqualTo(10);
+    }
+
+    @Test
+    void aPollIsReplayedAsARunOfItsJob() {
+        UUID job = UUID.fromString(alice.post("/api/v1/jobs", "{\"url\":\"https://example.com/x\",\"interval\":\"1h\",\"active\":false}")
+                .json().get("id").asString());
+        UUID id = jdbc.sql("""
+                INSERT INTO dead_letters (id, type, job_id, owner_id, queue, payload, error, attempts, first_failed_at, failed_at)
+                VALUES (gen_random_uuid(), 'poll', :job, :owner, 'poll', :payload, 'boom', 3, now(), now())
+                RETURNING id
+                """).param("job", job).param("owner", aliceId).param("payload", PollTask.fire(job, null, true, null).encode())
+                .query(UUID.class).single();
+
+        assertThat(alice.post("/api/v1/dead-letters/" + id + "/replay").status()).isEqualTo(202);
+
+        assertThat(jdbc.sql("SELECT run_requested FROM job_schedules WHERE job_id = :job").param("job", job)
+                .query(Boolean.class).single()).as("waits for no poll in flight, like a run-now").isTrue();
+        assertThat(jdbc.sql("SELECT count(*) FROM queue_tasks").query(Integer.class).single()).isZero();
+    }
+
+    @Test
+    void aDeadLetterOfAUserOrJobDeletedMeanwhileIsDroppedNotRetriedForever() {
+        UUID job = UUID.fromString(alice.post("/api/v1/jobs", "{\"url\":\"https://example.com/x\",\"interval\":\"1h\"}")
+                .json().get("id").asString());
+        admin().delete("/api/v1/users/" + bobId);
+        alice.delete("/api/v1/jobs/" + job);
+
+        boolean bobs = sink.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.MESSAGE, null, bobId, "ingest-0",
+                message(bobId, "late"), "boom", 3, Instant.now()));
+        boolean jobs = sink.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.POLL, job, aliceId, "poll",
+                PollTask.fire(job, null, false, null).encode(), "boom", 3, Instant.now()));
+
+        assertThat(bobs).isFalse();
+        assertThat(jobs).isFalse();
+        assertThat(jdbc.sql("SELECT count(*) FROM dead_letters").query(Integer.class).single()).isZero();
+    }
+
+    @Test
     void deleteRemovesOnlyYourOwn() {
         UUID id = letter("poll", aliceId, "poll", PollTask.fire(UUID.randomUUID(), null, true, null).encode());
 
@@ -115,6 +166,9 @@ class DeadLetterApiTest extends IntegrationTest {
         }
         return IngestBatch.newBuilder().addMessages(message).build().toByteArray();
     }
+
+    @Autowired
+    private DeadLetterSink sink;
 
     private UUID letter(String type, UUID owner, String queue, byte[] payload) {
         UUID id = io.pollster.system.Ids.next();

@@ -19,6 +19,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,6 +44,27 @@ class HostileUpstreamTest extends PipelineTest {
     @BeforeEach
     void user() {
         alice = api().as(createUser("alice"));
+    }
+
+    @DynamicPropertySource
+    static void shortPolls(DynamicPropertyRegistry registry) {
+        registry.add("pollster.poller.max-poll-time", () -> "10s");
+    }
+
+    @Test
+    void aPollGivesUpWhenAnotherAttemptWouldTakeItPastItsTimeLimit() {
+        upstream.route("/unavailable", n -> Answer.status(503));
+        String id = job("""
+                {"url":"%s","interval":"1h","timeout":"1s","retry":{"maxAttempts":10,"backoff":"3s","maxBackoff":"3s"}}
+                """.formatted(upstream.url("/unavailable")));
+
+        await().atMost(WAIT).until(() -> stats(id).get("failures").asLong() == 1);
+
+        JsonNode poll = history(id).getFirst();
+        assertThat(poll.get("error").asString()).isEqualTo("HTTP 503 Service Unavailable; gave up: another attempt would "
+                + "take the poll past its limit of 10s");
+        assertThat(poll.get("attempts").asInt()).as("10 s hold two or three waits of up to 3 s and a 1 s attempt").isBetween(2, 6);
+        assertThat(deadLetters(id)).isEqualTo(1);
     }
 
     @Test

@@ -49,6 +49,18 @@ class DedupSpecTest {
     }
 
     @Test
+    void pathsWhoseCostHasNoBoundAreRefused() {
+        List<InvalidField> errors = json("$[?(@.s =~ /^(.*a){25}$/)]", "$..items[?(@..id)]", "$..a..b",
+                "$['=~'].x", "$['a..b']", "$..ok").validate("dedup");
+
+        assertThat(errors).extracting(InvalidField::field)
+                .containsExactly("dedup.ignorePaths[0]", "dedup.ignorePaths[1]", "dedup.ignorePaths[2]");
+        assertThat(errors.get(0).message()).contains("regular-expression filter (=~)", "ignorePatterns");
+        assertThat(errors.get(1).message()).contains("inside a filter");
+        assertThat(errors.get(2).message()).contains("once, not 2 times");
+    }
+
+    @Test
     void aBadJsonPathIsReportedAtItsIndexWithTheReason() {
         List<InvalidField> errors = json("$.ok", "$.[", "serverTime", "$.a[?(@.x ==]").validate("dedup");
 

@@ -305,6 +305,33 @@ class NormalizerTest {
         }
 
         @Test
+        void fiftyPatternsShareOneBudgetInsteadOfEachHavingItsOwn() {
+            String body = "a".repeat(200_000);
+            // each reads about 61 characters per position: alone within the budget of 100 per character, together far over it
+            String[] patterns = new String[50];
+            java.util.Arrays.fill(patterns, "a{60}b");
+
+            long started = System.nanoTime();
+            Normalized normalized = normalize(body, "text/plain", textIgnoring(patterns));
+
+            assertThat(normalized.fellBack()).isTrue();
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(5));
+            assertThat(normalize(body, "text/plain", textIgnoring(patterns[0])).fellBack()).as("one of them fits").isFalse();
+        }
+
+        @Test
+        void normalisationStopsAtItsTimeLimit() {
+            String body = "a".repeat(2_000_000);
+            Normalizer quick = new Normalizer(java.time.Duration.ofMillis(50));
+
+            long started = System.nanoTime();
+            Normalized normalized = quick.normalize(body.getBytes(UTF_8), "text/plain", textIgnoring("a{60}b"));
+
+            assertThat(normalized.fellBack()).as("out of time, though within its step budget").isTrue();
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(2));
+        }
+
+        @Test
         void aSpecThatDoesNotValidateIsRefused() {
             DedupSpec invalid = new DedupSpec(DedupMode.JSON, List.of("$.["), List.of());
 
