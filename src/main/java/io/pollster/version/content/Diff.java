@@ -2,7 +2,7 @@ package io.pollster.version.content;
 
 import java.util.Objects;
 
-/** What changed between two versions of a body, in the form the API returns (SPEC §3.3). */
+/** What changed between two versions of a body, in the form the API returns. */
 public sealed interface Diff {
 
     /** {@code "json-patch"} or {@code "unified"}: the API's {@code format} field. */
