@@ -102,22 +102,8 @@ public class JobRepository {
             WHERE s.job_id = job.id
             """;
 
-    /** The job's history goes with it (cascades); its stored bodies no longer count against its owner's quota. */
-    private static final String DELETE = """
-            WITH freed AS (
-                SELECT coalesce(sum(size), 0) AS bytes
-                FROM bodies
-                WHERE job_id = :id
-            ), gone AS (
-                DELETE FROM jobs
-                WHERE id = :id
-                RETURNING owner_id
-            )
-            UPDATE users
-            SET stored_bytes = greatest(users.stored_bytes - freed.bytes, 0)
-            FROM gone, freed
-            WHERE users.id = gone.owner_id
-            """;
+    /** The job's history and bodies go with it (cascades), and with them what it stored of its owner's quota. */
+    private static final String DELETE = "DELETE FROM jobs WHERE id = :id";
 
     /**
      * Secret headers still sealed in format 1, in id order, locked; rows another node or a request

@@ -29,17 +29,17 @@ class PollHistoryController {
      * in one statement, so one snapshot: a poll landing meanwhile cannot show up twice.
      */
     private static final String PAGE = """
-            SELECT rank, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error
+            SELECT rank, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error, skipped
             FROM (
                 SELECT 9223372036854775806 AS rank, fold_started_at AS started_at, fold_last_at AS last_at,
                        fold_count AS count, fold_duration_ms AS duration_ms, fold_http_status AS http_status,
                        fold_outcome AS outcome, fold_attempts AS attempts, fold_version_id AS version_id,
-                       fold_error AS error
+                       fold_error AS error, fold_skipped AS skipped
                 FROM jobs
                 WHERE id = :jobId
                   AND fold_count > 0
                 UNION ALL
-                SELECT id, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error
+                SELECT id, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error, skipped
                 FROM polls
                 WHERE job_id = :jobId) entries
             WHERE rank < :before
@@ -78,11 +78,15 @@ class PollHistoryController {
         Integer status = rs.getObject("http_status") == null ? null : rs.getInt("http_status");
         return new PollView(rs.getTimestamp("started_at").toInstant(), rs.getLong("duration_ms"), status,
                 rs.getString("outcome"), rs.getInt("attempts"), rs.getObject("version_id", UUID.class),
-                rs.getString("error"), rs.getInt("count"), rs.getTimestamp("last_at").toInstant());
+                rs.getString("error"), rs.getInt("count"), rs.getTimestamp("last_at").toInstant(), rs.getInt("skipped"));
     }
 
+    /**
+     * @param skipped due times that made no poll because a poll of the job was still running when they
+     *                came, counted on the entry that was open then (the last one before that poll's)
+     */
     record PollView(Instant startedAt, long durationMs, Integer httpStatus, String outcome, int attempts,
-                    UUID versionId, String error, int count, Instant lastAt) {
+                    UUID versionId, String error, int count, Instant lastAt, int skipped) {
     }
 
 }

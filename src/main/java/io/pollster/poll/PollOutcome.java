@@ -1,11 +1,8 @@
 package io.pollster.poll;
 
-/**
- * How a poll ended; stored and answered in lower case. {@code SKIPPED} is a due time that made no
- * poll because the job's previous one was still running.
- */
+/** How a poll ended; stored and answered in lower case. */
 public enum PollOutcome {
-    CHANGED, UNCHANGED, NOT_MODIFIED, FAILED, SKIPPED;
+    CHANGED, UNCHANGED, NOT_MODIFIED, FAILED;
 
     public String label() {
         return name().toLowerCase();

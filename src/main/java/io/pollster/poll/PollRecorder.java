@@ -4,6 +4,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import io.pollster.job.JobId;
@@ -25,8 +26,9 @@ class PollRecorder {
 
     /**
      * Records polls of distinct jobs, one statement for any number of them. Rows are locked in id
-     * order so concurrent batches of several pollers cannot deadlock. A skipped fire is history
-     * only: it counts as no poll and leaves the last outcome, validators and failure streak alone.
+     * order so concurrent batches of several pollers cannot deadlock. Due times skipped since the
+     * open entry's last poll stay with it when the poll folds into it or closes it; an entry that
+     * opens on a job without history takes those skipped before its first poll.
      */
     private static final String RECORD = """
             WITH input AS (
@@ -39,7 +41,7 @@ class PollRecorder {
                           etag, last_modified, fire_us)
             ), prev AS (
                 SELECT j.id, j.fold_count, j.fold_started_at, j.fold_last_at, j.fold_duration_ms, j.fold_http_status,
-                       j.fold_outcome, j.fold_attempts, j.fold_version_id, j.fold_error,
+                       j.fold_outcome, j.fold_attempts, j.fold_version_id, j.fold_error, j.fold_skipped,
                        TIMESTAMPTZ 'epoch' + i.started_us * INTERVAL '1 microsecond' AS started_at,
                        (j.fold_count > 0
                         AND i.outcome <> 'changed'
@@ -52,9 +54,9 @@ class PollRecorder {
                 FOR UPDATE OF j
             ), closed AS (
                 INSERT INTO polls (job_id, started_at, last_at, count, duration_ms, http_status, outcome, attempts,
-                                   version_id, error)
+                                   version_id, error, skipped)
                 SELECT id, fold_started_at, fold_last_at, fold_count, fold_duration_ms, fold_http_status, fold_outcome,
-                       fold_attempts, fold_version_id, fold_error
+                       fold_attempts, fold_version_id, fold_error, fold_skipped
                 FROM prev
                 WHERE fold_count > 0
                   AND NOT same
@@ -69,14 +71,13 @@ class PollRecorder {
                 fold_attempts = i.attempts,
                 fold_version_id = i.version_id,
                 fold_error = i.error,
-                polls = j.polls + CASE WHEN i.outcome = 'skipped' THEN 0 ELSE 1 END,
+                fold_skipped = CASE WHEN p.same OR p.fold_count = 0 THEN j.fold_skipped ELSE 0 END,
+                polls = j.polls + 1,
                 changes = j.changes + CASE WHEN i.outcome = 'changed' THEN 1 ELSE 0 END,
                 failures = j.failures + CASE WHEN i.outcome = 'failed' THEN 1 ELSE 0 END,
-                consecutive_failures = CASE WHEN i.outcome = 'failed' THEN j.consecutive_failures + 1
-                                            WHEN i.outcome = 'skipped' THEN j.consecutive_failures
-                                            ELSE 0 END,
-                last_run_at = CASE WHEN i.outcome = 'skipped' THEN j.last_run_at ELSE p.started_at END,
-                last_outcome = CASE WHEN i.outcome = 'skipped' THEN j.last_outcome ELSE i.outcome END,
+                consecutive_failures = CASE WHEN i.outcome = 'failed' THEN j.consecutive_failures + 1 ELSE 0 END,
+                last_run_at = p.started_at,
+                last_outcome = i.outcome,
                 etag = CASE WHEN i.validators THEN i.etag ELSE j.etag END,
                 last_modified = CASE WHEN i.validators THEN i.last_modified ELSE j.last_modified END,
                 done_fire_at = COALESCE(TIMESTAMPTZ 'epoch' + NULLIF(i.fire_us, :none) * INTERVAL '1 microsecond',
@@ -96,6 +97,18 @@ class PollRecorder {
             FROM unnest(CAST(:ids AS UUID[]), CAST(:ms AS BIGINT[]), CAST(:versions AS BIGINT[])) AS t(id, ms, version)
             JOIN jobs j ON j.id = t.id AND j.version = t.version
             WHERE s.job_id = t.id
+            """;
+
+    /**
+     * Due times skipped because the job's previous poll was still in flight, counted on the job's
+     * open history entry: no entry opens or closes for them. Locked in id order like the polls.
+     */
+    private static final String SKIPPED = """
+            UPDATE jobs j
+            SET fold_skipped = j.fold_skipped + t.n
+            FROM (SELECT id FROM jobs WHERE id = ANY(:ids) ORDER BY id FOR UPDATE) locked
+            JOIN unnest(CAST(:ids AS UUID[]), CAST(:counts AS INT[])) AS t(id, n) ON t.id = locked.id
+            WHERE j.id = locked.id
             """;
 
     /** A fire that made no poll (its job was stopped meanwhile) is over all the same. */
@@ -143,11 +156,6 @@ class PollRecorder {
             return new Poll(job.id(), job.version(), task.firedAt(), at, 0, null, PollOutcome.FAILED, 0, null, error, null, null);
         }
 
-        /** A due time skipped because the job's previous poll was still in flight. */
-        static Poll skipped(UUID jobId, Instant at) {
-            return new Poll(new JobId(jobId), 0, null, at, 0, null, PollOutcome.SKIPPED, 0, null,
-                    "the job's previous poll was still running", null, null);
-        }
     }
 
     /** ETag and Last-Modified that replace the stored ones; a null {@code Validators} keeps them. */
@@ -203,6 +211,18 @@ class PollRecorder {
                 .param("ids", adaptive.stream().map(p -> p.jobId().value()).toArray(UUID[]::new))
                 .param("ms", adaptive.stream().mapToLong(Poll::effectiveMs).toArray())
                 .param("versions", adaptive.stream().mapToLong(Poll::jobVersion).toArray())
+                .update();
+    }
+
+    /** Counts skipped due times on each job's open history entry. */
+    void skipped(Map<UUID, Integer> countsByJob) {
+        if (countsByJob.isEmpty()) {
+            return;
+        }
+        List<Map.Entry<UUID, Integer>> entries = List.copyOf(countsByJob.entrySet());
+        jdbc.sql(SKIPPED)
+                .param("ids", entries.stream().map(Map.Entry::getKey).toArray(UUID[]::new))
+                .param("counts", entries.stream().mapToInt(Map.Entry::getValue).toArray())
                 .update();
     }
 

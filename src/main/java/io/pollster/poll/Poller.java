@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -82,7 +83,8 @@ class Poller {
 
     Poller(JobRepository jobs, PollTargets targets, Fetcher fetcher, Normalizer normalizer, VersionRepository versions,
            PollRecorder recorder, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
-           ByteBudget budget, Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters, PollerProperties properties, PollTimeLimit limit,
+           ByteBudget budget, Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters,
+           PollerProperties properties, PollTimeLimit limit,
            QueueProperties queues) {
         this.jobs = jobs;
         this.targets = targets;
@@ -233,13 +235,11 @@ class Poller {
         byte[] stored = cpuIfLarge(fetched.body().length, () -> BodyCodec.compress(fetched.body()));
         // one transaction: a version is never stored without the poll that found it
         PollRecorder.Poll poll = tx.execute(status -> {
-            Optional<VersionRepository.Stored> version = versions.store(job.id().value(), job.latestHash(), normalized.hash(),
-                    stored, fetched.body().length, attempt.started, fetched.status(), fetched.contentType());
-            if (version.isPresent() && version.get().newBody()) {
-                quotas.stored(job.ownerId(), fetched.body().length);
-            }
+            Optional<UUID> version = versions.store(job.id().value(), job.latestHash(), normalized.hash(), stored,
+                    fetched.body().length, attempt.started, fetched.status(), fetched.contentType());
+            version.ifPresent(id -> quotas.stored(job.ownerId(), fetched.body().length));
             PollRecorder.Poll recorded = PollRecorder.Poll.fetched(job, attempt.task, attempt.started, attempt.took(clock),
-                    fetched.status(), version.map(VersionRepository.Stored::versionId).orElse(null), validators(fetched),
+                    fetched.status(), version.orElse(null), validators(fetched),
                     attempt.target.adapt(job.effectiveInterval(), version.isPresent()));
             recorder.record(recorded);
             return recorded;

@@ -1,38 +1,90 @@
 package io.pollster.poll;
 
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
 import io.pollster.schedule.Scheduler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.Loops;
+import io.pollster.system.loop.ShutdownPhase;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Writes due times the scheduler skipped (the job's previous poll was still running) into the
- * jobs' poll history, where they fold like any repeated outcome. History only: a failure here
- * is logged and the scheduler goes on.
+ * Counts due times the scheduler skipped (the job's previous poll was still running) on the jobs'
+ * open poll-history entries. The scheduler only hands the ids over: a writer of its own adds them
+ * up and writes them a few times a second, one statement for all, so that the scheduler never
+ * waits for job rows that polls hold. History only: a failed write is logged and tried again with
+ * the next; what is not yet written when the process dies is lost.
  */
 @Component
-class SkippedFires {
+class SkippedFires implements SmartLifecycle {
 
-    private static final Logger log = LoggerFactory.getLogger(SkippedFires.class);
+    private static final Duration FLUSH_EVERY = Duration.ofMillis(200);
 
     private final PollRecorder recorder;
     private final TransactionTemplate tx;
+    private final BackgroundLoop writer;
+    /** Guarded by this. */
+    private Map<UUID, Integer> pending = new HashMap<>();
 
-    SkippedFires(PollRecorder recorder, TransactionTemplate tx) {
+    SkippedFires(PollRecorder recorder, TransactionTemplate tx, Loops loops) {
         this.recorder = recorder;
         this.tx = tx;
+        this.writer = loops.create("skipped-fires", Duration.ofSeconds(1), () -> {
+            flush();
+            return FLUSH_EVERY;
+        });
     }
 
     @EventListener
-    void record(Scheduler.FiresSkipped skipped) {
-        try {
-            tx.executeWithoutResult(status -> recorder.recordAll(skipped.jobIds().stream()
-                    .map(id -> PollRecorder.Poll.skipped(id, skipped.at()))
-                    .toList()));
-        } catch (RuntimeException e) {
-            log.warn("Could not write {} skipped due times into the poll history: {}", skipped.jobIds().size(), e.toString());
+    synchronized void record(Scheduler.FiresSkipped skipped) {
+        skipped.jobIds().forEach(id -> pending.merge(id, 1, Integer::sum));
+    }
+
+    private void flush() {
+        Map<UUID, Integer> batch;
+        synchronized (this) {
+            if (pending.isEmpty()) {
+                return;
+            }
+            batch = pending;
+            pending = new HashMap<>();
         }
+        try {
+            tx.executeWithoutResult(status -> recorder.skipped(batch));
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                batch.forEach((id, n) -> pending.merge(id, n, Integer::sum));
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void start() {
+        writer.start();
+    }
+
+    /** After the scheduler has stopped: writes what it handed over last. */
+    @Override
+    public void stop() {
+        if (writer.stop(Duration.ofSeconds(5))) {
+            flush();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return writer.isRunning();
+    }
+
+    @Override
+    public int getPhase() {
+        return ShutdownPhase.WRITING;
     }
 }

@@ -1,6 +1,11 @@
 package io.pollster.user;
 
+import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 
 import io.pollster.system.web.ApiException;
 import org.springframework.stereotype.Service;
@@ -13,8 +18,15 @@ import org.springframework.stereotype.Service;
 @Service
 public class Quotas {
 
+    /** How old a user's stored bytes may be when a poll checks them against the quota. */
+    static final Duration USAGE_FRESHNESS = Duration.ofSeconds(5);
+
     private final UserRepository users;
     private final QuotaProperties defaults;
+    private final Cache<UUID, UserRepository.Limits> recent = Caffeine.newBuilder()
+            .expireAfterWrite(USAGE_FRESHNESS)
+            .maximumSize(100_000)
+            .build();
 
     Quotas(UserRepository users, QuotaProperties defaults) {
         this.users = users;
@@ -44,18 +56,35 @@ public class Quotas {
         }
     }
 
-    /** Whether the owner may store {@code bytes} more of bodies; false when that would pass their quota. */
+    /**
+     * Whether the owner may store {@code bytes} more of bodies; false when that would pass their
+     * quota. What they store is summed over their jobs at most every {@link #USAGE_FRESHNESS} per
+     * owner on this node, plus what this node stored since: a quota, not a lock, so changes stored
+     * meanwhile by other nodes may pass it by a few bodies.
+     */
     public boolean mayStore(UUID owner, long bytes) {
-        return users.findLimits(owner)
+        return limitsNow(owner)
                 .map(limits -> limits.storedBytes() + bytes <= effective(limits).storedBytes())
                 .orElse(false);
     }
 
-    /** The owner's stored bytes grew (a new body) or shrank (bodies pruned). */
-    public void stored(UUID owner, long delta) {
-        if (delta != 0) {
-            users.addStoredBytes(owner, delta);
+    /**
+     * This node stored {@code bytes} more for the owner: counted at once in what the next
+     * {@link #mayStore} sees, until the sum over their jobs is read again.
+     */
+    public void stored(UUID owner, long bytes) {
+        recent.asMap().computeIfPresent(owner, (id, limits) ->
+                new UserRepository.Limits(limits.quotaJobs(), limits.quotaStoredBytes(), limits.storedBytes() + bytes));
+    }
+
+    private Optional<UserRepository.Limits> limitsNow(UUID owner) {
+        UserRepository.Limits cached = recent.getIfPresent(owner);
+        if (cached != null) {
+            return Optional.of(cached);
         }
+        Optional<UserRepository.Limits> read = users.findLimits(owner);
+        read.ifPresent(limits -> recent.put(owner, limits));
+        return read;
     }
 
     Quota quotaOf(UserId user) {

@@ -43,21 +43,24 @@ class UserRepository {
             WHERE id = :id
             """;
 
+    /** A user's own quotas, and what their jobs store: each job counts its own bodies. */
     private static final String LIMITS = """
-            SELECT quota_jobs, quota_stored_bytes, stored_bytes
+            SELECT quota_jobs, quota_stored_bytes,
+                   (SELECT coalesce(sum(stored_bytes), 0) FROM jobs WHERE owner_id = users.id) AS stored_bytes
             FROM users
             WHERE id = :id
+            """;
+
+    private static final String LOCK = """
+            SELECT quota_jobs, quota_stored_bytes, 0 AS stored_bytes
+            FROM users
+            WHERE id = :id
+            FOR UPDATE
             """;
 
     private static final String SET_QUOTA = """
             UPDATE users
             SET quota_jobs = :jobs, quota_stored_bytes = :storedBytes
-            WHERE id = :id
-            """;
-
-    private static final String ADD_STORED = """
-            UPDATE users
-            SET stored_bytes = greatest(stored_bytes + :delta, 0)
             WHERE id = :id
             """;
 
@@ -103,17 +106,13 @@ class UserRepository {
         return jdbc.sql(LIMITS).param("id", id).query(UserRepository::limits).optional();
     }
 
-    /** The same, with the user's row locked until the caller's transaction ends. */
+    /** The user's own quotas (not what they store), with their row locked until the caller's transaction ends. */
     Optional<Limits> lockLimits(UUID id) {
-        return jdbc.sql(LIMITS + "FOR UPDATE").param("id", id).query(UserRepository::limits).optional();
+        return jdbc.sql(LOCK).param("id", id).query(UserRepository::limits).optional();
     }
 
     boolean setQuota(UserId id, Integer jobs, Long storedBytes) {
         return jdbc.sql(SET_QUOTA).param("id", id.value()).param("jobs", jobs).param("storedBytes", storedBytes).update() == 1;
-    }
-
-    void addStoredBytes(UUID id, long delta) {
-        jdbc.sql(ADD_STORED).param("id", id).param("delta", delta).update();
     }
 
     int countJobs(UUID id) {

@@ -13,7 +13,6 @@ import io.pollster.system.Roles;
 import io.pollster.system.loop.BackgroundLoop;
 import io.pollster.system.loop.Loops;
 import io.pollster.system.loop.ShutdownPhase;
-import io.pollster.user.Quotas;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -50,7 +49,7 @@ public class Retention implements SmartLifecycle {
                 FROM bodies b
                 WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.job_id = b.job_id AND v.hash = b.hash)
             ), settled AS (
-                SELECT id, owner_id, latest_hash
+                SELECT id, latest_hash
                 FROM jobs
                 WHERE id IN (SELECT job_id FROM unused)
                 FOR SHARE SKIP LOCKED
@@ -61,7 +60,14 @@ public class Retention implements SmartLifecycle {
               AND b.hash = u.hash
               AND j.id = u.job_id
               AND b.hash IS DISTINCT FROM j.latest_hash
-            RETURNING j.owner_id, b.size
+            RETURNING b.job_id, b.size
+            """;
+
+    private static final String FREE_STORED = """
+            UPDATE jobs
+            SET stored_bytes = greatest(stored_bytes - t.bytes, 0)
+            FROM unnest(CAST(:ids AS UUID[]), CAST(:bytes AS BIGINT[])) AS t(id, bytes)
+            WHERE jobs.id = t.id
             """;
 
     /** One pruner at a time across every node sharing the database. */
@@ -81,13 +87,11 @@ public class Retention implements SmartLifecycle {
     private final int pollHistory;
     private final Clock clock;
     private final Roles roles;
-    private final Quotas quotas;
     private final BackgroundLoop loop;
 
     Retention(JdbcClient jdbc, TransactionTemplate tx, RetentionProperties retention, PollProperties poll, Clock clock,
-              Roles roles, Quotas quotas, Loops loops) {
+              Roles roles, Loops loops) {
         this.roles = roles;
-        this.quotas = quotas;
         this.loop = loops.create("retention", retention.interval(), () -> {
             prune();
             return retention.interval();
@@ -119,9 +123,14 @@ public class Retention implements SmartLifecycle {
         int[] bodies = {0};
         jdbc.sql(PRUNE_BODIES).query((ResultSet rs) -> {
             bodies[0]++;
-            freed.merge(rs.getObject("owner_id", UUID.class), rs.getLong("size"), Long::sum);
+            freed.merge(rs.getObject("job_id", UUID.class), rs.getLong("size"), Long::sum);
         });
-        freed.forEach((owner, bytes) -> quotas.stored(owner, -bytes));
+        if (!freed.isEmpty()) {
+            jdbc.sql(FREE_STORED)
+                    .param("ids", freed.keySet().toArray(UUID[]::new))
+                    .param("bytes", freed.values().stream().mapToLong(Long::longValue).toArray())
+                    .update();
+        }
         int polls = jdbc.sql(PRUNE_POLLS).param("keep", Math.max(0, pollHistory - 1)).update();
         if (versions + bodies[0] + polls > 0) {
             log.info("Pruned {} versions, {} bodies and {} poll-history entries", versions, bodies[0], polls);

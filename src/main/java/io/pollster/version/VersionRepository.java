@@ -24,10 +24,18 @@ public class VersionRepository {
               AND latest_hash IS NOT DISTINCT FROM CAST(:previous AS BYTEA)
             """;
 
+    /** A body new to the job counts against its owner's quota, in the job row this poll holds already. */
     private static final String INSERT_BODY = """
-            INSERT INTO bodies (job_id, hash, content, size)
-            VALUES (:jobId, :hash, :content, :size)
-            ON CONFLICT (job_id, hash) DO NOTHING
+            WITH added AS (
+                INSERT INTO bodies (job_id, hash, content, size)
+                VALUES (:jobId, :hash, :content, :size)
+                ON CONFLICT (job_id, hash) DO NOTHING
+                RETURNING size
+            )
+            UPDATE jobs
+            SET stored_bytes = stored_bytes + added.size
+            FROM added
+            WHERE jobs.id = :jobId
             """;
 
     private static final String INSERT_VERSION = """
@@ -82,22 +90,13 @@ public class VersionRepository {
     }
 
     /**
-     * A stored version.
-     *
-     * @param newBody whether its body was stored now (counting against its owner's quota) rather
-     *                than found among the job's earlier ones
-     */
-    public record Stored(UUID versionId, boolean newBody) {
-    }
-
-    /**
      * Records a new version unless the job's latest hash moved since {@code previousHash} was
      * read; the body is stored once per job and hash.
      *
-     * @return the new version, or empty when another poll got there first
+     * @return the new version's id, or empty when another poll got there first
      */
     @Transactional
-    public Optional<Stored> store(UUID jobId, byte[] previousHash, byte[] hash, byte[] storedBody, long size,
+    public Optional<UUID> store(UUID jobId, byte[] previousHash, byte[] hash, byte[] storedBody, long size,
                                   Instant fetchedAt, int httpStatus, String contentType) {
         UUID versionId = Ids.next();
         int moved = jdbc.sql(ADVANCE_LATEST)
@@ -109,8 +108,7 @@ public class VersionRepository {
         if (moved == 0) {
             return Optional.empty();
         }
-        int newBody = jdbc.sql(INSERT_BODY).param("jobId", jobId).param("hash", hash).param("content", storedBody)
-                .param("size", size).update();
+        jdbc.sql(INSERT_BODY).param("jobId", jobId).param("hash", hash).param("content", storedBody).param("size", size).update();
         jdbc.sql(INSERT_VERSION)
                 .param("id", versionId)
                 .param("jobId", jobId)
@@ -120,7 +118,7 @@ public class VersionRepository {
                 .param("contentType", contentType)
                 .param("size", size)
                 .update();
-        return Optional.of(new Stored(versionId, newBody == 1));
+        return Optional.of(versionId);
     }
 
     List<Version> findPage(UUID jobId, UUID before, int limit) {
