@@ -133,8 +133,8 @@ final class SchedulerScenario {
         settings.put("pollUsingLockAndFetch", List.of(DbSchedulerRun.LOWER_LIMIT, DbSchedulerRun.UPPER_LIMIT));
         settings.put("pollingIntervalMs", DbSchedulerRun.POLLING_INTERVAL.toMillis());
         figures.put("dbSchedulerSettings", settings);
-        run.record(String.format("%s jobs: pollster %s fires/s vs db-scheduler %s = %sx (target >= 3x, >= 20,000 fires/s) | "
-                        + "half load %s fires/s: lag p50 %s, p99 %s (target <= 100 ms) | heap %s after GC",
+        run.record(String.format("%s jobs: pollster %s fires/s vs db-scheduler %s = %sx (target >= 8x, >= 80,000 fires/s) | "
+                        + "half load %s fires/s: lag p50 %s, p99 %s (target <= 50 ms) | heap %s after GC",
                 Results.count(jobs), Results.count(fires), Results.count(executions), Results.ratio(ratio), Results.count(halfFires),
                 Results.millis(halfLag.quantile(0.5)), Results.millis(halfLag.quantile(0.99)), Results.mib(heap)), figures);
     }
