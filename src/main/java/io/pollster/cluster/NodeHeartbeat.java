@@ -12,13 +12,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pollster.system.NodeId;
 import io.pollster.system.Roles;
-import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.LoopService;
 import io.pollster.system.loop.Loops;
 import io.pollster.system.loop.ShutdownPhase;
 import io.pollster.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
@@ -26,7 +25,7 @@ import org.springframework.stereotype.Component;
  * refreshes the {@code pollster_queue_depth} gauges from the same loop.
  */
 @Component
-class NodeHeartbeat implements SmartLifecycle {
+class NodeHeartbeat extends LoopService {
 
     private static final Logger log = LoggerFactory.getLogger(NodeHeartbeat.class);
 
@@ -39,10 +38,11 @@ class NodeHeartbeat implements SmartLifecycle {
     private final MeterRegistry meters;
     private final Map<String, AtomicLong> depths = new ConcurrentHashMap<>();
     private final Instant startedAt;
-    private final BackgroundLoop loop;
 
     NodeHeartbeat(ClusterRepository cluster, Transport transport, NodeId node, Roles roles, ClusterProperties properties, Clock clock,
                   MeterRegistry meters, Loops loops) {
+        // leaves after the work loops have stopped; waits for a heartbeat in flight, which could re-add the node
+        super(loops, "heartbeat", properties.heartbeatInterval(), ShutdownPhase.UPKEEP, Duration.ofSeconds(10));
         this.cluster = cluster;
         this.transport = transport;
         this.node = node;
@@ -51,15 +51,12 @@ class NodeHeartbeat implements SmartLifecycle {
         this.clock = clock;
         this.meters = meters;
         this.startedAt = clock.instant();
-        this.loop = loops.create("heartbeat", properties.heartbeatInterval(), () -> {
-            beat();
-            return properties.heartbeatInterval();
-        });
     }
 
     @Override
-    public void start() {
-        loop.start();
+    protected Duration runOnce() {
+        beat();
+        return properties.heartbeatInterval();
     }
 
     private void beat() {
@@ -79,13 +76,9 @@ class NodeHeartbeat implements SmartLifecycle {
         return depth;
     }
 
-    /** Waits for a heartbeat in flight, so that it cannot add the node back after it left. */
     @Override
-    public void stop() {
-        if (!loop.isRunning()) {
-            return;
-        }
-        if (!loop.stop(Duration.ofSeconds(10))) {
+    protected void afterStop(boolean finished) {
+        if (!finished) {
             log.warn("A heartbeat is still running; the node may show in the cluster view until it expires");
         }
         try {
@@ -93,16 +86,5 @@ class NodeHeartbeat implements SmartLifecycle {
         } catch (RuntimeException e) {
             log.warn("Could not leave the cluster view; the entry expires by itself: {}", e.toString());
         }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return loop.isRunning();
-    }
-
-    /** Leaves after the work loops have stopped. */
-    @Override
-    public int getPhase() {
-        return ShutdownPhase.UPKEEP;
     }
 }

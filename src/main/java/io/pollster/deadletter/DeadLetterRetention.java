@@ -5,12 +5,11 @@ import java.time.Duration;
 import java.util.UUID;
 
 import io.pollster.system.Roles;
-import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.LoopService;
 import io.pollster.system.loop.Loops;
 import io.pollster.system.loop.ShutdownPhase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
@@ -20,7 +19,7 @@ import org.springframework.stereotype.Component;
  * scheduler role; every node may run it, the deletes do not conflict.
  */
 @Component
-class DeadLetterRetention implements SmartLifecycle {
+class DeadLetterRetention extends LoopService {
 
     private static final Logger log = LoggerFactory.getLogger(DeadLetterRetention.class);
     static final int BATCH = 5_000;
@@ -29,18 +28,25 @@ class DeadLetterRetention implements SmartLifecycle {
     private final DeadLetterRetentionProperties retention;
     private final Clock clock;
     private final Roles roles;
-    private final BackgroundLoop loop;
 
     DeadLetterRetention(DeadLetterRepository letters, DeadLetterRetentionProperties retention, Clock clock, Roles roles,
                         Loops loops) {
+        super(loops, "dead-letter-retention", retention.interval(), ShutdownPhase.UPKEEP, Duration.ofSeconds(10));
         this.letters = letters;
         this.retention = retention;
         this.clock = clock;
         this.roles = roles;
-        this.loop = loops.create("dead-letter-retention", retention.interval(), () -> {
-            prune();
-            return retention.interval();
-        });
+    }
+
+    @Override
+    protected Duration runOnce() {
+        prune();
+        return retention.interval();
+    }
+
+    @Override
+    protected boolean enabled() {
+        return roles.has(Roles.Role.SCHEDULER);
     }
 
     /** One pass; returns how many dead letters it deleted. */
@@ -58,27 +64,5 @@ class DeadLetterRetention implements SmartLifecycle {
             log.info("Pruned {} dead letters", deleted);
         }
         return deleted;
-    }
-
-    @Override
-    public void start() {
-        if (roles.has(Roles.Role.SCHEDULER)) {
-            loop.start();
-        }
-    }
-
-    @Override
-    public void stop() {
-        loop.stop(Duration.ofSeconds(10));
-    }
-
-    @Override
-    public boolean isRunning() {
-        return loop.isRunning();
-    }
-
-    @Override
-    public int getPhase() {
-        return ShutdownPhase.UPKEEP;
     }
 }

@@ -12,12 +12,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.pollster.job.JobId;
-import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.LoopService;
 import io.pollster.system.loop.Loops;
 import io.pollster.system.loop.ShutdownPhase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -29,7 +28,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * poll path's write.
  */
 @Component
-class QuietPolls implements SmartLifecycle {
+class QuietPolls extends LoopService {
 
     private static final Logger log = LoggerFactory.getLogger(QuietPolls.class);
     private static final int MAX_BATCH = 500;
@@ -43,16 +42,19 @@ class QuietPolls implements SmartLifecycle {
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     /** Polls held over to the next statement (a second poll of a job in one batch); the writer's own. */
     private final List<Pending> carried = new ArrayList<>();
-    private final BackgroundLoop writer;
     private volatile boolean accepting;
 
+    /** Stops after the poller (its handlers wait on this), writing what is left. */
     QuietPolls(PollRecorder recorder, TransactionTemplate tx, Loops loops) {
+        super(loops, "quiet-polls", Duration.ofMillis(100), ShutdownPhase.WRITING, Duration.ofSeconds(10));
         this.recorder = recorder;
         this.tx = tx;
-        this.writer = loops.create("quiet-polls", Duration.ofMillis(100), () -> {
-            writeRound(FIRST_WAIT);
-            return Duration.ZERO;
-        });
+    }
+
+    @Override
+    protected Duration runOnce() throws InterruptedException {
+        writeRound(FIRST_WAIT);
+        return Duration.ZERO;
     }
 
     private record Pending(PollRecorder.Poll poll, CompletableFuture<Void> recorded) {
@@ -136,19 +138,14 @@ class QuietPolls implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
+    protected void afterStart() {
         accepting = true;
-        writer.start();
     }
 
-    /** After the poller has stopped (its handlers wait on this), write what is left. */
     @Override
-    public void stop() {
-        if (!writer.isRunning()) {
-            return;
-        }
+    protected void afterStop(boolean finished) {
         accepting = false;
-        if (!writer.stop(Duration.ofSeconds(10))) {
+        if (!finished) {
             return; // its round still runs and writes what it holds; the rest is retried from the queue
         }
         try {
@@ -158,15 +155,5 @@ class QuietPolls implements SmartLifecycle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return writer.isRunning();
-    }
-
-    @Override
-    public int getPhase() {
-        return ShutdownPhase.WRITING;
     }
 }

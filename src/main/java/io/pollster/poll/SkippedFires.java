@@ -6,10 +6,9 @@ import java.util.Map;
 import java.util.UUID;
 
 import io.pollster.schedule.Scheduler;
-import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.LoopService;
 import io.pollster.system.loop.Loops;
 import io.pollster.system.loop.ShutdownPhase;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -22,23 +21,26 @@ import org.springframework.transaction.support.TransactionTemplate;
  * the next; what is not yet written when the process dies is lost.
  */
 @Component
-class SkippedFires implements SmartLifecycle {
+class SkippedFires extends LoopService {
 
     private static final Duration FLUSH_EVERY = Duration.ofMillis(200);
 
     private final PollRecorder recorder;
     private final TransactionTemplate tx;
-    private final BackgroundLoop writer;
     /** Guarded by this. */
     private Map<UUID, Integer> pending = new HashMap<>();
 
+    /** Stops after the scheduler, writing what it handed over last. */
     SkippedFires(PollRecorder recorder, TransactionTemplate tx, Loops loops) {
+        super(loops, "skipped-fires", Duration.ofSeconds(1), ShutdownPhase.WRITING, Duration.ofSeconds(5));
         this.recorder = recorder;
         this.tx = tx;
-        this.writer = loops.create("skipped-fires", Duration.ofSeconds(1), () -> {
-            flush();
-            return FLUSH_EVERY;
-        });
+    }
+
+    @Override
+    protected Duration runOnce() {
+        flush();
+        return FLUSH_EVERY;
     }
 
     @EventListener
@@ -66,25 +68,9 @@ class SkippedFires implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
-        writer.start();
-    }
-
-    /** After the scheduler has stopped: writes what it handed over last. */
-    @Override
-    public void stop() {
-        if (writer.stop(Duration.ofSeconds(5))) {
+    protected void afterStop(boolean finished) {
+        if (finished) {
             flush();
         }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return writer.isRunning();
-    }
-
-    @Override
-    public int getPhase() {
-        return ShutdownPhase.WRITING;
     }
 }

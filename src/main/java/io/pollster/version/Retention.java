@@ -10,12 +10,11 @@ import java.util.UUID;
 
 import io.pollster.poll.PollProperties;
 import io.pollster.system.Roles;
-import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.LoopService;
 import io.pollster.system.loop.Loops;
 import io.pollster.system.loop.ShutdownPhase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -25,7 +24,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * bodies no version uses any more, and poll history beyond {@code pollster.poll-history}.
  */
 @Component
-public class Retention implements SmartLifecycle {
+public class Retention extends LoopService {
 
     private static final Logger log = LoggerFactory.getLogger(Retention.class);
 
@@ -87,15 +86,12 @@ public class Retention implements SmartLifecycle {
     private final int pollHistory;
     private final Clock clock;
     private final Roles roles;
-    private final BackgroundLoop loop;
 
     Retention(JdbcClient jdbc, TransactionTemplate tx, RetentionProperties retention, PollProperties poll, Clock clock,
               Roles roles, Loops loops) {
+        // a pass in flight finishes (it is one transaction); none starts after
+        super(loops, "retention", retention.interval(), ShutdownPhase.UPKEEP, Duration.ofSeconds(10));
         this.roles = roles;
-        this.loop = loops.create("retention", retention.interval(), () -> {
-            prune();
-            return retention.interval();
-        });
         this.jdbc = jdbc;
         this.tx = tx;
         this.retention = retention;
@@ -139,26 +135,14 @@ public class Retention implements SmartLifecycle {
     }
 
     @Override
-    public void start() {
-        // background upkeep belongs with the scheduler role; the advisory lock keeps it to one node at a time
-        if (roles.has(Roles.Role.SCHEDULER)) {
-            loop.start();
-        }
+    protected Duration runOnce() {
+        prune();
+        return retention.interval();
     }
 
-    /** A pass in flight finishes (it is one transaction); none starts after. */
+    /** Background upkeep belongs with the scheduler role; the advisory lock keeps it to one node at a time. */
     @Override
-    public void stop() {
-        loop.stop(Duration.ofSeconds(10));
-    }
-
-    @Override
-    public boolean isRunning() {
-        return loop.isRunning();
-    }
-
-    @Override
-    public int getPhase() {
-        return ShutdownPhase.UPKEEP;
+    protected boolean enabled() {
+        return roles.has(Roles.Role.SCHEDULER);
     }
 }

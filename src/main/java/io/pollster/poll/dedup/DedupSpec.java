@@ -85,13 +85,13 @@ public record DedupSpec(DedupMode mode, List<String> ignorePaths, List<String> i
         if (!path.startsWith("$")) {
             return "is not a valid JSONPath: it must start with $ (e.g. $.serverTime)";
         }
-        if (!balanced(path)) {
+        PathShape shape = PathShape.of(path);
+        if (!shape.balanced()) {
             // why: JsonPath reads "$.items[" as "$.items", so a typo would silently ignore the whole array
             return "is not a valid JSONPath: its brackets, parentheses or quotes are not balanced";
         }
-        String unbounded = unboundedWork(path);
-        if (unbounded != null) {
-            return unbounded;
+        if (shape.unboundedWork() != null) {
+            return shape.unboundedWork();
         }
         JsonPath compiled;
         try {
@@ -110,86 +110,68 @@ public record DedupSpec(DedupMode mode, List<String> ignorePaths, List<String> i
     }
 
     /**
-     * Refuses what could make one path's work grow faster than the document: a regex filter
-     * ({@code =~}, evaluated by java.util.regex without any step budget — {@code ^(.*a){25}$} takes
-     * minutes on a 30-character string), a deep scan inside a filter (each node scans its whole
-     * subtree again) and more than one deep scan in a path. What is left costs at most one walk of
-     * the document per path.
+     * What a path holds outside its quoted names, read in one pass: whether its brackets,
+     * parentheses and quotes balance, and what could make its work grow faster than the document —
+     * a regex filter ({@code =~}, evaluated by java.util.regex without any step budget:
+     * {@code ^(.*a){25}$} takes minutes on a 30-character string), a deep scan inside a filter (each
+     * match scans its whole subtree again) and more than one deep scan. Without those a path costs
+     * at most one walk of the document.
      */
-    private static String unboundedWork(String path) {
-        int parentheses = 0;
-        int deepScans = 0;
-        char quote = 0;
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (quote != 0) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == quote) {
-                    quote = 0;
-                }
-                continue;
-            }
-            switch (c) {
-                case '\'', '"' -> quote = c;
-                case '(' -> parentheses++;
-                case ')' -> parentheses--;
-                case '=' -> {
-                    if (i + 1 < path.length() && path.charAt(i + 1) == '~') {
-                        return "must not use a regular-expression filter (=~): its cost has no bound on a hostile "
-                                + "answer; use dedup mode text with ignorePatterns instead";
-                    }
-                }
-                case '.' -> {
-                    if (i + 1 < path.length() && path.charAt(i + 1) == '.') {
-                        if (parentheses > 0) {
-                            return "must not deep-scan (..) inside a filter: every match would scan its subtree again";
-                        }
-                        if (++deepScans > 1) {
-                            return "may deep-scan (..) once, not " + countDeepScans(path) + " times";
-                        }
+    private record PathShape(boolean balanced, boolean regexFilter, boolean deepScanInFilter, int deepScans) {
+
+        static PathShape of(String path) {
+            int brackets = 0;
+            int parentheses = 0;
+            int deepScans = 0;
+            boolean regexFilter = false;
+            boolean deepScanInFilter = false;
+            boolean negative = false;
+            char quote = 0;
+            for (int i = 0; i < path.length(); i++) {
+                char c = path.charAt(i);
+                if (quote != 0) {
+                    if (c == '\\') {
                         i++;
+                    } else if (c == quote) {
+                        quote = 0;
+                    }
+                    continue;
+                }
+                char next = i + 1 < path.length() ? path.charAt(i + 1) : 0;
+                switch (c) {
+                    case '\'', '"' -> quote = c;
+                    case '[' -> brackets++;
+                    case ']' -> brackets--;
+                    case '(' -> parentheses++;
+                    case ')' -> parentheses--;
+                    case '=' -> regexFilter |= next == '~';
+                    case '.' -> {
+                        if (next == '.') {
+                            deepScans++;
+                            deepScanInFilter |= parentheses > 0;
+                            i++;
+                        }
+                    }
+                    default -> {
                     }
                 }
-                default -> {
-                }
+                negative |= brackets < 0 || parentheses < 0;
             }
+            return new PathShape(!negative && quote == 0 && brackets == 0 && parentheses == 0, regexFilter,
+                    deepScanInFilter, deepScans);
         }
-        return null;
-    }
 
-    private static long countDeepScans(String path) {
-        return java.util.regex.Pattern.compile("\\.\\.").matcher(path).results().count();
-    }
-
-    private static boolean balanced(String path) {
-        int brackets = 0;
-        int parentheses = 0;
-        char quote = 0;
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (quote != 0) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == quote) {
-                    quote = 0;
-                }
-                continue;
+        /** Why the path's work has no bound, or null. */
+        String unboundedWork() {
+            if (regexFilter) {
+                return "must not use a regular-expression filter (=~): its cost has no bound on a hostile answer; "
+                        + "use dedup mode text with ignorePatterns instead";
             }
-            switch (c) {
-                case '\'', '"' -> quote = c;
-                case '[' -> brackets++;
-                case ']' -> brackets--;
-                case '(' -> parentheses++;
-                case ')' -> parentheses--;
-                default -> {
-                }
+            if (deepScanInFilter) {
+                return "must not deep-scan (..) inside a filter: every match would scan its subtree again";
             }
-            if (brackets < 0 || parentheses < 0) {
-                return false;
-            }
+            return deepScans > 1 ? "may deep-scan (..) once, not " + deepScans + " times" : null;
         }
-        return quote == 0 && brackets == 0 && parentheses == 0;
     }
 
     private static String regexProblem(String regex) {

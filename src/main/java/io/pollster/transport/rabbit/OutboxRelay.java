@@ -4,12 +4,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 
-import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.LoopService;
 import io.pollster.system.loop.Loops;
 import io.pollster.system.loop.ShutdownPhase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
@@ -19,7 +18,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * which publishes them again: at least once, never lost. A commit that enqueued wakes the relay
  * at once; otherwise it looks every poll interval (rows put back for later become due by themselves).
  */
-final class OutboxRelay implements SmartLifecycle {
+final class OutboxRelay extends LoopService {
 
     private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
@@ -30,19 +29,19 @@ final class OutboxRelay implements SmartLifecycle {
     private final RabbitTransportProperties properties;
     private final Duration pollInterval;
     private final Clock clock;
-    private final BackgroundLoop loop;
     private int failures;
     private long retryAtNanos;
 
     OutboxRelay(Outbox outbox, RabbitPublisher publisher, TransactionTemplate tx, RabbitTransportProperties properties,
                 Duration pollInterval, Clock clock, Loops loops) {
+        // stops after the scheduler, the API and the consumers, before the database and the broker connection
+        super(loops, "outbox-relay", pollInterval, ShutdownPhase.RELAYING, Duration.ofSeconds(10));
         this.outbox = outbox;
         this.publisher = publisher;
         this.tx = tx;
         this.properties = properties;
         this.pollInterval = pollInterval;
         this.clock = clock;
-        this.loop = loops.create("outbox-relay", pollInterval, this::relayRound);
     }
 
     /** Publishes one batch; returns how many rows it moved. */
@@ -61,12 +60,13 @@ final class OutboxRelay implements SmartLifecycle {
         return moved == null ? 0 : moved;
     }
 
-    void wake() {
-        loop.wake();
+    void relayNow() {
+        wake();
     }
 
     /** Only the loop's thread runs this. */
-    private Duration relayRound() {
+    @Override
+    protected Duration runOnce() {
         long backoffLeft = retryAtNanos - System.nanoTime();
         if (failures > 0 && backoffLeft > 0) {
             // a commit's wake-up does not cut the backoff short: the broker is not back because work arrived
@@ -92,18 +92,12 @@ final class OutboxRelay implements SmartLifecycle {
         }
     }
 
-    @Override
-    public void start() {
-        loop.start();
-    }
-
     /** Last round on the way out: what the stopping scheduler and API committed is published now, not at the next start. */
     @Override
-    public void stop() {
-        if (!loop.isRunning()) {
-            return;
+    protected void afterStop(boolean finished) {
+        if (!finished) {
+            return; // its round still runs
         }
-        loop.stop(Duration.ofSeconds(10));
         try {
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (relayOnce() > 0 && System.nanoTime() < deadline) {
@@ -112,16 +106,5 @@ final class OutboxRelay implements SmartLifecycle {
         } catch (RuntimeException e) {
             log.warn("Could not relay the rest of the outbox before stopping; the next relay will: {}", e.toString());
         }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return loop.isRunning();
-    }
-
-    /** Stops after the scheduler, the API and the consumers, before the database and the broker connection. */
-    @Override
-    public int getPhase() {
-        return ShutdownPhase.RELAYING;
     }
 }

@@ -65,11 +65,11 @@ final class RabbitTransport implements Transport {
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
                 @Override
                 public void afterCommit() {
-                    relay.wake();
+                    relay.relayNow();
                 }
             });
         } else {
-            relay.wake();
+            relay.relayNow();
         }
     }
 
