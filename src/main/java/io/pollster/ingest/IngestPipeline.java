@@ -19,6 +19,9 @@ import io.pollster.system.Durations;
 import io.pollster.system.NodeId;
 import io.pollster.system.PollsterProperties;
 import io.pollster.system.Roles;
+import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.Loops;
+import io.pollster.system.loop.ShutdownPhase;
 import io.pollster.system.memory.ByteBudget;
 import io.pollster.transport.ConsumerSettings;
 import io.pollster.transport.DeadLetterType;
@@ -57,16 +60,28 @@ class IngestPipeline implements SmartLifecycle {
     private final ByteBudget budget;
     private final List<ShardPool> pools = new ArrayList<>();
     private final List<QueueConsumer> consumers = new ArrayList<>();
+    private final Loops loops;
+    private final BackgroundLoop reporter;
     private volatile boolean running;
-    private final Object pause = new Object();
-    private Thread reporter;
+    /** When the workers are logged next; the reporter's own. */
+    private Instant nextReport;
     /** When the workers were last logged; null before the first report. */
     private volatile Instant lastReport;
 
     IngestPipeline(Transport transport, IngestProperties properties, MessageProcessor processor,
                    PollsterProperties pollster, Clock clock, MeterRegistry meters, JsonMapper json, Roles roles,
-                   WorkerRegistry registry, NodeId node, ByteBudget budget) {
+                   WorkerRegistry registry, NodeId node, ByteBudget budget, Loops loops) {
         this.budget = budget;
+        this.loops = loops;
+        // shares this node's worker counts every stats interval, and logs them every report interval
+        this.reporter = loops.create("ingest-report", properties.statsInterval(), () -> {
+            shareChanges();
+            if (!clock.instant().isBefore(nextReport)) {
+                report();
+                nextReport = clock.instant().plus(properties.reportInterval());
+            }
+            return properties.statsInterval();
+        });
         this.roles = roles;
         this.registry = registry;
         this.node = node;
@@ -87,13 +102,14 @@ class IngestPipeline implements SmartLifecycle {
         running = true;
         String suffix = UUID.randomUUID().toString().substring(0, 6);
         for (int shard = 0; shard < properties.shards(); shard++) {
-            ShardPool pool = new ShardPool(shard, properties, processor, files, clock, suffix, meters);
+            ShardPool pool = new ShardPool(shard, properties, processor, files, clock, suffix, meters, loops);
             pool.start();
             pools.add(pool);
             consumers.add(transport.consume(Shards.queue(shard), new Handler(pool, Shards.queue(shard)), new ConsumerSettings(
                     properties.inFlight(), properties.maxAttempts(), properties.visibilityTimeout(), Duration.ofMillis(500))));
         }
-        reporter = Thread.ofVirtual().name("ingest-report").start(this::reportLoop);
+        nextReport = clock.instant().plus(properties.reportInterval());
+        reporter.start();
         log.info("Ingest started: {} shards, {}-{} workers each, batches of {} or every {}", properties.shards(),
                 properties.minWorkers(), properties.maxWorkers(), properties.batchSize(), Durations.format(properties.linger()));
     }
@@ -104,14 +120,7 @@ class IngestPipeline implements SmartLifecycle {
             return;
         }
         running = false;
-        synchronized (pause) {
-            pause.notifyAll(); // not an interrupt: the reporter may be writing to the database
-        }
-        try {
-            reporter.join(Duration.ofSeconds(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        reporter.stop(Duration.ofSeconds(5)); // never an interrupt: the reporter may be writing to the database
         consumers.forEach(c -> c.stop(Duration.ofSeconds(20)));
         pools.forEach(ShardPool::stop);
         report();
@@ -132,7 +141,7 @@ class IngestPipeline implements SmartLifecycle {
     /** Stops with the pollers, before the database goes. */
     @Override
     public int getPhase() {
-        return Integer.MAX_VALUE - 200;
+        return ShutdownPhase.CONSUMING;
     }
 
     /** The workers of every ingest node: this node's as they are now, the others' as they last reported. */
@@ -160,28 +169,6 @@ class IngestPipeline implements SmartLifecycle {
 
     List<ShardPool> pools() {
         return List.copyOf(pools);
-    }
-
-    /** Shares this node's worker counts every stats interval, and logs them every report interval. */
-    private void reportLoop() {
-        Instant nextReport = clock.instant().plus(properties.reportInterval());
-        while (running) {
-            synchronized (pause) {
-                try {
-                    pause.wait(properties.statsInterval().toMillis());
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-            if (!running) {
-                return;
-            }
-            shareChanges();
-            if (!clock.instant().isBefore(nextReport)) {
-                report();
-                nextReport = clock.instant().plus(properties.reportInterval());
-            }
-        }
     }
 
     /**

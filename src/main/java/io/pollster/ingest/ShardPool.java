@@ -22,6 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.Loops;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,11 +65,16 @@ final class ShardPool {
     private Instant batchStartedAt;
     private Worker lastAdder;
     private volatile boolean running;
-    private Thread lingerer;
+    private final BackgroundLoop lingerer;
 
     ShardPool(int shard, IngestProperties properties, MessageProcessor processor, BatchFiles files, Clock clock,
-              String suffix, MeterRegistry meters) {
+              String suffix, MeterRegistry meters, Loops loops) {
         this.shard = shard;
+        Duration tick = Duration.ofMillis(Math.max(10, properties.linger().toMillis() / 4));
+        this.lingerer = loops.create("ingest-shard-" + shard + "-linger", tick, () -> {
+            flushLingering(properties.linger());
+            return tick;
+        });
         this.properties = properties;
         this.processor = processor;
         this.files = files;
@@ -120,7 +127,7 @@ final class ShardPool {
             active.incrementAndGet();
             startWorker();
         }
-        lingerer = Thread.ofVirtual().name("ingest-shard-" + shard + "-linger").start(this::lingerLoop);
+        lingerer.start();
     }
 
     Pending submit(byte[] message) {
@@ -343,18 +350,6 @@ final class ShardPool {
         }
     }
 
-    private void lingerLoop() {
-        long tick = Math.max(10, properties.linger().toMillis() / 4);
-        while (running) {
-            try {
-                Thread.sleep(tick);
-            } catch (InterruptedException e) {
-                return;
-            }
-            flushLingering(properties.linger());
-        }
-    }
-
     /** Writes the shared batch if its oldest line has waited at least {@code age}. */
     private void flushLingering(Duration age) {
         List<Pending> due = null;
@@ -391,9 +386,7 @@ final class ShardPool {
     /** Stops the workers and writes what the shared batch still holds. */
     void stop() {
         running = false;
-        if (lingerer != null) {
-            lingerer.interrupt();
-        }
+        lingerer.stop(Duration.ofSeconds(5));
         live.forEach(w -> {
             if (w.thread != null) {
                 w.thread.interrupt();

@@ -20,6 +20,8 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
+import io.pollster.system.loop.BackgroundLoop;
+import io.pollster.system.loop.Loops;
 import io.pollster.transport.ConsumerSettings;
 import io.pollster.transport.QueueConsumer;
 import io.pollster.transport.TaskHandler;
@@ -68,15 +70,21 @@ final class RabbitQueueConsumer implements QueueConsumer {
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().factory());
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicReference<Instant> head = new AtomicReference<>();
-    private final Object pause = new Object();
     private final Subscription tasks;
     private final Subscription dead;
-    private Thread supervisor;
+    private final BackgroundLoop supervisor;
+    /** The supervisor's own: whether it ever subscribed, its failures in a row, how far the queue has got. */
+    private boolean subscribed;
+    private int failures;
+    private Instant flushed;
+    /** When a subscription was lost ({@link System#nanoTime()}); 0 when none is. */
+    private volatile long lostAtNanos;
 
     RabbitQueueConsumer(String queue, TaskHandler handler, ConsumerSettings settings, ConsumerConnection connection,
                         RabbitTopology topology, RabbitDeadLetters deadLetters, QueueRegistry registry,
-                        RabbitTransportProperties properties, Later later) {
+                        RabbitTransportProperties properties, Later later, Loops loops) {
         this.queue = queue;
+        this.supervisor = loops.create("rabbit-" + queue, properties.recoveryInterval(), this::supervise);
         this.later = later;
         this.handler = handler;
         this.settings = settings;
@@ -98,44 +106,51 @@ final class RabbitQueueConsumer implements QueueConsumer {
      */
     void start() {
         if (running.compareAndSet(false, true)) {
-            supervisor = Thread.ofVirtual().name("rabbit-" + queue).start(this::superviseUntilStopped);
+            supervisor.start();
         }
     }
 
-    private void superviseUntilStopped() {
-        subscribeUntilDone(true);
-        Instant flushed = null;
-        while (running.get()) {
-            waitUnlessLost(HEAD_FLUSH);
-            if (running.get() && lost()) {
-                sleep(recoveryInterval); // why: a broker closing channels in a loop is not hammered
-                subscribeUntilDone(false);
+    /**
+     * One round of the supervisor: subscribes what is lost — at once the first time, else
+     * {@code recoveryInterval} after the loss, so that a broker closing channels in a loop is not
+     * hammered — and records how far the queue has got. Only the supervisor's thread runs this.
+     */
+    private Duration supervise() {
+        if (lost()) {
+            long sinceLoss = lostAtNanos == 0 ? Long.MAX_VALUE : System.nanoTime() - lostAtNanos;
+            if (subscribed && sinceLoss < recoveryInterval.toNanos()) {
+                return Duration.ofNanos(recoveryInterval.toNanos() - sinceLoss);
             }
-            flushed = flushHead(flushed);
+            subscribe();
         }
+        flushed = flushHead(flushed);
+        return lost() ? recoveryInterval : HEAD_FLUSH;
     }
 
-    /** Subscribes whichever of the two subscriptions is not consuming, every {@code recoveryInterval} until both are. */
-    private void subscribeUntilDone(boolean first) {
-        for (int failures = 0; running.get() && lost(); failures++) {
-            try {
-                topology.declare(queue);
-                for (Subscription subscription : List.of(tasks, dead)) {
-                    if (!subscription.consuming()) {
-                        subscription.subscribe();
-                    }
+    /** Subscribes whichever of the two subscriptions is not consuming; one try, the next round tries again. */
+    private void subscribe() {
+        try {
+            topology.declare(queue);
+            for (Subscription subscription : List.of(tasks, dead)) {
+                if (!subscription.consuming()) {
+                    subscription.subscribe();
                 }
-                log.info(first ? "Consuming {} ({} at once, prefetch {})" : "Consuming {} again ({} at once, prefetch {})",
-                        queue, settings.concurrency(), prefetch);
-            } catch (IOException | TimeoutException | RuntimeException e) {
-                if (first && failures == 0) {
-                    log.warn("Cannot consume {} yet; trying every {} until the broker answers: {}", queue, recoveryInterval, e.toString());
-                } else if (failures == 0) { // the incident itself was logged at WARN
+            }
+            log.info(subscribed ? "Consuming {} again ({} at once, prefetch {})" : "Consuming {} ({} at once, prefetch {})",
+                    queue, settings.concurrency(), prefetch);
+            subscribed = true;
+            failures = 0;
+            lostAtNanos = 0;
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            if (failures++ == 0) {
+                if (subscribed) { // the incident itself was logged at WARN
                     log.info("Cannot consume {} again yet; trying every {}: {}", queue, recoveryInterval, e.toString());
                 } else {
-                    log.debug("Cannot consume {} yet; trying again in {}: {}", queue, recoveryInterval, e.toString());
+                    log.warn("Cannot consume {} yet; trying every {} until the broker answers: {}", queue, recoveryInterval,
+                            e.toString());
                 }
-                sleep(recoveryInterval);
+            } else {
+                log.debug("Cannot consume {} yet; trying again in {}: {}", queue, recoveryInterval, e.toString());
             }
         }
     }
@@ -450,36 +465,10 @@ final class RabbitQueueConsumer implements QueueConsumer {
         }
     }
 
-    /** Waits, or less when stopping; never by interrupting, which would break a JDBC connection in use. */
-    private void sleep(Duration duration) {
-        synchronized (pause) {
-            if (running.get()) {
-                try {
-                    pause.wait(duration.toMillis());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-    }
-
-    /** Like {@link #sleep}, and less when a subscription is lost (checked under the lock {@link #wake} takes: no wake-up is missed). */
-    private void waitUnlessLost(Duration duration) {
-        synchronized (pause) {
-            if (running.get() && !lost()) {
-                try {
-                    pause.wait(duration.toMillis());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-    }
-
+    /** A subscription was lost: the supervisor subscribes it again after {@code recoveryInterval}. */
     private void wake() {
-        synchronized (pause) {
-            pause.notifyAll();
-        }
+        lostAtNanos = System.nanoTime();
+        supervisor.wake();
     }
 
     @Override
@@ -487,12 +476,7 @@ final class RabbitQueueConsumer implements QueueConsumer {
         if (!running.compareAndSet(true, false)) {
             return;
         }
-        wake();
-        try {
-            supervisor.join(Duration.ofSeconds(5)); // a subscription in progress completes, so it is closed below
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        supervisor.stop(Duration.ofSeconds(5)); // a subscription in progress completes, so it is closed below
         tasks.cancel();
         dead.cancel();
         handlers.shutdown();

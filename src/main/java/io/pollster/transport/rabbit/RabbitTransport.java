@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import io.pollster.system.loop.Loops;
 import io.pollster.transport.ConsumerSettings;
 import io.pollster.transport.QueueConsumer;
 import io.pollster.transport.QueueProperties;
@@ -38,10 +39,13 @@ final class RabbitTransport implements Transport {
     private final QueueProperties queues;
     private final RabbitTransportProperties properties;
     private final Clock clock;
+    private final Loops loops;
 
     RabbitTransport(Outbox outbox, OutboxRelay relay, RabbitPublisher publisher, RabbitTopology topology,
                     ConsumerConnection connection, RabbitDeadLetters deadLetters, QueueRegistry registry,
-                    RabbitTemplate template, QueueProperties queues, RabbitTransportProperties properties, Clock clock) {
+                    RabbitTemplate template, QueueProperties queues, RabbitTransportProperties properties, Clock clock,
+                    Loops loops) {
+        this.loops = loops;
         this.outbox = outbox;
         this.relay = relay;
         this.publisher = publisher;
@@ -92,7 +96,7 @@ final class RabbitTransport implements Transport {
                 deadLetters, registry, properties, (name, later) -> {
                     Instant now = clock.instant();
                     outbox.insert(name, List.of(later.payload()), now, now.plus(later.delay()));
-                });
+                }, loops);
         consumer.start();
         return consumer;
     }

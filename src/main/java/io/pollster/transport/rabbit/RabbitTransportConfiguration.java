@@ -68,9 +68,9 @@ class RabbitTransportConfiguration {
     Transport rabbitTransport(Outbox outbox, OutboxRelay relay, RabbitPublisher publisher, RabbitTopology topology,
                               ConsumerConnection connection, RabbitDeadLetters deadLetters, QueueRegistry registry,
                               RabbitTemplate template, QueueProperties queues, RabbitTransportProperties properties,
-                              Clock clock) {
+                              Clock clock, Loops loops) {
         return new RabbitTransport(outbox, relay, publisher, topology, connection, deadLetters, registry, template, queues,
-                properties, clock);
+                properties, clock, loops);
     }
 
     /** In the readiness group: a node that cannot reach the broker takes no traffic. */
