@@ -17,11 +17,11 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 import io.pollster.poll.PollProperties;
-import io.pollster.poll.dedup.DedupMode;
-import io.pollster.poll.dedup.DedupSpec;
-import io.pollster.poll.fetch.AddressPolicy;
-import io.pollster.poll.fetch.FetchRequest;
-import io.pollster.poll.fetch.Origin;
+import io.pollster.dedup.DedupMode;
+import io.pollster.dedup.DedupSpec;
+import io.pollster.fetch.AddressPolicy;
+import io.pollster.fetch.FetchRequest;
+import io.pollster.fetch.Origin;
 import io.pollster.schedule.Schedule;
 import io.pollster.system.Durations;
 import io.pollster.system.web.ApiException;

@@ -1,8 +1,8 @@
 package io.pollster.poll;
 
-import io.pollster.poll.dedup.Normalizer;
-import io.pollster.poll.fetch.FetchSettings;
-import io.pollster.poll.fetch.Fetcher;
+import io.pollster.dedup.Normalizer;
+import io.pollster.fetch.FetchSettings;
+import io.pollster.fetch.Fetcher;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;

@@ -8,10 +8,10 @@ import java.util.Map;
 
 import io.pollster.job.Job;
 import io.pollster.job.JobSpec;
-import io.pollster.poll.dedup.DedupMode;
-import io.pollster.poll.dedup.DedupSpec;
-import io.pollster.poll.fetch.FetchRequest;
-import io.pollster.poll.fetch.RetryPolicy;
+import io.pollster.dedup.DedupMode;
+import io.pollster.dedup.DedupSpec;
+import io.pollster.fetch.FetchRequest;
+import io.pollster.fetch.RetryPolicy;
 
 /**
  * A job's definition as polling uses it — request, retries, dedup, adaptive bounds — built once
