@@ -290,7 +290,7 @@ class IngestPipeline implements SmartLifecycle {
         }
 
         @Override
-        public DeadLetterInfo describe(byte[] payload) {
+        public DeadLetterInfo abandon(byte[] payload, String error) {
             return new DeadLetterInfo(DeadLetterType.MESSAGE, null, IngestMessages.sender(payload));
         }
     }

@@ -1,5 +1,6 @@
 package io.pollster.job;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -42,7 +43,7 @@ public class JobRepository {
     private static final String FIND_POLL_STATE = """
             SELECT j.owner_id, j.status, j.version, s.effective_interval_ms, j.etag, j.last_modified, j.latest_hash,
                    j.done_fire_at,
-                   (j.last_run_at IS NULL OR j.fold_outcome = 'skipped' OR j.fold_duration_ms > 1000) AS expected_slow
+                   (j.last_run_at IS NULL OR j.fold_duration_ms > 1000) AS expected_slow
             FROM jobs j
             JOIN job_schedules s ON s.job_id = j.id
             WHERE j.id = :id
@@ -96,8 +97,7 @@ public class JobRepository {
                 next_due_at = CASE WHEN :reschedule THEN :nextDueAt ELSE s.next_due_at END,
                 next_run_at = CASE WHEN NOT :reschedule THEN s.next_run_at
                                    WHEN s.run_requested THEN LEAST(s.next_run_at, CAST(:nextRunAt AS TIMESTAMPTZ))
-                                   ELSE :nextRunAt END,
-                fired_at = CASE WHEN :restart THEN NULL ELSE s.fired_at END
+                                   ELSE :nextRunAt END
             FROM job
             WHERE s.job_id = job.id
             """;
@@ -203,8 +203,6 @@ public class JobRepository {
                 .param("version", job.version())
                 .param("reschedule", reschedule)
                 .param("requestChanged", requestChanged)
-                // a (re)started job fires now, whatever became of the fire it had when it stopped
-                .param("restart", status == JobStatus.ACTIVE && job.status() == JobStatus.STOPPED)
                 .update();
         if (rows > 1) {
             throw new IllegalStateException("Updated " + rows + " rows for job " + job.id());
@@ -214,10 +212,10 @@ public class JobRepository {
 
     private JdbcClient.StatementSpec definition(JdbcClient.StatementSpec statement, JobSpec spec, byte[] secrets,
                                                 JobStatus status, Scheduling s, Instant now) {
-        String definition = json.writeValueAsString(spec);
+        byte[] definition = json.writeValueAsBytes(spec);
         return statement
-                .param("spec", definition)
-                .param("specBytes", definition.length())
+                .param("spec", new String(definition, StandardCharsets.UTF_8))
+                .param("specBytes", definition.length)
                 .param("secrets", secrets)
                 .param("status", status.name())
                 .param("intervalMs", s.intervalMs())

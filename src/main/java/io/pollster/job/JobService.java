@@ -165,16 +165,23 @@ public class JobService {
         if ((job.status() == JobStatus.ACTIVE) == active) {
             return job;
         }
-        JobRequest request = json.convertValue(job.spec(), JobRequest.class);
-        request = withActive(request, active);
-        // the sealed value is stored back as it is, so the masks stand in for the values: a job
-        // whose secrets no longer open can still be stopped
-        JobValidator.Validated valid = validator.validate(request, new JobValidator.Existing(job.spec().url(),
-                job.spec().secretHeaders()));
-        JobStatus status = active ? JobStatus.ACTIVE : JobStatus.STOPPED;
         Instant now = now();
-        if (!jobs.updateDefinition(job, valid.spec(), job.sealedSecrets(), status,
-                scheduling(valid, job.effectiveInterval(), status, now, true), true, false, now)) {
+        JobSpec spec = job.spec().withActive(active);
+        JobRepository.Scheduling scheduling;
+        if (active) {
+            // starting checks the definition against today's rules (a job an older release accepted
+            // is fixed with a PATCH first); the sealed value is stored back as it is, so the masks
+            // stand in for the values
+            JobValidator.Validated valid = validator.validate(json.convertValue(spec, JobRequest.class),
+                    new JobValidator.Existing(job.spec().url(), job.spec().secretHeaders()));
+            spec = valid.spec();
+            scheduling = scheduling(valid, job.effectiveInterval(), JobStatus.ACTIVE, now, true);
+        } else {
+            // stopping does not: whatever became of its definition, a job can always be stopped
+            scheduling = stopped(spec, job.effectiveInterval());
+        }
+        if (!jobs.updateDefinition(job, spec, job.sealedSecrets(), active ? JobStatus.ACTIVE : JobStatus.STOPPED,
+                scheduling, true, false, now)) {
             throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
         }
         return jobs.find(id).orElseThrow();
@@ -185,29 +192,26 @@ public class JobService {
         return node == null || node.isNull() ? null : node;
     }
 
-    private static JobRequest withActive(JobRequest r, boolean active) {
-        return new JobRequest(r.name(), r.url(), r.method(), r.headers(), r.secretHeaders(), r.body(), r.interval(),
-                r.cron(), r.jitter(), r.timeout(), r.retry(), r.dedup(), r.pagination(), r.items(), r.cache(),
-                r.adaptive(), r.rateLimit(), r.outputs(), active);
-    }
-
     /**
      * @param fireNow true for a new or (re)started job: it fires at once; otherwise the new
      *                schedule's first due time counts from now
      */
     private static JobRepository.Scheduling scheduling(JobValidator.Validated valid, Duration effective, JobStatus status,
                                                        Instant now, boolean fireNow) {
-        JobSpec spec = valid.spec();
-        Long intervalMs = spec.interval() == null ? null : Duration.parse(spec.interval()).toMillis();
-        Long effectiveMs = effective == null ? null : effective.toMillis();
-        long jitterMs = spec.jitterDuration().toMillis();
+        JobRepository.Scheduling stopped = stopped(valid.spec(), effective);
         if (status == JobStatus.STOPPED) {
-            return new JobRepository.Scheduling(intervalMs, spec.cron(), jitterMs, effectiveMs, null, null);
+            return stopped;
         }
         Schedule schedule = effective != null ? new Schedule.Every(effective) : valid.schedule();
         Instant due = fireNow ? now : schedule.firstFrom(now);
-        return new JobRepository.Scheduling(intervalMs, spec.cron(), jitterMs, effectiveMs, due,
-                Jitter.apply(due, spec.jitterDuration()));
+        return new JobRepository.Scheduling(stopped.intervalMs(), stopped.cron(), stopped.jitterMs(), stopped.effectiveMs(),
+                due, Jitter.apply(due, valid.spec().jitterDuration()));
+    }
+
+    /** The schedule a stopped job keeps: when it would fire, without a due time. */
+    private static JobRepository.Scheduling stopped(JobSpec spec, Duration effective) {
+        return new JobRepository.Scheduling(spec.interval() == null ? null : Duration.parse(spec.interval()).toMillis(),
+                spec.cron(), spec.jitterDuration().toMillis(), effective == null ? null : effective.toMillis(), null, null);
     }
 
     private Job owned(Caller caller, JobId id) {

@@ -43,6 +43,12 @@ public record JobSpec(
     public record Adaptive(String min, String max) {
     }
 
+    /** The same definition, active or not. */
+    public JobSpec withActive(boolean active) {
+        return new JobSpec(name, url, method, headers, secretHeaders, body, interval, cron, jitter, timeout, retry, dedup,
+                pagination, items, cache, adaptive, rateLimit, outputs, active);
+    }
+
     public Duration timeoutDuration() {
         return Duration.parse(timeout);
     }

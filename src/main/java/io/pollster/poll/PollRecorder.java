@@ -80,8 +80,8 @@ class PollRecorder {
                 last_outcome = i.outcome,
                 etag = CASE WHEN i.validators THEN i.etag ELSE j.etag END,
                 last_modified = CASE WHEN i.validators THEN i.last_modified ELSE j.last_modified END,
-                done_fire_at = COALESCE(TIMESTAMPTZ 'epoch' + NULLIF(i.fire_us, :none) * INTERVAL '1 microsecond',
-                                        j.done_fire_at)
+                done_fire_at = GREATEST(j.done_fire_at,
+                                        TIMESTAMPTZ 'epoch' + NULLIF(i.fire_us, :none) * INTERVAL '1 microsecond')
             FROM prev p
             JOIN input i ON i.id = p.id
             WHERE j.id = p.id
@@ -111,10 +111,13 @@ class PollRecorder {
             WHERE j.id = locked.id
             """;
 
-    /** A fire that made no poll (its job was stopped meanwhile) is over all the same. */
+    /**
+     * A fire that made no poll (its job was stopped meanwhile) is over all the same. Done marks
+     * only move forward: an older fire finishing late leaves a newer one's mark alone.
+     */
     private static final String SETTLE = """
             UPDATE jobs
-            SET done_fire_at = :fire
+            SET done_fire_at = GREATEST(done_fire_at, :fire)
             WHERE id = :id
             """;
 
@@ -149,6 +152,13 @@ class PollRecorder {
         static Poll failed(PollState job, PollTask task, Instant started, Duration took, Integer status, String error) {
             return new Poll(job.id(), job.version(), task.firedAt(), started, took.toMillis(), status, PollOutcome.FAILED,
                     task.attempt(), null, error, null, null);
+        }
+
+        /** A poll its transport gave up on: it failed, or its poller died, on every delivery. */
+        static Poll abandoned(PollState job, PollTask task, Instant at, String error) {
+            Instant started = task.startedAt() != null ? task.startedAt() : at;
+            return new Poll(job.id(), job.version(), task.firedAt(), started, Duration.between(started, at).toMillis(), null,
+                    PollOutcome.FAILED, task.attempt(), null, error, null, null);
         }
 
         /** A poll that could not be sent at all (its job's definition cannot be used): no attempt. */

@@ -4,7 +4,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import io.pollster.job.Job;
 import io.pollster.job.JobSpec;
@@ -12,14 +14,18 @@ import io.pollster.dedup.DedupMode;
 import io.pollster.dedup.DedupSpec;
 import io.pollster.fetch.FetchRequest;
 import io.pollster.fetch.RetryPolicy;
+import io.pollster.system.web.InvalidField;
 
 /**
  * A job's definition as polling uses it — request, retries, dedup, adaptive bounds — built once
  * per definition {@code version} instead of parsing the stored JSON on every poll.
+ *
+ * @param unusable why the definition cannot be polled as it stands (dedup settings an older
+ *                 release accepted and this one refuses), or null
  */
 record PollTarget(long version, String method, URI url, Map<String, String> headers, Map<String, String> secretHeaders,
                   byte[] body, Duration timeout, RetryPolicy retry, DedupSpec dedup, Duration adaptiveMin,
-                  Duration adaptiveMax) {
+                  Duration adaptiveMax, String unusable) {
 
     static PollTarget of(Job job, Map<String, String> secrets) {
         JobSpec spec = job.spec();
@@ -38,13 +44,18 @@ record PollTarget(long version, String method, URI url, Map<String, String> head
         JobSpec.Retry retry = spec.retry();
         JobSpec.Dedup dedup = spec.dedup();
         JobSpec.Adaptive adaptive = spec.adaptive();
+        DedupSpec dedupSpec = new DedupSpec(dedup.mode() == null ? null : DedupMode.fromWireName(dedup.mode()),
+                dedup.ignorePaths(), dedup.ignorePatterns());
+        List<InvalidField> problems = dedupSpec.validate("dedup");
+        String unusable = problems.isEmpty() ? null : "the job's dedup settings are no longer accepted ("
+                + problems.stream().map(p -> p.field() + " " + p.message()).collect(Collectors.joining("; "))
+                + "); change them with a PATCH";
         return new PollTarget(job.version(), spec.method(), URI.create(spec.url()), Map.copyOf(headers), Map.copyOf(secrets),
                 body, spec.timeoutDuration(),
                 new RetryPolicy(retry.maxAttempts(), Duration.parse(retry.backoff()), Duration.parse(retry.maxBackoff())),
-                new DedupSpec(dedup.mode() == null ? null : DedupMode.fromWireName(dedup.mode()), dedup.ignorePaths(),
-                        dedup.ignorePatterns()),
+                problems.isEmpty() ? dedupSpec : DedupSpec.DEFAULT,
                 adaptive == null ? null : Duration.parse(adaptive.min()),
-                adaptive == null ? null : Duration.parse(adaptive.max()));
+                adaptive == null ? null : Duration.parse(adaptive.max()), unusable);
     }
 
     /** Roughly the bytes this target holds on the heap, for the cache's bound. */

@@ -118,7 +118,7 @@ class Poller {
             return TaskHandler.DONE;
         }
         PollState job = found.get();
-        if (task.firedAt() != null && task.firedAt().equals(job.doneFireAt())) {
+        if (over(task, job)) {
             return TaskHandler.DONE; // delivered again after its poll was recorded: at least once, not twice
         }
         if (!task.manual() && job.status() == JobStatus.STOPPED) {
@@ -135,7 +135,15 @@ class Poller {
         if (target.isEmpty()) {
             return TaskHandler.DONE; // deleted since
         }
+        if (target.get().unusable() != null) {
+            return failUnsent(job, task, target.get().unusable());
+        }
         Attempt attempt = new Attempt(job, target.get(), task, clock.instant());
+        if (!attempt.since.plus(maxPollTime).isAfter(attempt.now)) {
+            // the scheduler may have fired the job again already: this poll must not run beside that one
+            return fail(attempt, null, "not started within " + Durations.format(maxPollTime)
+                    + " of its fire: the pollers are behind (see pollster_queue_depth)");
+        }
         FairShare.Ticket ticket = fairShare.tryEnter(job.ownerId(), job.expectedSlow());
         if (ticket == null) {
             return putOff(attempt, "its owner's slow polls took their whole share of this poller");
@@ -216,8 +224,11 @@ class Poller {
             return Duration.between(started, clock.instant());
         }
 
-        /** Whether waiting {@code wait} and then one more attempt still ends within the poll's time limit. */
-        boolean canWait(Duration wait, Duration maxPollTime) {
+        /**
+         * Whether waiting {@code wait} from {@code now} and then one more attempt still ends within
+         * the poll's time limit (now, not when this attempt started: the attempt itself took time).
+         */
+        boolean canWait(Instant now, Duration wait, Duration maxPollTime) {
             return !now.plus(wait).plus(target.timeout()).isAfter(since.plus(maxPollTime));
         }
     }
@@ -256,7 +267,7 @@ class Poller {
 
     private TaskHandler.Result retryOrFail(Attempt attempt, FetchResult.Failed failed) {
         return switch (attempt.target.retry().after(attempt.task.attempt(), failed)) {
-            case RetryPolicy.RetryAfter retry when attempt.canWait(retry.delay(), maxPollTime) -> {
+            case RetryPolicy.RetryAfter retry when attempt.canWait(clock.instant(), retry.delay(), maxPollTime) -> {
                 log.debug("Attempt {} to poll job {} failed ({}); next in {}", attempt.task.attempt(), attempt.job.id(),
                         failed.error(), retry.delay());
                 yield new TaskHandler.Later(retry.delay(), attempt.task.retried(attempt.started).encode());
@@ -275,7 +286,7 @@ class Poller {
         // why: between half and all of it, so that polls put off together do not come back together
         pause = Duration.ofMillis((long) (pause.toMillis() * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble())));
         meters.counter("pollster.polls.deferred").increment();
-        if (!attempt.canWait(pause, maxPollTime)) {
+        if (!attempt.canWait(clock.instant(), pause, maxPollTime)) {
             return fail(attempt, null, "gave up after " + Durations.format(maxPollTime) + ": " + why);
         }
         log.debug("Poll of job {} put off for {}: {}", attempt.job.id(), pause, why);
@@ -299,6 +310,30 @@ class Poller {
     private TaskHandler.Result failUnsent(PollState job, PollTask task, String error) {
         record(PollRecorder.Poll.unsent(job, task, clock.instant(), error), job, task, error);
         return TaskHandler.DONE;
+    }
+
+    /**
+     * The transport gave up on the task (it failed or its poller died on every delivery): the poll
+     * is over as a failure, so its fire is done and the job fires again on schedule. Runs in the
+     * dead letter's transaction; a repeat finds the fire done and records nothing.
+     */
+    TaskHandler.DeadLetterInfo abandon(PollTask task, String error) {
+        Optional<PollState> found = jobs.findPollState(new JobId(task.jobId()));
+        if (found.isEmpty()) {
+            return new TaskHandler.DeadLetterInfo(DeadLetterType.POLL, null, null);
+        }
+        PollState job = found.get();
+        if (!over(task, job)) {
+            PollRecorder.Poll poll = PollRecorder.Poll.abandoned(job, task, clock.instant(), error);
+            recorder.record(poll);
+            count(poll);
+        }
+        return new TaskHandler.DeadLetterInfo(DeadLetterType.POLL, job.id().value(), job.ownerId());
+    }
+
+    /** Whether the task's fire is over: its poll recorded, or a later fire's (done marks only move forward). */
+    private static boolean over(PollTask task, PollState job) {
+        return task.firedAt() != null && job.doneFireAt() != null && !task.firedAt().isAfter(job.doneFireAt());
     }
 
     private void record(PollRecorder.Poll failed, PollState job, PollTask task, String error) {

@@ -1,10 +1,7 @@
 package io.pollster.poll;
 
 import java.time.Duration;
-import java.util.UUID;
 
-import io.pollster.job.JobId;
-import io.pollster.job.JobRepository;
 import io.pollster.schedule.PollTask;
 import io.pollster.system.Roles;
 import io.pollster.system.loop.ShutdownPhase;
@@ -26,16 +23,14 @@ class PollerLoop implements SmartLifecycle, TaskHandler {
 
     private final Transport transport;
     private final Poller poller;
-    private final JobRepository jobs;
     private final PollerProperties properties;
     private final Roles roles;
     private volatile QueueConsumer consumer;
 
-    PollerLoop(Transport transport, Poller poller, JobRepository jobs, PollerProperties properties, Roles roles) {
+    PollerLoop(Transport transport, Poller poller, PollerProperties properties, Roles roles) {
         this.roles = roles;
         this.transport = transport;
         this.poller = poller;
-        this.jobs = jobs;
         this.properties = properties;
     }
 
@@ -45,14 +40,14 @@ class PollerLoop implements SmartLifecycle, TaskHandler {
     }
 
     @Override
-    public DeadLetterInfo describe(byte[] payload) {
+    public DeadLetterInfo abandon(byte[] payload, String error) {
+        PollTask task;
         try {
-            UUID jobId = PollTask.decode(payload).jobId();
-            UUID owner = jobs.find(new JobId(jobId)).map(j -> j.ownerId()).orElse(null);
-            return new DeadLetterInfo(DeadLetterType.POLL, owner == null ? null : jobId, owner);
+            task = PollTask.decode(payload);
         } catch (IllegalArgumentException poison) {
             return new DeadLetterInfo(DeadLetterType.POLL, null, null);
         }
+        return poller.abandon(task, error);
     }
 
     @Override

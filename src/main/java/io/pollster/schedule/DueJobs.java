@@ -79,7 +79,7 @@ class DueJobs {
      * @param dueAt        the grid time the job is due at; null for a stopped job run on request
      * @param runAt        when it was to fire (its due time plus jitter, or when a run was requested)
      * @param firedAt      the job's last fire, or null
-     * @param lastFireDone whether that fire's poll is over
+     * @param lastFireDone whether that fire's poll is over (done marks only move forward: a later one covers it)
      */
     record Due(UUID id, Instant dueAt, Instant runAt, Schedule schedule, Duration jitter, Instant firedAt,
                boolean lastFireDone, boolean runRequested) {
@@ -115,7 +115,7 @@ class DueJobs {
                     Timestamp done = rs.getTimestamp("done_fire_at");
                     return new Due(rs.getObject("job_id", UUID.class), due == null ? null : due.toInstant(),
                             rs.getTimestamp("next_run_at").toInstant(), schedule, Duration.ofMillis(rs.getLong("jitter_ms")),
-                            fired == null ? null : fired.toInstant(), fired != null && fired.equals(done),
+                            fired == null ? null : fired.toInstant(), fired != null && done != null && !done.before(fired),
                             rs.getBoolean("run_requested"));
                 })
                 .list();

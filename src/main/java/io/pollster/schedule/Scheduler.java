@@ -34,8 +34,12 @@ public class Scheduler {
 
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
 
-    /** How soon a run requested during a poll looks again whether that poll is over. */
+    /**
+     * How soon a run requested during a poll first looks again whether that poll is over; it looks
+     * less often the longer the poll runs (a quarter of its age), at most every {@link #MAX_RUN_RECHECK}.
+     */
     static final Duration RUN_RECHECK = Duration.ofMillis(500);
+    static final Duration MAX_RUN_RECHECK = Duration.ofSeconds(30);
 
     private final DueJobs dueJobs;
     private final Transport transport;
@@ -109,7 +113,7 @@ public class Scheduler {
                 if (job.inFlight(now, lease)) {
                     if (job.runRequested()) {
                         // put off, not dropped: it fires once that poll is over (a due time meanwhile joins it)
-                        next.add(new DueJobs.Next(job.id(), job.dueAt(), now.plus(RUN_RECHECK), false, true));
+                        next.add(new DueJobs.Next(job.id(), job.dueAt(), now.plus(recheck(job.firedAt(), now)), false, true));
                     } else {
                         next.add(new DueJobs.Next(job.id(), nextDue, nextRun, false, false));
                         handled.skipped.add(job.id());
@@ -135,6 +139,12 @@ public class Scheduler {
             events.publishEvent(new FiresSkipped(List.copyOf(batch.skipped), batch.at));
         }
         return batch.fired.size();
+    }
+
+    /** A quarter of the running poll's age, within [{@link #RUN_RECHECK}, {@link #MAX_RUN_RECHECK}]. */
+    static Duration recheck(Instant firedAt, Instant now) {
+        Duration quarter = Duration.between(firedAt, now).dividedBy(4);
+        return quarter.compareTo(RUN_RECHECK) < 0 ? RUN_RECHECK : quarter.compareTo(MAX_RUN_RECHECK) > 0 ? MAX_RUN_RECHECK : quarter;
     }
 
     private static final class Batch {

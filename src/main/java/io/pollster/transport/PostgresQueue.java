@@ -140,7 +140,7 @@ final class PostgresQueue {
      * in neither, when its job or owner has been deleted meanwhile). Returns false when the claim
      * was no longer ours.
      */
-    boolean deadLetter(long id, int attempt, TaskHandler.DeadLetterInfo info, String error) {
+    boolean deadLetter(long id, int attempt, TaskHandler handler, String error) {
         return Boolean.TRUE.equals(tx.execute(status -> {
             var taken = jdbc.sql(TAKE_LEASED)
                     .param("id", id)
@@ -148,8 +148,8 @@ final class PostgresQueue {
                     .param("attempt", attempt)
                     .query((rs, n) -> new Taken(rs.getString("queue"), rs.getBytes("payload")))
                     .optional();
-            taken.ifPresent(task -> deadLetters.record(DeadLetterSink.DeadLetter.of(null, info, task.queue(), task.payload(),
-                    error, attempt, clock.instant())));
+            taken.ifPresent(task -> deadLetters.record(DeadLetterSink.DeadLetter.of(null, handler.abandon(task.payload(), error),
+                    task.queue(), task.payload(), error, attempt, clock.instant())));
             return taken.isPresent();
         }));
     }

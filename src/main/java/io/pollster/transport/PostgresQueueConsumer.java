@@ -175,7 +175,7 @@ final class PostgresQueueConsumer implements QueueConsumer {
     }
 
     private void deadLetter(PostgresQueue.Claimed task, String error) {
-        sql.deadLetter(task.id(), task.attempts(), handler.describe(task.payload()), error);
+        sql.deadLetter(task.id(), task.attempts(), handler, error);
     }
 
     @Override

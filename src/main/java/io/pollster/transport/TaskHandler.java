@@ -13,8 +13,16 @@ public interface TaskHandler {
 
     Result handle(Delivery delivery) throws Exception;
 
-    /** What a dead letter of this payload is about, so its owner (and only they) can see it. */
-    DeadLetterInfo describe(byte[] payload);
+    /**
+     * The task has run out of attempts and becomes a dead letter: the handler closes whatever it
+     * keeps of the task's progress and says what the dead letter is about, so that its owner (and
+     * only they) can see it. Called in the dead letter's transaction, and possibly more than once
+     * for one task (a transport repeats it when the process died before acknowledging), so it must
+     * be idempotent. Called for payloads the handler cannot read too.
+     *
+     * @param error why the transport gave up
+     */
+    DeadLetterInfo abandon(byte[] payload, String error);
 
     /** @param attempt deliveries of this task so far, this one included; {@link Later} does not count */
     record Delivery(byte[] payload, int attempt) {

@@ -76,7 +76,7 @@ class HostileUpstreamTest extends PipelineTest {
 
         assertThat(upstream.mostAtOnce("/slow")).isEqualTo(1);
         List<JsonNode> history = history(id);
-        assertThat(history).as("one entry: the polls fold, the skipped due times counted on it").hasSize(2);
+        assertThat(history).as("two entries: the first poll's change, then the quiet polls folded with the due times skipped").hasSize(2);
         assertThat(history.getFirst().get("outcome").asString()).isEqualTo("unchanged");
         assertThat(history.stream().mapToInt(e -> e.get("skipped").asInt()).sum()).as("due times skipped").isGreaterThanOrEqualTo(2);
     }

@@ -111,14 +111,21 @@ class OnePollInFlightTest extends IntegrationTest {
     }
 
     @Test
-    void startingAStoppedJobFiresItEvenIfItsLastPollNeverReported() {
+    void stoppingAndStartingAJobDoesNotAddAPollBesideTheOneInFlight() {
         UUID job = job("{\"url\":\"http://h/x\",\"interval\":\"1h\"}");
         scheduler.fireDue(100);
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(alice.post("/api/v1/jobs/" + job + "/stop").status()).isEqualTo(200);
+            assertThat(alice.post("/api/v1/jobs/" + job + "/start").status()).isEqualTo(200);
+            assertThat(scheduler.fireDue(100)).as("the first poll still runs").isZero();
+        }
+        assertThat(tasks()).hasSize(1);
+
+        markLastFireDone(job);
         alice.post("/api/v1/jobs/" + job + "/stop");
-
         alice.post("/api/v1/jobs/" + job + "/start");
-
-        assertThat(scheduler.fireDue(100)).isEqualTo(1);
+        assertThat(scheduler.fireDue(100)).as("started with no poll in flight, it fires at once").isEqualTo(1);
     }
 
     private UUID job(String body) {

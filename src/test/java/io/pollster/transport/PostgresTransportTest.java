@@ -93,7 +93,17 @@ class PostgresTransportTest extends TransportContractTest {
 
         first.acknowledge(List.of(id));
         first.retry(id, 1, Duration.ZERO, "late");
-        first.deadLetter(id, 1, new TaskHandler.DeadLetterInfo(DeadLetterType.POLL, null, null), "late");
+        first.deadLetter(id, 1, new TaskHandler() {
+            @Override
+            public Result handle(Delivery delivery) {
+                return DONE;
+            }
+
+            @Override
+            public DeadLetterInfo abandon(byte[] payload, String error) {
+                throw new AssertionError("a task whose claim was taken over is not the old claimant's to abandon");
+            }
+        }, "late");
 
         assertThat(jdbc.sql("SELECT attempts FROM queue_tasks WHERE id = :id").param("id", id).query(Integer.class).single())
                 .isEqualTo(2);

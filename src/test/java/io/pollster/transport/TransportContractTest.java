@@ -172,7 +172,7 @@ public abstract class TransportContractTest extends IntegrationTest {
             }
 
             @Override
-            public DeadLetterInfo describe(byte[] payload) {
+            public DeadLetterInfo abandon(byte[] payload, String error) {
                 return new DeadLetterInfo(DeadLetterType.POLL, null, null);
             }
         }, 1, 1);
@@ -226,7 +226,7 @@ public abstract class TransportContractTest extends IntegrationTest {
             }
 
             @Override
-            public DeadLetterInfo describe(byte[] payload) {
+            public DeadLetterInfo abandon(byte[] payload, String error) {
                 return new DeadLetterInfo(DeadLetterType.POLL, null, null);
             }
         };

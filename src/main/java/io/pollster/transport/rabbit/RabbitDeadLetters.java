@@ -6,6 +6,7 @@ import java.util.UUID;
 
 import io.pollster.transport.DeadLetterSink;
 import io.pollster.transport.TaskHandler;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Records a message that has run out of attempts as a dead letter. Its id comes from the message
@@ -14,15 +15,19 @@ import io.pollster.transport.TaskHandler;
 final class RabbitDeadLetters {
 
     private final DeadLetterSink sink;
+    private final TransactionTemplate tx;
     private final Clock clock;
 
-    RabbitDeadLetters(DeadLetterSink sink, Clock clock) {
+    RabbitDeadLetters(DeadLetterSink sink, TransactionTemplate tx, Clock clock) {
         this.sink = sink;
+        this.tx = tx;
         this.clock = clock;
     }
 
-    void record(String queue, String messageId, TaskHandler.DeadLetterInfo info, byte[] payload, String error, int attempts) {
+    /** The handler closes the task's progress and the dead letter is written, in one transaction. */
+    void record(String queue, String messageId, TaskHandler handler, byte[] payload, String error, int attempts) {
         UUID id = messageId == null ? null : UUID.nameUUIDFromBytes((queue + "\n" + messageId).getBytes(StandardCharsets.UTF_8));
-        sink.record(DeadLetterSink.DeadLetter.of(id, info, queue, payload, error, attempts, clock.instant()));
+        tx.executeWithoutResult(status -> sink.record(DeadLetterSink.DeadLetter.of(id, handler.abandon(payload, error), queue,
+                payload, error, attempts, clock.instant())));
     }
 }

@@ -366,7 +366,7 @@ final class RabbitQueueConsumer implements QueueConsumer {
             if (attempt >= settings.maxAttempts()) {
                 log.warn("Message on {} failed {} times; dead-lettering it: {}", queue, attempt, error);
                 try {
-                    deadLetters.record(queue, messageId, handler.describe(body), body, error, attempt);
+                    deadLetters.record(queue, messageId, handler, body, error, attempt);
                     settle(channel, delivery, Settle.ACK);
                 } catch (RuntimeException bookkeeping) {
                     // back to the queue: the next delivery tries the dead letter again
@@ -391,7 +391,7 @@ final class RabbitQueueConsumer implements QueueConsumer {
         @Override
         public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
             try {
-                deadLetters.record(queue, properties.getMessageId(), handler.describe(body), body, reason(properties),
+                deadLetters.record(queue, properties.getMessageId(), handler, body, reason(properties),
                         WireFormat.attempt(properties));
                 settle(getChannel(), envelope.getDeliveryTag(), Settle.ACK);
             } catch (RuntimeException e) {

@@ -60,8 +60,8 @@ class RabbitTransportConfiguration {
     }
 
     @Bean
-    RabbitDeadLetters rabbitDeadLetters(DeadLetterSink sink, Clock clock) {
-        return new RabbitDeadLetters(sink, clock);
+    RabbitDeadLetters rabbitDeadLetters(DeadLetterSink sink, TransactionTemplate tx, Clock clock) {
+        return new RabbitDeadLetters(sink, tx, clock);
     }
 
     @Bean

@@ -191,7 +191,7 @@ class RabbitConsumerRecoveryTest extends IntegrationTest {
             }
 
             @Override
-            public DeadLetterInfo describe(byte[] payload) {
+            public DeadLetterInfo abandon(byte[] payload, String error) {
                 return new DeadLetterInfo(DeadLetterType.POLL, null, null);
             }
         }, new ConsumerSettings(4, 5, Duration.ofSeconds(30), Duration.ofMillis(50))));
