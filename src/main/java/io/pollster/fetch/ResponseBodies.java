@@ -31,7 +31,7 @@ final class ResponseBodies {
     private static final int INITIAL_BUFFER = 8192;
     private static final int MAX_INITIAL_BUFFER = 64 * 1024;
     /** The budget is asked for at least this much at a time, so a large body costs few waits. */
-    private static final long GROW_STEP = 256 * 1024;
+    static final long GROW_STEP = 256 * 1024;
     /** How long a read waits for its budget to grow before it gives up and is tried again later. */
     static final Duration GROW_WAIT = Duration.ofSeconds(2);
 
@@ -67,9 +67,8 @@ final class ResponseBodies {
         if (raw == null) {
             return new byte[0];
         }
-        if (declaredLength > 0) {
-            cover(budget, 2 * Math.min(declaredLength, maxBytes));
-        }
+        // a declared length is trusted with nothing, not even a reservation: an upstream that
+        // declares 10 MiB and then goes quiet holds only what it sent
         // why: closing the client's stream would read the rest of the body, however large; closing the decoder
         // must only free its inflater, so the decoder gets a view of the stream that ignores close()
         try (InputStream in = decoding(new FilterInputStream(raw) {
@@ -78,6 +77,7 @@ final class ResponseBodies {
             }
         }, contentEncoding)) {
             int initial = (int) Math.min(MAX_INITIAL_BUFFER, declaredLength > 0 ? declaredLength : INITIAL_BUFFER);
+            cover(budget, initial);
             var out = new ByteArrayOutputStream(initial);
             byte[] buffer = new byte[INITIAL_BUFFER];
             long total = 0;

@@ -31,8 +31,11 @@ import tools.jackson.databind.json.JsonMapper;
 class MessageController {
 
     private static final Logger log = LoggerFactory.getLogger(MessageController.class);
-    /** A chunked body is read, and its reservation grown, this many bytes at a time. */
+    /** A large or chunked body is read, and its reservation grown, this many bytes at a time. */
     static final int CHUNK = 64 * 1024;
+    /** A large body must keep arriving: after this grace, at {@link #MIN_RATE} bytes a second on average. */
+    static final Duration RATE_GRACE = Duration.ofSeconds(10);
+    static final long MIN_RATE = 16 * 1024;
 
     private final IngestService ingest;
     private final IngestPipeline pipeline;
@@ -49,9 +52,9 @@ class MessageController {
         this.parser = new MessageParser(json, properties.maxBatch());
         this.budget = budget;
         this.memoryWait = properties.memoryWait();
-        if (budget.capacity() < properties.maxRequestSize().toBytes()) {
-            log.warn("pollster.memory.in-flight ({} bytes) is smaller than pollster.ingest.max-request-size ({} bytes): "
-                    + "POST /messages bodies larger than the budget are refused with 413", budget.capacity(),
+        if (budget.perTenant() < properties.maxRequestSize().toBytes()) {
+            log.warn("pollster.memory.per-user ({} bytes) is smaller than pollster.ingest.max-request-size ({} bytes): "
+                    + "POST /messages bodies larger than one user's share are refused with 413", budget.perTenant(),
                     properties.maxRequestSize().toBytes());
         }
     }
@@ -61,9 +64,12 @@ class MessageController {
      * written directly: content negotiation and a message converter per request showed in the
      * ingest profile, for a body that is always the same small JSON.
      *
-     * <p>The body's bytes are reserved from the in-flight budget before it is read and held until
-     * the answer is written, so the number of concurrent requests cannot add up to more memory
-     * than the budget; when it is spent, the request is answered 503 and nothing is enqueued.
+     * <p>The body's bytes are reserved from the in-flight budget as they arrive (a declared length
+     * is not trusted with more than one chunk) and held until the answer is written, so the
+     * number of concurrent requests cannot add up to more memory than the budget, nor one user's
+     * requests to more than their share of it; when it is spent, the request is answered 503 and
+     * nothing is enqueued. A large body sent slower than {@value #MIN_RATE} bytes a second is
+     * answered 408.
      */
     @PostMapping("/messages")
     void post(Caller caller, HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -75,9 +81,16 @@ class MessageController {
             throw new ApiException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Send the messages as application/json", List.of());
         }
         long declared = request.getContentLengthLong();
-        try (ByteBudget.Reservation reservation = reserve(declared >= 0 ? declared : CHUNK)) {
+        boolean small = declared >= 0 && declared <= CHUNK;
+        if (declared > budget.perTenant()) {
+            // waiting could never help: refuse it as too large, not as busy
+            throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "The request body is larger than the " + budget.perTenant()
+                    + " bytes this Pollster holds in memory at once for one user (pollster.memory.per-user); send fewer"
+                    + " messages per request", List.of());
+        }
+        try (ByteBudget.Reservation reservation = reserve(caller.userId().value(), small ? declared : CHUNK)) {
             // the body is capped at pollster.ingest.max-request-size by RequestSizeLimit (413 beyond)
-            List<MessageParser.Message> messages = declared >= 0
+            List<MessageParser.Message> messages = small
                     ? parser.parse(request.getInputStream().readNBytes(Math.toIntExact(declared)))
                     : parser.parse(readChunked(request.getInputStream(), reservation));
             int accepted = ingest.accept(caller, messages);
@@ -90,16 +103,10 @@ class MessageController {
         }
     }
 
-    private ByteBudget.Reservation reserve(long bytes) {
-        if (bytes > budget.capacity()) {
-            // waiting could never help: refuse it as too large, not as busy
-            throw new ApiException(HttpStatus.CONTENT_TOO_LARGE, "The request body is larger than the " + budget.capacity()
-                    + " bytes this Pollster holds in memory at once (pollster.memory.in-flight); send fewer messages per request",
-                    List.of());
-        }
+    private ByteBudget.Reservation reserve(Object sender, long bytes) {
         ByteBudget.Reservation reservation;
         try {
-            reservation = budget.reserve(bytes, memoryWait);
+            reservation = budget.reserve(sender, bytes, memoryWait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw busy();
@@ -110,18 +117,30 @@ class MessageController {
         return reservation;
     }
 
-    /** A body without a length: the reservation grows a chunk ahead of what is read, without waiting. */
+    /**
+     * A large body, or one without a length: the reservation grows a chunk ahead of what is read,
+     * without waiting, and the body must keep arriving at {@link #MIN_RATE}.
+     */
     private InputStream readChunked(InputStream in, ByteBudget.Reservation reservation) throws IOException {
         List<InputStream> chunks = new ArrayList<>();
+        long started = System.nanoTime();
         long read = 0;
         while (true) {
             if (read + CHUNK > reservation.bytes() && !reservation.tryGrow(CHUNK)) {
                 throw busy();
             }
-            byte[] chunk = in.readNBytes(CHUNK);
-            read += chunk.length;
-            chunks.add(new ByteArrayInputStream(chunk));
-            if (chunk.length < CHUNK) {
+            byte[] chunk = new byte[CHUNK];
+            int filled = 0;
+            for (int n; filled < CHUNK && (n = in.read(chunk, filled, CHUNK - filled)) != -1; ) {
+                filled += n;
+                read += n;
+                if (System.nanoTime() - started > RATE_GRACE.toNanos() + read * 1_000_000_000L / MIN_RATE) {
+                    throw new ApiException(HttpStatus.REQUEST_TIMEOUT, "The request body arrived slower than " + MIN_RATE
+                            + " bytes a second; nothing of it was enqueued", List.of());
+                }
+            }
+            chunks.add(new ByteArrayInputStream(chunk, 0, filled));
+            if (filled < CHUNK) {
                 return new SequenceInputStream(Collections.enumeration(chunks));
             }
         }

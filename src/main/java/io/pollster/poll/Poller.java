@@ -57,7 +57,8 @@ class Poller {
     /** Reserved from the budget of bytes in flight before a poll starts; the body's reading grows it. */
     private static final long FIRST_BYTES = 64 * 1024;
     private static final String OUT_OF_BUDGET =
-            "Pollster's budget of bytes in flight (pollster.memory.in-flight) was taken by other large bodies";
+            "Pollster's budget of bytes in flight (pollster.memory.in-flight), or its owner's share of it"
+                    + " (pollster.memory.per-user), was taken by other large bodies";
     private static final Duration FIRST_DEFERRAL = Duration.ofSeconds(1);
     private static final Duration MAX_DEFERRAL = Duration.ofSeconds(30);
 
@@ -150,7 +151,7 @@ class Poller {
         }
         ByteBudget.Reservation memory;
         try {
-            memory = budget.reserve(FIRST_BYTES, hostWait);
+            memory = budget.reserve(job.ownerId(), FIRST_BYTES, hostWait);
         } catch (InterruptedException e) {
             ticket.close();
             Thread.currentThread().interrupt();

@@ -46,8 +46,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * {@code POST /messages} under memory pressure: a budget of 1 MiB of bytes in flight, requests of
- * about 200 KiB, and clients that announce a body and then hold it back, as a hostile one would.
+ * {@code POST /messages} under memory pressure: a budget of 1 MiB of bytes in flight (512 KiB per
+ * user), requests of about 200 KiB, and clients that announce a body and then hold it back, or
+ * send most of it and then stall, as a hostile one would.
  */
 @Import(IngestMemoryTest.BlockingProcessing.class)
 @DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
@@ -62,6 +63,7 @@ class IngestMemoryTest extends IntegrationTest {
     static void ingest(DynamicPropertyRegistry registry) {
         registry.add("pollster.ingest.enabled", () -> "true");
         registry.add("pollster.memory.in-flight", () -> BUDGET + "B");
+        registry.add("pollster.memory.per-user", () -> (BUDGET / 2) + "B");
         registry.add("pollster.ingest.max-request-size", () -> "2MB");
         registry.add("pollster.ingest.linger", () -> "200ms");
         registry.add("pollster.ingest.processing-timeout", () -> "30s");
@@ -89,12 +91,16 @@ class IngestMemoryTest extends IntegrationTest {
 
     private String token;
     private Api alice;
+    private String bob;
+    private String carol;
     private final List<Socket> slowSenders = new ArrayList<>();
 
     @BeforeEach
     void user() {
         token = createUser("alice");
         alice = api().as(token);
+        bob = createUser("bob");
+        carol = createUser("carol");
     }
 
     @AfterEach
@@ -106,18 +112,39 @@ class IngestMemoryTest extends IntegrationTest {
     }
 
     @Test
-    void whileSlowSendersHoldTheBudgetAFloodOfLargeRequestsIsAnswered503AndNothingOfItIsEnqueued() throws Exception {
+    void aClientThatAnnouncesALargeBodyAndHoldsItBackHoldsOnlyWhatItSent() throws Exception {
         String run = run();
-        // three clients announce ~340 KiB each and send only the start: they hold all but a few KiB
+        // three clients announce ~340 KiB each and send only the start
         List<byte[]> slowBodies = IntStream.range(0, 3).mapToObj(i -> body(run + "-slow-" + i, 160, 2048)).toList();
         for (byte[] slow : slowBodies) {
-            slowSenders.add(startSlowSender(slow, 100));
+            slowSenders.add(startSlowSender(token, slow, 100));
         }
-        long held = slowBodies.stream().mapToLong(b -> b.length).sum();
-        assertThat(held).isBetween(BUDGET - 200 * 1024, BUDGET);
-        await("the slow senders to hold their bytes").atMost(Duration.ofSeconds(10)).until(() -> budget.inUse() >= held);
+        await("the slow senders' first chunks reserved").atMost(Duration.ofSeconds(10))
+                .until(() -> budget.inUse() >= 3L * MessageController.CHUNK);
+        assertThat(budget.inUse()).as("a chunk each, not what they announced").isEqualTo(3L * MessageController.CHUNK);
 
-        List<Api.Response> flood = flood(run + "-pinned", 30);
+        List<Api.Response> others = new ArrayList<>(flood(api().as(bob), run + "-bob", 1));
+        others.addAll(flood(api().as(carol), run + "-carol", 1));
+
+        assertThat(others).allSatisfy(answer -> assertThat(answer.status()).as(answer.toString()).isEqualTo(201));
+        for (int i = 0; i < slowSenders.size(); i++) {
+            assertThat(finishSlowSender(slowSenders.get(i), slowBodies.get(i), 100)).startsWith("HTTP/1.1 201");
+        }
+        await("every reservation to be given back").atMost(Duration.ofSeconds(30)).until(() -> budget.inUse() == 0);
+    }
+
+    @Test
+    void whileSlowSendersHoldTheBudgetAFloodOfLargeRequestsIsAnswered503AndNothingOfItIsEnqueued() throws Exception {
+        String run = run();
+        // two users' clients send ~400 KiB each but the last bytes: 448 KiB reserved each, 128 KiB left
+        List<byte[]> slowBodies = List.of(body(run + "-slow-0", 190, 2048), body(run + "-slow-1", 190, 2048));
+        slowSenders.add(startSlowSender(token, slowBodies.get(0), slowBodies.get(0).length - 100));
+        slowSenders.add(startSlowSender(bob, slowBodies.get(1), slowBodies.get(1).length - 100));
+        await("the slow senders to hold their bytes").atMost(Duration.ofSeconds(10))
+                .until(() -> budget.inUse() >= BUDGET - 2L * MessageController.CHUNK);
+
+        List<Api.Response> flood = flood(api().as(carol), run + "-pinned", 30);
+        Api.Response chunked = api().as(carol).send(chunked(carol, body(run + "-chunked", 100, 2048)));
 
         assertThat(flood).allSatisfy(answer -> {
             assertThat(answer.status()).as(answer.toString()).isEqualTo(503);
@@ -125,16 +152,33 @@ class IngestMemoryTest extends IntegrationTest {
             assertThat(answer.contentType()).startsWith("application/problem+json");
             assertThat(answer.json().get("detail").asString()).contains("busy").contains("nothing");
         });
+        assertThat(chunked.status()).as(chunked.toString()).isEqualTo(503);
         for (int i = 0; i < slowSenders.size(); i++) {
-            assertThat(finishSlowSender(slowSenders.get(i), slowBodies.get(i), 100)).as("a slow sender that finishes")
-                    .startsWith("HTTP/1.1 201");
+            assertThat(finishSlowSender(slowSenders.get(i), slowBodies.get(i), slowBodies.get(i).length - 100))
+                    .as("a slow sender that finishes").startsWith("HTTP/1.1 201");
         }
         await("every reservation to be given back").atMost(Duration.ofSeconds(30)).until(() -> budget.inUse() == 0);
-        Set<String> accepted = IntStream.range(0, 3).boxed()
-                .flatMap(i -> IntStream.range(0, 160).mapToObj(m -> run + "-slow-" + i + "-" + m)).collect(Collectors.toSet());
+        Set<String> accepted = IntStream.range(0, 2).boxed()
+                .flatMap(i -> IntStream.range(0, 190).mapToObj(m -> run + "-slow-" + i + "-" + m)).collect(Collectors.toSet());
         await("the slow senders' messages in files").atMost(Duration.ofSeconds(60))
                 .untilAsserted(() -> assertThat(valuesStartingWith(run)).containsAll(accepted));
         assertNothingElseEnqueued(run, accepted);
+    }
+
+    @Test
+    void oneUsersStalledRequestsTakeNoMoreThanTheirShareAndOthersGoOn() throws Exception {
+        String run = run();
+        byte[] slow = body(run + "-slow", 190, 2048);
+        slowSenders.add(startSlowSender(token, slow, slow.length - 100)); // 448 KiB of alice's 512 KiB
+        await().atMost(Duration.ofSeconds(10)).until(() -> budget.heldBy(UUID.fromString(alice.get("/api/v1/me").json().get("id").asString())) >= 400_000);
+
+        Api.Response alicesNext = alice.post("/api/v1/messages", new String(body(run + "-alice", 100, 2048), StandardCharsets.UTF_8));
+        Api.Response bobs = api().as(bob).post("/api/v1/messages", new String(body(run + "-bob", 100, 2048), StandardCharsets.UTF_8));
+
+        assertThat(alicesNext.status()).as("past alice's share: " + alicesNext).isEqualTo(503);
+        assertThat(bobs.status()).as("bob has the rest of the budget: " + bobs).isEqualTo(201);
+        assertThat(finishSlowSender(slowSenders.getFirst(), slow, slow.length - 100)).startsWith("HTTP/1.1 201");
+        await().atMost(Duration.ofSeconds(30)).until(() -> budget.inUse() == 0);
     }
 
     @Test
@@ -160,36 +204,26 @@ class IngestMemoryTest extends IntegrationTest {
     }
 
     @Test
-    void aChunkedBodyGrowsItsReservationAsItIsReadAndIsRefusedWhenTheBudgetCannotGrow() throws Exception {
+    void aChunkedBodyIsAcceptedWhenTheBudgetCoversIt() throws Exception {
         String run = run();
-        byte[] slow = body(run + "-slow", 460, 2048); // ~950 KiB held back
-        slowSenders.add(startSlowSender(slow, 100));
-        await().atMost(Duration.ofSeconds(10)).until(() -> budget.inUse() >= slow.length);
 
-        Api.Response refused = alice.send(chunked(body(run + "-refused", 100, 2048)));
-
-        assertThat(refused.status()).as(refused.toString()).isEqualTo(503);
-        assertThat(refused.header("Retry-After")).isEqualTo("1");
-        assertThat(finishSlowSender(slowSenders.getFirst(), slow, 100)).startsWith("HTTP/1.1 201");
-        await().atMost(Duration.ofSeconds(30)).until(() -> budget.inUse() == 0);
-
-        Api.Response accepted = alice.send(chunked(body(run + "-accepted", 100, 2048)));
+        Api.Response accepted = alice.send(chunked(token, body(run + "-accepted", 100, 2048)));
 
         assertThat(accepted.status()).as(accepted.toString()).isEqualTo(201);
         await("the accepted chunked request in files").atMost(Duration.ofSeconds(60))
                 .untilAsserted(() -> assertThat(valuesStartingWith(run + "-accepted")).hasSize(100));
-        assertThat(valuesStartingWith(run + "-refused")).isEmpty();
+        await().atMost(Duration.ofSeconds(30)).until(() -> budget.inUse() == 0);
     }
 
     @Test
-    void aBodyLargerThanTheWholeBudgetIs413NotABusy503() throws Exception {
+    void aBodyLargerThanOneUsersShareIs413NotABusy503() throws Exception {
         String run = run();
 
         Api.Response answer = alice.post("/api/v1/messages",
-                new String(body(run, 540, 2048), StandardCharsets.UTF_8)); // > 1 MiB, < max-request-size
+                new String(body(run, 300, 2048), StandardCharsets.UTF_8)); // > 512 KiB, < max-request-size
 
         assertThat(answer.status()).as(answer.toString()).isEqualTo(413);
-        assertThat(answer.json().get("detail").asString()).contains("pollster.memory.in-flight");
+        assertThat(answer.json().get("detail").asString()).contains("pollster.memory.per-user");
         assertNothingElseEnqueued(run, Set.of());
     }
 
@@ -227,8 +261,12 @@ class IngestMemoryTest extends IntegrationTest {
                 .collect(Collectors.joining(",", "[", "]")).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Requests of 100 messages of ~2 KiB (~210 KiB), all sent at once; answers in request order. */
     private List<Api.Response> flood(String prefix, int requests) throws Exception {
+        return flood(alice, prefix, requests);
+    }
+
+    /** Requests of 100 messages of ~2 KiB (~210 KiB), all sent at once; answers in request order. */
+    private List<Api.Response> flood(Api sender, String prefix, int requests) throws Exception {
         try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Api.Response>> answers = new ArrayList<>();
             CountDownLatch start = new CountDownLatch(1);
@@ -236,7 +274,7 @@ class IngestMemoryTest extends IntegrationTest {
                 String body = new String(body(prefix + "-" + i, 100, 2048), StandardCharsets.UTF_8);
                 answers.add(clients.submit(() -> {
                     start.await();
-                    return alice.post("/api/v1/messages", body);
+                    return sender.post("/api/v1/messages", body);
                 }));
             }
             start.countDown();
@@ -248,14 +286,14 @@ class IngestMemoryTest extends IntegrationTest {
         }
     }
 
-    private HttpRequest.Builder chunked(byte[] body) {
+    private HttpRequest.Builder chunked(String as, byte[] body) {
         // an InputStream publisher has no length: the request goes out with Transfer-Encoding: chunked
-        return alice.request("/api/v1/messages").header("Content-Type", "application/json")
+        return api().as(as).request("/api/v1/messages").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)));
     }
 
     /** Sends the headers, with the full Content-Length, and only the first bytes of the body. */
-    private Socket startSlowSender(byte[] body, int sendFirst) throws IOException {
+    private Socket startSlowSender(String token, byte[] body, int sendFirst) throws IOException {
         Socket socket = new Socket("localhost", port);
         socket.setSoTimeout(30_000);
         OutputStream out = socket.getOutputStream();

@@ -1,8 +1,10 @@
 package io.pollster.system.memory;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -15,10 +17,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Waiters are served first come, first served: a large reservation is not starved by a stream
  * of small ones that would each fit. {@link Reservation#tryGrow} never waits and does not queue,
  * since the work that grows is already under way and finishing it is what frees bytes.
+ *
+ * <p>One tenant (a user) holds at most {@link #perTenant()} of it at once, so one user's large or
+ * slow bodies cannot take the whole budget from everyone else. A reservation past its tenant's
+ * share is refused at once, never queued: only that tenant's own work, finishing, can make room
+ * for it, and a waiter at the head of the queue would hold up everyone behind it.
  */
 public final class ByteBudget {
 
     private final long capacity;
+    private final long perTenant;
+    /** Bytes each tenant holds now; a tenant holding none has no entry. */
+    private final Map<Object, Long> tenants = new HashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     /** Reservations waiting for bytes, in arrival order; only the first may take bytes. */
     private final LinkedHashSet<Waiter> waiters = new LinkedHashSet<>();
@@ -28,14 +38,35 @@ public final class ByteBudget {
     private volatile long inUse;
 
     public ByteBudget(long capacityBytes) {
-        if (capacityBytes < 1) {
-            throw new IllegalArgumentException("The byte budget needs a capacity of at least 1 byte, not " + capacityBytes);
+        this(capacityBytes, capacityBytes);
+    }
+
+    public ByteBudget(long capacityBytes, long perTenantBytes) {
+        if (capacityBytes < 1 || perTenantBytes < 1) {
+            throw new IllegalArgumentException("The byte budget needs a capacity and a share per tenant of at least 1 byte, not "
+                    + capacityBytes + " and " + perTenantBytes);
         }
         this.capacity = capacityBytes;
+        this.perTenant = Math.min(perTenantBytes, capacityBytes);
     }
 
     public long capacity() {
         return capacity;
+    }
+
+    /** The most one tenant holds at once. */
+    public long perTenant() {
+        return perTenant;
+    }
+
+    /** Bytes the tenant holds now. */
+    public long heldBy(Object tenant) {
+        lock.lock();
+        try {
+            return tenants.getOrDefault(tenant, 0L);
+        } finally {
+            lock.unlock();
+        }
     }
 
     public long inUse() {
@@ -52,8 +83,18 @@ public final class ByteBudget {
         }
     }
 
-    /** Reserves bytes, waiting up to maxWait for them; null when they did not come free in time. */
+    /** Reserves bytes for no tenant in particular (the process's own work). */
     public Reservation reserve(long bytes, Duration maxWait) throws InterruptedException {
+        return reserve(null, bytes, maxWait);
+    }
+
+    /**
+     * Reserves bytes for {@code tenant}, waiting up to maxWait for them; null when they did not
+     * come free in time, or at once when they would take the tenant past its share.
+     *
+     * @param tenant who the bytes are for (compared with equals), or null for the process itself
+     */
+    public Reservation reserve(Object tenant, long bytes, Duration maxWait) throws InterruptedException {
         if (bytes < 0) {
             throw new IllegalArgumentException("Cannot reserve a negative number of bytes: " + bytes);
         }
@@ -63,8 +104,11 @@ public final class ByteBudget {
         long nanos = maxWait.isNegative() ? 0 : toNanos(maxWait);
         lock.lockInterruptibly();
         try {
+            if (!withinShare(tenant, bytes)) {
+                return null;
+            }
             if (waiters.isEmpty() && fits(bytes)) {
-                return take(bytes);
+                return take(tenant, bytes);
             }
             if (nanos <= 0) {
                 return null;
@@ -73,12 +117,15 @@ public final class ByteBudget {
             waiters.add(me);
             try {
                 while (!(first() == me && fits(bytes))) {
-                    if (nanos <= 0) {
+                    if (nanos <= 0 || !withinShare(tenant, bytes)) {
                         return null;
                     }
                     nanos = me.turn.awaitNanos(nanos);
                 }
-                return take(bytes);
+                if (!withinShare(tenant, bytes)) {
+                    return null;
+                }
+                return take(tenant, bytes);
             } finally {
                 // whether served, timed out or interrupted: the next in line may now go (or fit)
                 waiters.remove(me);
@@ -93,9 +140,25 @@ public final class ByteBudget {
         return bytes <= capacity - inUse;
     }
 
-    private Reservation take(long bytes) {
+    private boolean withinShare(Object tenant, long bytes) {
+        return tenant == null || bytes <= perTenant - tenants.getOrDefault(tenant, 0L);
+    }
+
+    private Reservation take(Object tenant, long bytes) {
         inUse += bytes;
-        return new Reservation(bytes);
+        held(tenant, bytes);
+        return new Reservation(tenant, bytes);
+    }
+
+    private void held(Object tenant, long delta) {
+        if (tenant != null) {
+            long now = tenants.getOrDefault(tenant, 0L) + delta;
+            if (now == 0) {
+                tenants.remove(tenant);
+            } else {
+                tenants.put(tenant, now);
+            }
+        }
     }
 
     private Waiter first() {
@@ -136,10 +199,12 @@ public final class ByteBudget {
     /** A held reservation; close() gives it back (idempotent). */
     public final class Reservation implements AutoCloseable {
 
+        private final Object tenant;
         private long bytes;
         private boolean closed;
 
-        private Reservation(long bytes) {
+        private Reservation(Object tenant, long bytes) {
+            this.tenant = tenant;
             this.bytes = bytes;
         }
 
@@ -152,7 +217,7 @@ public final class ByteBudget {
             }
         }
 
-        /** Grows the reservation without waiting; false (and unchanged) when the budget cannot cover it. */
+        /** Grows the reservation without waiting; false (and unchanged) when the budget or its tenant's share cannot cover it. */
         public boolean tryGrow(long more) {
             if (more < 0) {
                 throw new IllegalArgumentException("Cannot grow a reservation by a negative number of bytes: " + more);
@@ -162,11 +227,10 @@ public final class ByteBudget {
                 if (closed) {
                     throw new IllegalStateException("This reservation was given back already");
                 }
-                if (!fits(more)) {
+                if (!fits(more) || !withinShare(tenant, more)) {
                     return false;
                 }
-                inUse += more;
-                bytes += more;
+                add(more);
                 return true;
             } finally {
                 lock.unlock();
@@ -190,13 +254,15 @@ public final class ByteBudget {
                     throw new IllegalStateException("This reservation was given back already");
                 }
                 while (!fits(more)) {
-                    if (nanos <= 0 || more > capacity) {
+                    if (nanos <= 0 || more > capacity || !withinShare(tenant, more)) {
                         return false;
                     }
                     nanos = released.awaitNanos(nanos);
                 }
-                inUse += more;
-                bytes += more;
+                if (!withinShare(tenant, more)) {
+                    return false; // only the tenant's own work can make room: waiting for it here could deadlock
+                }
+                add(more);
                 return true;
             } finally {
                 lock.unlock();
@@ -212,11 +278,18 @@ public final class ByteBudget {
                 }
                 closed = true;
                 inUse -= bytes;
+                held(tenant, -bytes);
                 wakeFirst();
                 released.signalAll();
             } finally {
                 lock.unlock();
             }
+        }
+
+        private void add(long more) {
+            inUse += more;
+            bytes += more;
+            held(tenant, more);
         }
 
         @Override

@@ -17,7 +17,8 @@ class MemoryConfiguration {
     @Bean
     ByteBudget byteBudget(MemoryProperties properties, MeterRegistry meters) {
         long maxHeap = Runtime.getRuntime().maxMemory();
-        ByteBudget budget = new ByteBudget(properties.inFlightBytes(maxHeap));
+        long capacity = properties.inFlightBytes(maxHeap);
+        ByteBudget budget = new ByteBudget(capacity, properties.perUserBytes(capacity));
         if (properties.inFlight() == null) {
             log.info("Bytes in flight: at most {} (a quarter of the {} maximum heap; set pollster.memory.in-flight to change it)",
                     mib(budget.capacity()), mib(maxHeap));
@@ -25,6 +26,7 @@ class MemoryConfiguration {
             log.info("Bytes in flight: at most {} (pollster.memory.in-flight; the maximum heap is {})",
                     mib(budget.capacity()), mib(maxHeap));
         }
+        log.info("Bytes in flight per user: at most {} (pollster.memory.per-user)", mib(budget.perTenant()));
         Gauge.builder("pollster.memory.in.flight", budget, ByteBudget::inUse).baseUnit("bytes")
                 .description("Bytes reserved from the in-flight budget (request bodies, upstream bodies, queue entries)")
                 .register(meters);
