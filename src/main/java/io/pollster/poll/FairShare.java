@@ -4,14 +4,22 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * Shares this process's poll slots fairly between users. A poll is slow when its job is expected
  * to be (never polled yet, or its last poll took more than {@link #SLOW}) or when it has run that
- * long. A user with {@code slowCap} slow polls running gets no slot for another poll expected to be
- * slow until one of them ends — those go back on the queue — so a user's tarpit upstreams cannot
- * take every slot and stall another user's one-second job. Polls of jobs known to be fast are
- * never held back, however many: a busy user with quick upstreams uses the whole process.
+ * long. Three rules, each refusing a slot (the poll goes back on the queue for a moment):
+ * <ul>
+ * <li>a user with {@code slowCap} slow polls running gets no slot for another poll expected to be
+ *     slow, so a user's tarpit upstreams cannot take every slot and stall another user's job;</li>
+ * <li>a user with {@code slowCap} polls that have actually run longer than {@link #SLOW} gets no
+ *     slot at all, so jobs that answer quickly now and then slowly cannot pass as fast ones;</li>
+ * <li>no user holds more than {@code maxPerUser} slots, so the rest of the process is left to the
+ *     others even in the second before a poll shows itself slow.</li>
+ * </ul>
+ * Within those, polls of jobs known to be fast are never held back: a busy user with quick
+ * upstreams uses most of the process.
  */
 final class FairShare {
 
@@ -19,22 +27,27 @@ final class FairShare {
     static final Duration SLOW = Duration.ofSeconds(1);
 
     private final int slowCap;
+    private final int maxPerUser;
+    private final LongSupplier nanoTime;
     private final ConcurrentHashMap<UUID, Set<Ticket>> running = new ConcurrentHashMap<>();
 
-    FairShare(int slowCap) {
-        this.slowCap = slowCap;
+    FairShare(int slowCap, int maxPerUser) {
+        this(slowCap, maxPerUser, System::nanoTime);
     }
 
-    /**
-     * A slot for one poll of {@code owner}, or null when the poll is expected to be slow and the
-     * owner's slow polls fill their share.
-     */
+    FairShare(int slowCap, int maxPerUser, LongSupplier nanoTime) {
+        this.slowCap = slowCap;
+        this.maxPerUser = Math.max(slowCap, maxPerUser);
+        this.nanoTime = nanoTime;
+    }
+
+    /** A slot for one poll of {@code owner}, or null when one of the rules above refuses it. */
     Ticket tryEnter(UUID owner, boolean expectedSlow) {
-        Ticket ticket = new Ticket(owner, System.nanoTime(), expectedSlow);
+        Ticket ticket = new Ticket(owner, nanoTime.getAsLong(), expectedSlow);
         boolean[] admitted = {false};
         running.compute(owner, (key, tickets) -> {
             Set<Ticket> set = tickets != null ? tickets : ConcurrentHashMap.newKeySet();
-            if (!expectedSlow || slow(set, ticket.startedNanos) < slowCap) {
+            if (set.size() < maxPerUser && admits(set, ticket)) {
                 set.add(ticket);
                 admitted[0] = true;
             }
@@ -43,20 +56,21 @@ final class FairShare {
         return admitted[0] ? ticket : null;
     }
 
+    private boolean admits(Set<Ticket> tickets, Ticket ticket) {
+        int slow = 0;
+        int overrun = 0;
+        for (Ticket t : tickets) {
+            boolean ranLong = ticket.startedNanos - t.startedNanos >= SLOW.toNanos();
+            overrun += ranLong ? 1 : 0;
+            slow += t.expectedSlow || ranLong ? 1 : 0;
+        }
+        return overrun < slowCap && (!ticket.expectedSlow || slow < slowCap);
+    }
+
     /** Polls of the owner running in this process now; for tests. */
     int running(UUID owner) {
         Set<Ticket> tickets = running.get(owner);
         return tickets == null ? 0 : tickets.size();
-    }
-
-    private static int slow(Set<Ticket> tickets, long now) {
-        int slow = 0;
-        for (Ticket t : tickets) {
-            if (t.expectedSlow || now - t.startedNanos >= SLOW.toNanos()) {
-                slow++;
-            }
-        }
-        return slow;
     }
 
     /** A held slot; close gives it back. */

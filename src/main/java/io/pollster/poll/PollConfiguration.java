@@ -29,7 +29,7 @@ class PollConfiguration {
 
     @Bean
     FairShare fairShare(PollerProperties poller) {
-        return new FairShare(poller.slowPollCap());
+        return new FairShare(poller.slowPollCap(), poller.concurrency() - poller.slowPollCap());
     }
 
     @Bean(destroyMethod = "close")

@@ -13,7 +13,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                            has run longer than a second, or its job's last poll did, or its job
  *                            was never polled); that user's further polls of slow jobs wait on the
  *                            queue until one ends, so one user's slow upstreams leave slots for
- *                            everyone else (0: a quarter of {@code concurrency})
+ *                            everyone else; once that many have run longer than a second, the
+ *                            user's other polls wait too. One user never holds more than
+ *                            {@code concurrency} minus this many slots (0: a quarter of {@code concurrency})
  * @param hostWait            how long a poll waits for a request slot of its host
  *                            ({@code pollster.hosts.default-concurrency} of them per host) before
  *                            it is put back on the queue for a moment instead
