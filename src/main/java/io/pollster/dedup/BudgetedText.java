@@ -1,5 +1,10 @@
 package io.pollster.dedup;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
 /**
  * A string that lets regexes read at most a set number of characters and only until a deadline,
  * so that a user's pattern with catastrophic backtracking cannot hold a thread for minutes.
@@ -18,17 +23,42 @@ final class BudgetedText implements CharSequence {
         }
     }
 
-    /** Steps left, and the time by which the work must be done ({@link System#nanoTime()}). */
+    /**
+     * When a body's normalisation must be done: its thread's CPU time where the JVM measures it
+     * (the platform threads that normalise large bodies), else the wall clock. CPU time does not
+     * run while the thread waits for a core, so a busy machine does not flip a body between
+     * normalised and compared as it came.
+     */
+    record Deadline(LongSupplier clock, long at) {
+
+        private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+        static Deadline after(Duration time) {
+            LongSupplier clock = cpuTimeMeasured() ? THREADS::getCurrentThreadCpuTime : System::nanoTime;
+            return new Deadline(clock, clock.getAsLong() + time.toNanos());
+        }
+
+        private static boolean cpuTimeMeasured() {
+            return !Thread.currentThread().isVirtual() && THREADS.isCurrentThreadCpuTimeSupported()
+                    && THREADS.isThreadCpuTimeEnabled();
+        }
+
+        boolean passed() {
+            return clock.getAsLong() - at > 0;
+        }
+    }
+
+    /** Steps left, and the time by which the work must be done. */
     static final class Budget {
         private static final int CLOCK_EVERY = 4096;
 
         private long steps;
-        private final long deadlineNanos;
+        private final Deadline deadline;
         private int sinceClock;
 
-        Budget(long steps, long deadlineNanos) {
+        Budget(long steps, Deadline deadline) {
             this.steps = steps;
-            this.deadlineNanos = deadlineNanos;
+            this.deadline = deadline;
         }
 
         void spend() {
@@ -42,7 +72,7 @@ final class BudgetedText implements CharSequence {
         }
 
         void checkTime() {
-            if (System.nanoTime() - deadlineNanos > 0) {
+            if (deadline.passed()) {
                 throw Exhausted.INSTANCE;
             }
         }

@@ -59,7 +59,10 @@ public final class Normalizer {
         this(DEFAULT_MAX_TIME);
     }
 
-    /** @param maxTime how long one body's normalisation may take before it falls back to exact */
+    /**
+     * @param maxTime the CPU time one body's normalisation may take before it falls back to exact (wall time on a
+     *                virtual thread, where the JVM does not measure CPU time)
+     */
     public Normalizer(Duration maxTime) {
         this.maxTime = maxTime;
         JsonMapper mapper = JsonMapper.builder()
@@ -89,7 +92,7 @@ public final class Normalizer {
         DedupSpec effective = spec == null ? DedupSpec.DEFAULT : spec;
         DedupMode mode = effective.mode() != null ? effective.mode()
                 : ContentTypes.isJson(contentType) ? DedupMode.JSON : DedupMode.EXACT;
-        long deadline = System.nanoTime() + maxTime.toNanos();
+        BudgetedText.Deadline deadline = BudgetedText.Deadline.after(maxTime);
         return switch (mode) {
             case EXACT -> exact(body, false);
             case JSON -> json(body, contentType, compiled(effective), deadline);
@@ -97,7 +100,7 @@ public final class Normalizer {
         };
     }
 
-    private Normalized json(byte[] body, String contentType, Compiled spec, long deadline) {
+    private Normalized json(byte[] body, String contentType, Compiled spec, BudgetedText.Deadline deadline) {
         JsonNode tree;
         byte[] content;
         try {
@@ -138,7 +141,7 @@ public final class Normalizer {
         }
     }
 
-    private Normalized text(byte[] body, String contentType, Compiled spec, long deadline) {
+    private Normalized text(byte[] body, String contentType, Compiled spec, BudgetedText.Deadline deadline) {
         String text = new String(body, ContentTypes.charset(contentType));
         var budget = new BudgetedText.Budget(Math.max(REGEX_MIN_STEPS, REGEX_STEPS_PER_CHAR * text.length()), deadline);
         for (Pattern pattern : spec.patterns()) {

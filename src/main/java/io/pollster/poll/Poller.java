@@ -177,7 +177,7 @@ class Poller {
                 // the working space of normalising (a parsed tree, a copy) is bounded by the CPU threads
                 // that do it for large bodies, not by the budget: counting it there would let readers
                 // holding their bodies starve the few normalisations that would free them
-                normalized = cpuIfLarge(fetched.body().length,
+                normalized = cpuIfLarge(job.ownerId(), fetched.body().length,
                         () -> normalizer.normalize(fetched.body(), fetched.contentType(), attempt.target.dedup()));
             }
         } catch (Error e) {
@@ -244,7 +244,7 @@ class Poller {
             return fail(attempt, fetched.status(), "changed, but not stored: its owner's storage quota is used up; "
                     + "delete jobs, or ask the admin to raise the quota");
         }
-        byte[] stored = cpuIfLarge(fetched.body().length, () -> BodyCodec.compress(fetched.body()));
+        byte[] stored = cpuIfLarge(job.ownerId(), fetched.body().length, () -> BodyCodec.compress(fetched.body()));
         // one transaction: a version is never stored without the poll that found it
         PollRecorder.Poll poll = tx.execute(status -> {
             Optional<UUID> version = versions.store(job.id().value(), job.latestHash(), normalized.hash(), stored,
@@ -346,9 +346,9 @@ class Poller {
         count(failed);
     }
 
-    private <T> T cpuIfLarge(int bytes, Callable<T> work) {
+    private <T> T cpuIfLarge(UUID owner, int bytes, Callable<T> work) {
         try {
-            return bytes <= INLINE_BYTES ? work.call() : cpu.call(work);
+            return bytes <= INLINE_BYTES ? work.call() : cpu.call(owner, work);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Exception e) {

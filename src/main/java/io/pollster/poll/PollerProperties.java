@@ -24,7 +24,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxDeliveries       deliveries of one poll task before it is dead-lettered (a poll that
  *                            crashes the handler, not an upstream failure: those are retried by the poll)
  * @param cpuThreads          threads that normalise and hash large bodies (0: one per core); CPU
- *                            work stays off the virtual threads that API requests and heartbeats share
+ *                            work stays off the virtual threads that API requests and heartbeats
+ *                            share, and one user's work takes at most half of them
  * @param normalizeTimeout    the CPU time one body's normalisation may take; past it the body is
  *                            compared as it came (exact mode) instead
  * @param connectTimeout      TCP/TLS connect timeout of upstream requests
