@@ -5,9 +5,9 @@ import java.util.Locale;
 import java.util.UUID;
 
 import io.pollster.system.web.ApiException;
-import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
 import io.pollster.user.Caller;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -19,15 +19,18 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 @RestController
 @RequestMapping("/api/v1/jobs")
 class JobController {
 
     private final JobService jobs;
+    private final JsonMapper json;
 
-    JobController(JobService jobs) {
+    JobController(JobService jobs, JsonMapper json) {
         this.jobs = jobs;
+        this.json = json;
     }
 
     @PostMapping
@@ -36,10 +39,13 @@ class JobController {
         return ResponseEntity.created(URI.create("/api/v1/jobs/" + job.id())).body(JobView.of(job));
     }
 
+    /** Written to JSON while the page's bytes are reserved: the definitions are gone once it is done. */
     @GetMapping
-    Page<JobView> list(Caller caller, @RequestParam(required = false) String status,
-                       @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
-        return jobs.list(caller, status(status), PageQuery.of(limit, cursor)).map(JobView::of);
+    ResponseEntity<byte[]> list(Caller caller, @RequestParam(required = false) String status,
+                                @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
+        byte[] page = jobs.list(caller, status(status), PageQuery.of(limit, cursor),
+                jobsPage -> json.writeValueAsBytes(jobsPage.map(JobView::of)));
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(page);
     }
 
     @GetMapping("/{id}")

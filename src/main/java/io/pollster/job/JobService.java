@@ -8,11 +8,14 @@ import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Function;
 
 import io.pollster.schedule.Jitter;
 import io.pollster.schedule.RunRequests;
 import io.pollster.schedule.Schedule;
 import io.pollster.system.Ids;
+import io.pollster.system.memory.ByteBudget;
 import io.pollster.system.secret.SecretBox;
 import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.system.web.ApiException;
@@ -42,6 +45,9 @@ public class JobService {
 
     /** Definitions held by one page of a job list: a thousand jobs with 1 MiB bodies would be a gigabyte. */
     static final long MAX_PAGE_BYTES = 4L * 1024 * 1024;
+    /** The definitions of a full page and the JSON written from them. */
+    private static final long PAGE_RESERVATION = 2 * MAX_PAGE_BYTES;
+    private static final Duration PAGE_WAIT = Duration.ofSeconds(1);
 
     private final JobRepository jobs;
     private final JobValidator validator;
@@ -50,9 +56,10 @@ public class JobService {
     private final Quotas quotas;
     private final JsonMapper json;
     private final Clock clock;
+    private final ByteBudget memory;
 
     JobService(JobRepository jobs, JobValidator validator, SecretBox secrets, RunRequests runs, Quotas quotas,
-               JsonMapper json, Clock clock) {
+               JsonMapper json, Clock clock, ByteBudget memory) {
         this.jobs = jobs;
         this.validator = validator;
         this.secrets = secrets;
@@ -60,6 +67,7 @@ public class JobService {
         this.quotas = quotas;
         this.json = json;
         this.clock = clock;
+        this.memory = memory;
     }
 
     @Transactional
@@ -81,12 +89,37 @@ public class JobService {
                 .orElseThrow(() -> ApiException.notFound("Job " + id));
     }
 
-    /** A page of jobs; fewer than the limit (with a cursor to the rest) when their definitions are large. */
-    public Page<Job> list(Caller caller, JobStatus status, PageQuery page) {
+    /**
+     * A page of jobs; fewer than the limit (with a cursor to the rest) when their definitions are
+     * large. The page's bytes — the definitions and the answer written from them — are reserved
+     * from the budget of bytes in flight while the caller holds the page; when the budget (or the
+     * caller's share of it) stays short for a second, the answer is a 503 with {@code Retry-After}.
+     *
+     * @param use what the caller makes of the page while its bytes are reserved
+     */
+    public <T> T list(Caller caller, JobStatus status, PageQuery page, Function<Page<Job>, T> use) {
         var owner = caller.admin() ? null : caller.userId().value();
-        JobRepository.Slice slice = jobs.findPage(owner, status, page.afterId(), page.fetchSize(), MAX_PAGE_BYTES);
-        return slice.cut() ? Page.cutShort(slice.jobs(), j -> j.id().toString())
-                : Page.of(slice.jobs(), page, j -> j.id().toString());
+        try (ByteBudget.Reservation ignored = reservePage(owner)) {
+            JobRepository.Slice slice = jobs.findPage(owner, status, page.afterId(), page.fetchSize(), MAX_PAGE_BYTES);
+            return use.apply(slice.cut() ? Page.cutShort(slice.jobs(), j -> j.id().toString())
+                    : Page.of(slice.jobs(), page, j -> j.id().toString()));
+        }
+    }
+
+    private ByteBudget.Reservation reservePage(UUID owner) {
+        ByteBudget.Reservation reservation;
+        try {
+            // a budget configured smaller than a page still lists jobs, one at a time
+            reservation = memory.reserve(owner, Math.min(PAGE_RESERVATION, memory.perTenant()), PAGE_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            reservation = null;
+        }
+        if (reservation == null) {
+            throw ApiException.unavailable("Pollster is busy: too many bytes are in flight to list jobs now; try again after "
+                    + "the Retry-After delay", PAGE_WAIT);
+        }
+        return reservation;
     }
 
     /** Applies a JSON merge patch (RFC 7386) to the job's definition; a new schedule starts from now. */

@@ -177,6 +177,10 @@ class IngestMemoryTest extends IntegrationTest {
 
         assertThat(alicesNext.status()).as("past alice's share: " + alicesNext).isEqualTo(503);
         assertThat(bobs.status()).as("bob has the rest of the budget: " + bobs).isEqualTo(201);
+        Api.Response alicesJobs = alice.get("/api/v1/jobs");
+        assertThat(alicesJobs.status()).as("a page of jobs is reserved from the same share: " + alicesJobs).isEqualTo(503);
+        assertThat(alicesJobs.header("Retry-After")).isEqualTo("1");
+        assertThat(api().as(bob).get("/api/v1/jobs").status()).isEqualTo(200);
         assertThat(finishSlowSender(slowSenders.getFirst(), slow, slow.length - 100)).startsWith("HTTP/1.1 201");
         await().atMost(Duration.ofSeconds(30)).until(() -> budget.inUse() == 0);
     }
