@@ -42,6 +42,8 @@ public final class BackgroundLoop {
     private volatile boolean running;
     private volatile Thread thread;
     private volatile Instant lastRoundEndedAt;
+    /** When the round running now started; null between rounds. */
+    private volatile Instant roundStartedAt;
     private volatile String lastFailure;
 
     public BackgroundLoop(String name, Duration failureBackoff, Body body) {
@@ -63,6 +65,7 @@ public final class BackgroundLoop {
         int failedInARow = 0;
         while (running) {
             Duration wait;
+            roundStartedAt = Instant.now();
             try {
                 wait = body.runOnce();
                 if (failedInARow > 0) {
@@ -83,6 +86,7 @@ public final class BackgroundLoop {
                 failedInARow++;
                 wait = failureBackoff;
             }
+            roundStartedAt = null;
             lastRoundEndedAt = Instant.now();
             pause(wait == null ? Duration.ZERO : wait);
         }
@@ -157,6 +161,11 @@ public final class BackgroundLoop {
 
     long failures() {
         return failures.get();
+    }
+
+    /** When the round running now started, or null between rounds. */
+    Instant roundStartedAt() {
+        return roundStartedAt;
     }
 
     Instant lastRoundEndedAt() {

@@ -1,11 +1,16 @@
 package io.pollster.system.loop;
 
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.health.contributor.Status;
@@ -15,7 +20,50 @@ import static org.awaitility.Awaitility.await;
 
 class BackgroundLoopTest {
 
-    private final Loops loops = new Loops();
+    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.now());
+    private final Loops loops = new Loops(new Clock() {
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now.get();
+        }
+    });
+
+    @Test
+    void aRoundRunningFarLongerThanAnyRoundShouldMakesTheHealthDown() throws Exception {
+        CountDownLatch inRound = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        BackgroundLoop loop = loops.create("stuck", Duration.ofMillis(10), () -> {
+            inRound.countDown();
+            release.await(30, TimeUnit.SECONDS);
+            return Duration.ofHours(1);
+        });
+        loop.start();
+        try {
+            assertThat(inRound.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(loops.health().getStatus()).as("a round under way").isEqualTo(Status.UP);
+
+            now.set(Instant.now().plus(Loops.HUNG).plusSeconds(1));
+
+            var health = loops.health();
+            assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(health.getDetails().get("stuck").toString()).contains("hungSince");
+            release.countDown();
+            await("the round ends").atMost(Duration.ofSeconds(5)).until(() -> loops.health().getStatus().equals(Status.UP));
+        } finally {
+            release.countDown();
+            loop.stop(Duration.ofSeconds(5));
+        }
+    }
 
     @Test
     void aRoundThatThrowsAnErrorIsLoggedAndTheLoopGoesOn() {
