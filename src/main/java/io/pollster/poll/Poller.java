@@ -180,6 +180,11 @@ class Poller {
                 normalized = cpuIfLarge(job.ownerId(), fetched.body().length,
                         () -> normalizer.normalize(fetched.body(), fetched.contentType(), attempt.target.dedup()));
             }
+        } catch (OutOfMemoryError e) {
+            // the heap may have been taken by other polls, not this one: tried again like a failed attempt
+            log.error("Poll of job {} ran out of memory while handling the upstream's answer", job.id(), e);
+            return retryOrFail(attempt, new FetchResult.Failed(null, "internal error (OutOfMemoryError) while handling the "
+                    + "upstream's answer", true, null, attempt.took(clock)));
         } catch (Error e) {
             // a hostile answer can exhaust what a poll may use; the poll fails once, the process goes on
             log.error("Poll of job {} failed with {} while handling the upstream's answer", job.id(), e.toString(), e);

@@ -55,7 +55,7 @@ class UserRepository {
             SELECT quota_jobs, quota_stored_bytes, 0 AS stored_bytes
             FROM users
             WHERE id = :id
-            FOR UPDATE
+            FOR NO KEY UPDATE
             """;
 
     private static final String SET_QUOTA = """
