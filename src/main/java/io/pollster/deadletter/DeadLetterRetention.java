@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
 
+import io.pollster.system.RetentionProperties;
 import io.pollster.system.Roles;
 import io.pollster.system.loop.LoopService;
 import io.pollster.system.loop.Loops;
@@ -25,11 +26,11 @@ class DeadLetterRetention extends LoopService {
     static final int BATCH = 5_000;
 
     private final DeadLetterRepository letters;
-    private final DeadLetterRetentionProperties retention;
+    private final RetentionProperties retention;
     private final Clock clock;
     private final Roles roles;
 
-    DeadLetterRetention(DeadLetterRepository letters, DeadLetterRetentionProperties retention, Clock clock, Roles roles,
+    DeadLetterRetention(DeadLetterRepository letters, RetentionProperties retention, Clock clock, Roles roles,
                         Loops loops) {
         super(loops, "dead-letter-retention", retention.interval(), ShutdownPhase.UPKEEP, Duration.ofSeconds(10));
         this.letters = letters;

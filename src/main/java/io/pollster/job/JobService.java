@@ -45,8 +45,8 @@ public class JobService {
 
     /** Definitions held by one page of a job list: a thousand jobs with 1 MiB bodies would be a gigabyte. */
     static final long MAX_PAGE_BYTES = 4L * 1024 * 1024;
-    /** The definitions of a full page and the JSON written from them. */
-    private static final long PAGE_RESERVATION = 2 * MAX_PAGE_BYTES;
+    /** The definitions of a full page; the JSON written from them is about as large again, and goes out as it is written. */
+    private static final long PAGE_RESERVATION = MAX_PAGE_BYTES;
     private static final Duration PAGE_WAIT = Duration.ofSeconds(1);
 
     private final JobRepository jobs;

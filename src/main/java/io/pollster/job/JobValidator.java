@@ -16,7 +16,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
-import io.pollster.poll.PollProperties;
 import io.pollster.dedup.DedupMode;
 import io.pollster.dedup.DedupSpec;
 import io.pollster.fetch.AddressPolicy;
@@ -24,6 +23,7 @@ import io.pollster.fetch.FetchRequest;
 import io.pollster.fetch.Origin;
 import io.pollster.schedule.Schedule;
 import io.pollster.system.Durations;
+import io.pollster.system.PollsterProperties;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.InvalidField;
 import org.springframework.beans.factory.annotation.Value;
@@ -60,7 +60,7 @@ class JobValidator {
     private final AddressPolicy addresses;
     private final Clock clock;
 
-    JobValidator(PollProperties properties, @Value("${pollster.fetch.allow-private-networks:false}") boolean allowPrivateNetworks,
+    JobValidator(PollsterProperties properties, @Value("${pollster.fetch.allow-private-networks:false}") boolean allowPrivateNetworks,
                  Clock clock) {
         this.minInterval = properties.minInterval();
         this.addresses = AddressPolicy.defaultPolicy(allowPrivateNetworks);

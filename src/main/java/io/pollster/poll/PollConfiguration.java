@@ -3,6 +3,7 @@ package io.pollster.poll;
 import io.pollster.dedup.Normalizer;
 import io.pollster.fetch.FetchSettings;
 import io.pollster.fetch.Fetcher;
+import io.pollster.system.PollsterProperties;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -15,7 +16,7 @@ class PollConfiguration {
      * loopback and private addresses (refused by default: SSRF guard).
      */
     @Bean(destroyMethod = "close")
-    Fetcher fetcher(PollerProperties poller, PollProperties poll,
+    Fetcher fetcher(PollerProperties poller, PollsterProperties poll,
                     @Value("${pollster.fetch.allow-private-networks:false}") boolean allowPrivateNetworks,
                     @Value("${pollster.hosts.default-concurrency:8}") int hostConcurrency) {
         return new Fetcher(new FetchSettings(allowPrivateNetworks, poller.connectTimeout(), poller.maxRedirects(),

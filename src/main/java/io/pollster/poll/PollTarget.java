@@ -8,12 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-import io.pollster.job.Job;
-import io.pollster.job.JobSpec;
 import io.pollster.dedup.DedupMode;
 import io.pollster.dedup.DedupSpec;
 import io.pollster.fetch.FetchRequest;
 import io.pollster.fetch.RetryPolicy;
+import io.pollster.job.Job;
+import io.pollster.job.JobSpec;
 import io.pollster.system.web.InvalidField;
 
 /**

@@ -1,14 +1,15 @@
 package io.pollster.version;
 
-import java.sql.Timestamp;
 import java.sql.ResultSet;
+import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 
-import io.pollster.poll.PollProperties;
+import io.pollster.system.PollsterProperties;
+import io.pollster.system.RetentionProperties;
 import io.pollster.system.Roles;
 import io.pollster.system.loop.LoopService;
 import io.pollster.system.loop.Loops;
@@ -87,7 +88,7 @@ public class Retention extends LoopService {
     private final Clock clock;
     private final Roles roles;
 
-    Retention(JdbcClient jdbc, TransactionTemplate tx, RetentionProperties retention, PollProperties poll, Clock clock,
+    Retention(JdbcClient jdbc, TransactionTemplate tx, RetentionProperties retention, PollsterProperties poll, Clock clock,
               Roles roles, Loops loops) {
         // a pass in flight finishes (it is one transaction); none starts after
         super(loops, "retention", retention.interval(), ShutdownPhase.UPKEEP, Duration.ofSeconds(10));

@@ -8,12 +8,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.pollster.job.JobId;
 import io.pollster.job.JobService;
-import io.pollster.poll.PollProperties;
+import io.pollster.system.PollsterProperties;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
 import io.pollster.user.Caller;
-import io.pollster.version.content.BodyCodec;
 import io.pollster.version.content.Diff;
 import io.pollster.version.content.Differ;
 import org.springframework.http.MediaType;
@@ -35,7 +34,7 @@ class VersionController {
     private final Differ differ = new Differ();
     private final long maxBodySize;
 
-    VersionController(JobService jobs, VersionRepository versions, PollProperties properties) {
+    VersionController(JobService jobs, VersionRepository versions, PollsterProperties properties) {
         this.jobs = jobs;
         this.versions = versions;
         this.maxBodySize = properties.maxBodySize().toBytes();

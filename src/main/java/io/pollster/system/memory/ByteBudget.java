@@ -18,10 +18,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * of small ones that would each fit. {@link Reservation#tryGrow} never waits and does not queue,
  * since the work that grows is already under way and finishing it is what frees bytes.
  *
- * <p>One tenant (a user) holds at most {@link #perTenant()} of it at once, so one user's large or
- * slow bodies cannot take the whole budget from everyone else. A reservation past its tenant's
- * share is refused at once, never queued: only that tenant's own work, finishing, can make room
- * for it, and a waiter at the head of the queue would hold up everyone behind it.
+ * <p>One tenant (a user) may always hold up to {@link #perTenant()} of it; beyond that share it
+ * may borrow what is free only while a share's worth stays free for everyone else. So a user
+ * alone on the process uses most of it, and one user's large or slow bodies still cannot take
+ * the whole budget from the others. A reservation past what its tenant may hold is refused at
+ * once, never queued: a waiter at the head of the queue would hold up everyone behind it.
  */
 public final class ByteBudget {
 
@@ -54,7 +55,7 @@ public final class ByteBudget {
         return capacity;
     }
 
-    /** The most one tenant holds at once. */
+    /** What one tenant may always hold (and may exceed only while as much stays free for the others). */
     public long perTenant() {
         return perTenant;
     }
@@ -140,8 +141,9 @@ public final class ByteBudget {
         return bytes <= capacity - inUse;
     }
 
+    /** Within the tenant's share, or borrowed while a share's worth of the budget stays free for the others. */
     private boolean withinShare(Object tenant, long bytes) {
-        return tenant == null || bytes <= perTenant - tenants.getOrDefault(tenant, 0L);
+        return tenant == null || bytes <= perTenant - tenants.getOrDefault(tenant, 0L) || bytes <= capacity - perTenant - inUse;
     }
 
     private Reservation take(Object tenant, long bytes) {

@@ -10,8 +10,9 @@ import org.springframework.util.unit.DataSize;
  *                 entries held in memory at once by this process. Unset: a quarter of the JVM's
  *                 maximum heap ({@code -Xmx}), which leaves the rest for the copies made while
  *                 that data is parsed and written, and for everything else
- * @param perUser  the most of it one user's polls and requests hold at once, so that one user's
- *                 large or slow bodies leave the rest to everyone else. Unset: a quarter of
+ * @param perUser  what one user's polls and requests may always hold of it; beyond that a user
+ *                 borrows only while as much stays free for everyone else, so that one user's
+ *                 large or slow bodies never take the whole budget. Unset: a quarter of
  *                 {@code in-flight}, but at least 32MB (a body of the largest size while it is
  *                 copied), never more than {@code in-flight}
  */

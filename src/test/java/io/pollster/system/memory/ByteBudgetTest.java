@@ -43,39 +43,33 @@ class ByteBudgetTest {
     }
 
     @Test
-    void aTenantHoldsNoMoreThanItsShareAndIsRefusedAtOnceWhileOthersGoOn() throws Exception {
-        ByteBudget budget = new ByteBudget(100, 40);
+    void aTenantAloneBorrowsPastItsShareButLeavesAShareFreeForTheOthers() throws Exception {
+        ByteBudget budget = new ByteBudget(100, 30);
         ByteBudget.Reservation alice = budget.reserve("alice", 30, NO_WAIT);
 
+        assertThat(alice.tryGrow(40)).as("borrowed: 30 stay free").isTrue();
         long started = System.nanoTime();
-        assertThat(budget.reserve("alice", 20, Duration.ofMinutes(5))).as("past alice's share: refused, not queued").isNull();
+        assertThat(budget.reserve("alice", 1, Duration.ofMinutes(5))).as("past what alice may hold: refused, not queued").isNull();
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
-        assertThat(alice.tryGrow(11)).isFalse();
-        assertThat(alice.grow(11, Duration.ofMinutes(5))).isFalse();
-        assertThat(alice.tryGrow(10)).as("up to the share").isTrue();
+        assertThat(alice.tryGrow(1)).isFalse();
+        assertThat(alice.grow(1, Duration.ofMinutes(5))).isFalse();
 
-        ByteBudget.Reservation bob = budget.reserve("bob", 40, NO_WAIT);
-        assertThat(bob).as("alice's share is hers, the rest of the budget everyone else's").isNotNull();
-        assertThat(budget.reserve(null, 20, NO_WAIT)).as("the process's own work has no share").isNotNull();
-        assertThat(budget.heldBy("alice")).isEqualTo(40);
+        ByteBudget.Reservation bob = budget.reserve("bob", 30, NO_WAIT);
+        assertThat(bob).as("the share left free is bob's").isNotNull();
+        assertThat(budget.heldBy("alice")).isEqualTo(70);
         alice.close();
         assertThat(budget.heldBy("alice")).isZero();
         assertThat(budget.reserve("alice", 40, NO_WAIT)).isNotNull();
     }
 
     @Test
-    void aQueuedReservationWhoseTenantFilledItsShareMeanwhileGivesUpAndLetsTheNextOneThrough() throws Exception {
-        ByteBudget budget = new ByteBudget(100, 60);
-        ByteBudget.Reservation other = budget.reserve("other", 60, NO_WAIT);
-        ByteBudget.Reservation alice = budget.reserve("alice", 30, NO_WAIT);
-        CompletableFuture<ByteBudget.Reservation> queued = CompletableFuture.supplyAsync(() -> reserve(budget, "alice", 30));
-        await().atMost(LONG).until(() -> budget.waiting() == 1);
+    void withinItsShareATenantGetsBytesEvenWhenOthersHaveBorrowed() throws Exception {
+        ByteBudget budget = new ByteBudget(100, 30);
+        budget.reserve("mallory", 70, NO_WAIT);
 
-        assertThat(alice.tryGrow(10)).isTrue(); // alice now holds 40 of 60: 30 more would pass her share
-        other.close();
-
-        assertThat(queued.get(30, TimeUnit.SECONDS)).isNull();
-        assertThat(budget.reserve("bob", 60, NO_WAIT)).isNotNull();
+        assertThat(budget.reserve("bob", 31, NO_WAIT)).as("past bob's share, and nothing left to borrow").isNull();
+        assertThat(budget.reserve("bob", 30, NO_WAIT)).isNotNull();
+        assertThat(budget.reserve(null, 1, NO_WAIT)).as("the budget itself is spent").isNull();
     }
 
     @Test

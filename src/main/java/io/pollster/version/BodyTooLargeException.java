@@ -1,4 +1,4 @@
-package io.pollster.version.content;
+package io.pollster.version;
 
 /** A stored body would decompress to more than the caller allows. */
 public final class BodyTooLargeException extends RuntimeException {

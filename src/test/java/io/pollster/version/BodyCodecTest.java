@@ -1,4 +1,4 @@
-package io.pollster.version.content;
+package io.pollster.version;
 
 import java.util.Random;
 
