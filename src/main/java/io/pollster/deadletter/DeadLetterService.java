@@ -3,7 +3,7 @@ package io.pollster.deadletter;
 import java.util.List;
 import java.util.UUID;
 
-import io.pollster.schedule.RunRequests;
+import io.pollster.schedule.JobSchedules;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
@@ -20,13 +20,13 @@ class DeadLetterService {
 
     private final DeadLetterRepository letters;
     private final Transport transport;
-    private final RunRequests runs;
+    private final JobSchedules schedules;
     private final QueueProperties queues;
 
-    DeadLetterService(DeadLetterRepository letters, Transport transport, RunRequests runs, QueueProperties queues) {
+    DeadLetterService(DeadLetterRepository letters, Transport transport, JobSchedules schedules, QueueProperties queues) {
         this.letters = letters;
         this.transport = transport;
-        this.runs = runs;
+        this.schedules = schedules;
         this.queues = queues;
     }
 
@@ -51,7 +51,7 @@ class DeadLetterService {
         visible(caller, id);
         DeadLetterRepository.DeadLetter letter = letters.take(id).orElseThrow(() -> ApiException.notFound("Dead letter " + id));
         if (letter.type() == DeadLetterType.POLL && letter.jobId() != null) {
-            runs.request(letter.jobId());
+            schedules.requestRun(letter.jobId());
             return;
         }
         if (letter.queue() == null) {

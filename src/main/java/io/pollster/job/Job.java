@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 
-/** A job row: its definition and what the scheduler and the poller keep about it. */
+/** A job: its definition, with what the scheduler and the poller keep about it. */
 public record Job(
         JobId id,
         UUID ownerId,
@@ -16,10 +16,6 @@ public record Job(
         Instant lastRunAt,
         String lastOutcome,
         Stats stats,
-        String etag,
-        String lastModified,
-        byte[] latestHash,
-        UUID latestVersionId,
         long version,
         Instant createdAt,
         Instant updatedAt) {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BiFunction;
@@ -17,37 +18,28 @@ import org.springframework.stereotype.Repository;
 import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.databind.json.JsonMapper;
 
+/**
+ * {@code jobs}, a job's definition: the one writer of that table. A job as the API answers it
+ * also reads its due times ({@code job_schedules}, the scheduler's) and what its polls left
+ * ({@code job_polls}, the poller's), joined, never written here.
+ */
 @Repository
 public class JobRepository {
 
-    /** A job is its row in {@code jobs} and its due times in {@code job_schedules}, which the scheduler works on alone. */
     private static final String COLUMNS = """
-            j.id, j.owner_id, j.spec, j.secret_headers, j.status, s.effective_interval_ms, s.next_run_at, j.last_run_at,
-            j.last_outcome, j.polls, j.changes, j.failures, j.consecutive_failures, j.etag, j.last_modified, j.latest_hash,
-            j.latest_version_id, j.version, j.created_at, j.updated_at
+            j.id, j.owner_id, j.spec, j.secret_headers, j.status, s.effective_interval_ms, s.next_run_at, p.last_run_at,
+            p.last_outcome, p.polls, p.changes, p.failures, p.consecutive_failures, j.version, j.created_at, j.updated_at
             FROM jobs j
             JOIN job_schedules s ON s.job_id = j.id
+            JOIN job_polls p ON p.job_id = j.id
             """;
 
     private static final String INSERT = """
-            WITH job AS (
-                INSERT INTO jobs (id, owner_id, spec, spec_bytes, secret_headers, status, created_at, updated_at)
-                VALUES (:id, :owner, CAST(:spec AS JSONB), :specBytes, :secrets, :status, :now, :now)
-            )
-            INSERT INTO job_schedules (job_id, interval_ms, cron, jitter_ms, effective_interval_ms, next_due_at, next_run_at)
-            VALUES (:id, :intervalMs, :cron, :jitterMs, :effectiveMs, :nextDueAt, :nextRunAt)
+            INSERT INTO jobs (id, owner_id, spec, spec_bytes, secret_headers, status, created_at, updated_at)
+            VALUES (:id, :owner, CAST(:spec AS JSONB), :specBytes, :secrets, :status, :now, :now)
             """;
 
     private static final String FIND = "SELECT " + COLUMNS + "WHERE j.id = :id";
-
-    private static final String FIND_POLL_STATE = """
-            SELECT j.owner_id, j.status, j.version, s.effective_interval_ms, j.etag, j.last_modified, j.latest_hash,
-                   j.done_fire_at,
-                   (j.last_run_at IS NULL OR j.fold_duration_ms > 1000) AS expected_slow
-            FROM jobs j
-            JOIN job_schedules s ON s.job_id = j.id
-            WHERE j.id = :id
-            """;
 
     /**
      * A page of jobs, cut short once their definitions pass {@code :maxBytes} (the first is always
@@ -63,11 +55,11 @@ public class JobRepository {
                        count(*) OVER () AS fetched
                 FROM (
                     SELECT j.id, j.owner_id, j.spec, j.spec_bytes, j.secret_headers, j.status, s.effective_interval_ms,
-                           s.next_run_at, j.last_run_at, j.last_outcome, j.polls, j.changes, j.failures,
-                           j.consecutive_failures, j.etag, j.last_modified, j.latest_hash, j.latest_version_id, j.version,
-                           j.created_at, j.updated_at
+                           s.next_run_at, p.last_run_at, p.last_outcome, p.polls, p.changes, p.failures,
+                           p.consecutive_failures, j.version, j.created_at, j.updated_at
                     FROM jobs j
                     JOIN job_schedules s ON s.job_id = j.id
+                    JOIN job_polls p ON p.job_id = j.id
                     WHERE (:anyOwner OR j.owner_id = :owner)
                       AND (:anyStatus OR j.status = :status)
                       AND j.id > :after
@@ -78,28 +70,40 @@ public class JobRepository {
             ORDER BY page.id
             """;
 
+    private static final String IDS_AFTER = """
+            SELECT id
+            FROM jobs
+            WHERE id > :after
+            ORDER BY id
+            LIMIT :limit
+            """;
+
     private static final String COUNT_OWNED = "SELECT count(*) FROM jobs WHERE owner_id = :owner";
 
-    /** One statement: the schedule follows the definition only if the definition's version matched. */
+    /** Only if nobody changed the definition since it was read. */
     private static final String UPDATE_DEFINITION = """
-            WITH job AS (
-                UPDATE jobs
-                SET spec = CAST(:spec AS JSONB), spec_bytes = :specBytes, secret_headers = :secrets, status = :status,
-                    etag = CASE WHEN :requestChanged THEN NULL ELSE etag END,
-                    last_modified = CASE WHEN :requestChanged THEN NULL ELSE last_modified END,
-                    updated_at = :now, version = version + 1
-                WHERE id = :id
-                  AND version = :version
-                RETURNING id
-            )
-            UPDATE job_schedules s
-            SET interval_ms = :intervalMs, cron = :cron, jitter_ms = :jitterMs, effective_interval_ms = :effectiveMs,
-                next_due_at = CASE WHEN :reschedule THEN :nextDueAt ELSE s.next_due_at END,
-                next_run_at = CASE WHEN NOT :reschedule THEN s.next_run_at
-                                   WHEN s.run_requested THEN LEAST(s.next_run_at, CAST(:nextRunAt AS TIMESTAMPTZ))
-                                   ELSE :nextRunAt END
-            FROM job
-            WHERE s.job_id = job.id
+            UPDATE jobs
+            SET spec = CAST(:spec AS JSONB), spec_bytes = :specBytes, secret_headers = :secrets, status = :status,
+                updated_at = :now, version = version + 1
+            WHERE id = :id
+              AND version = :version
+            """;
+
+    /** Jobs whose schedule cannot say when they fire next. The definition stays: a PATCH repairs it. */
+    private static final String STOP = """
+            UPDATE jobs
+            SET status = 'STOPPED', updated_at = :now, version = version + 1
+            WHERE id = ANY(:ids)
+              AND status = 'ACTIVE'
+            RETURNING id
+            """;
+
+    /** A body new to the job counts against its owner's quota; a pruned one stops counting. */
+    private static final String ADD_STORED = """
+            UPDATE jobs j
+            SET stored_bytes = greatest(j.stored_bytes + t.bytes, 0)
+            FROM unnest(CAST(:ids AS UUID[]), CAST(:bytes AS BIGINT[])) AS t(id, bytes)
+            WHERE j.id = t.id
             """;
 
     /** The job's history and bodies go with it (cascades), and with them what it stored of its owner's quota. */
@@ -135,12 +139,8 @@ public class JobRepository {
         this.json = json;
     }
 
-    /** Where a job's schedule stands after a write: null times when it is stopped. */
-    record Scheduling(Long intervalMs, String cron, long jitterMs, Long effectiveMs, Instant nextDueAt, Instant nextRunAt) {
-    }
-
-    void insert(JobId id, UUID owner, JobSpec spec, byte[] secrets, JobStatus status, Scheduling s, Instant now) {
-        definition(jdbc.sql(INSERT), spec, secrets, status, s, now)
+    void insert(JobId id, UUID owner, JobSpec spec, byte[] secrets, JobStatus status, Instant now) {
+        definition(jdbc.sql(INSERT), spec, secrets, status, now)
                 .param("id", id.value())
                 .param("owner", owner)
                 .update();
@@ -148,17 +148,6 @@ public class JobRepository {
 
     public Optional<Job> find(JobId id) {
         return jdbc.sql(FIND).param("id", id.value()).query(this::map).optional();
-    }
-
-    /** The narrow read a poll makes every time: no definition, no JSON to parse. */
-    public Optional<PollState> findPollState(JobId id) {
-        return jdbc.sql(FIND_POLL_STATE).param("id", id.value()).query((rs, n) -> {
-            long effective = rs.getLong("effective_interval_ms");
-            Duration effectiveInterval = rs.wasNull() ? null : Duration.ofMillis(effective);
-            return new PollState(id, rs.getObject("owner_id", UUID.class), JobStatus.valueOf(rs.getString("status")),
-                    rs.getLong("version"), effectiveInterval, rs.getString("etag"), rs.getString("last_modified"),
-                    rs.getBytes("latest_hash"), instant(rs, "done_fire_at"), rs.getBoolean("expected_slow"));
-        }).optional();
     }
 
     /**
@@ -186,23 +175,20 @@ public class JobRepository {
         return new Slice(jobs, jobs.size() < fetched[0]);
     }
 
+    /** Up to {@code limit} job ids after {@code after}, in order: for walking every job a batch at a time. */
+    public List<UUID> idsAfter(JobId after, int limit) {
+        return jdbc.sql(IDS_AFTER).param("after", after.value()).param("limit", limit).query(UUID.class).list();
+    }
+
     int countOwned(UUID owner) {
         return jdbc.sql(COUNT_OWNED).param("owner", owner).query(Integer.class).single();
     }
 
-    /**
-     * Replaces the definition if nobody changed it since {@code job.version()}; false on a conflict.
-     *
-     * @param requestChanged the request itself changed (URL, method, headers, body): the stored
-     *                       ETag / Last-Modified belong to the old one and are dropped
-     */
-    boolean updateDefinition(Job job, JobSpec spec, byte[] secrets, JobStatus status, Scheduling s,
-                             boolean reschedule, boolean requestChanged, Instant now) {
-        int rows = definition(jdbc.sql(UPDATE_DEFINITION), spec, secrets, status, s, now)
+    /** Replaces the definition if nobody changed it since {@code job.version()}; false on a conflict. */
+    boolean updateDefinition(Job job, JobSpec spec, byte[] secrets, JobStatus status, Instant now) {
+        int rows = definition(jdbc.sql(UPDATE_DEFINITION), spec, secrets, status, now)
                 .param("id", job.id().value())
                 .param("version", job.version())
-                .param("reschedule", reschedule)
-                .param("requestChanged", requestChanged)
                 .update();
         if (rows > 1) {
             throw new IllegalStateException("Updated " + rows + " rows for job " + job.id());
@@ -210,20 +196,31 @@ public class JobRepository {
         return rows == 1;
     }
 
+    /** Stops the active ones among these jobs; returns those it stopped. */
+    List<UUID> stop(List<UUID> ids, Instant now) {
+        return jdbc.sql(STOP).param("ids", ids.toArray(UUID[]::new)).param("now", ts(now)).query(UUID.class).list();
+    }
+
+    /** Adds (or, negative, removes) bytes of stored bodies to each job's count. */
+    public void addStored(Map<UUID, Long> bytesByJob) {
+        if (bytesByJob.isEmpty()) {
+            return;
+        }
+        List<Map.Entry<UUID, Long>> entries = List.copyOf(bytesByJob.entrySet());
+        jdbc.sql(ADD_STORED)
+                .param("ids", entries.stream().map(Map.Entry::getKey).toArray(UUID[]::new))
+                .param("bytes", entries.stream().mapToLong(Map.Entry::getValue).toArray())
+                .update();
+    }
+
     private JdbcClient.StatementSpec definition(JdbcClient.StatementSpec statement, JobSpec spec, byte[] secrets,
-                                                JobStatus status, Scheduling s, Instant now) {
+                                                JobStatus status, Instant now) {
         byte[] definition = json.writeValueAsBytes(spec);
         return statement
                 .param("spec", new String(definition, StandardCharsets.UTF_8))
                 .param("specBytes", definition.length)
                 .param("secrets", secrets)
                 .param("status", status.name())
-                .param("intervalMs", s.intervalMs())
-                .param("cron", s.cron())
-                .param("jitterMs", s.jitterMs())
-                .param("effectiveMs", s.effectiveMs())
-                .param("nextDueAt", ts(s.nextDueAt()))
-                .param("nextRunAt", ts(s.nextRunAt()))
                 .param("now", ts(now));
     }
 
@@ -281,10 +278,6 @@ public class JobRepository {
                 rs.getString("last_outcome"),
                 new Job.Stats(rs.getLong("polls"), rs.getLong("changes"), rs.getLong("failures"),
                         rs.getInt("consecutive_failures")),
-                rs.getString("etag"),
-                rs.getString("last_modified"),
-                rs.getBytes("latest_hash"),
-                rs.getObject("latest_version_id", UUID.class),
                 rs.getLong("version"),
                 instant(rs, "created_at"),
                 instant(rs, "updated_at"));

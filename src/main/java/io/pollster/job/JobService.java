@@ -5,15 +5,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Function;
 
-import io.pollster.schedule.Jitter;
-import io.pollster.schedule.RunRequests;
-import io.pollster.schedule.Schedule;
+import io.pollster.schedule.JobSchedule;
+import io.pollster.schedule.JobSchedules;
+import io.pollster.schedule.Scheduler;
 import io.pollster.system.Ids;
 import io.pollster.system.memory.ByteBudget;
 import io.pollster.system.secret.SecretBox;
@@ -25,6 +26,8 @@ import io.pollster.user.Caller;
 import io.pollster.user.Quotas;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.core.type.TypeReference;
@@ -45,25 +48,27 @@ public class JobService {
 
     /** Definitions held by one page of a job list: a thousand jobs with 1 MiB bodies would be a gigabyte. */
     static final long MAX_PAGE_BYTES = 4L * 1024 * 1024;
-    /** The definitions of a full page; the JSON written from them is about as large again, and goes out as it is written. */
-    private static final long PAGE_RESERVATION = MAX_PAGE_BYTES;
+    /** Enough for the largest single definition (a 1 MiB body, 16 KiB of headers and the rest): a page of one. */
+    private static final long MIN_PAGE_BYTES = 5L * 1024 * 1024 / 4;
     private static final Duration PAGE_WAIT = Duration.ofSeconds(1);
 
     private final JobRepository jobs;
     private final JobValidator validator;
     private final SecretBox secrets;
-    private final RunRequests runs;
+    private final JobSchedules schedules;
+    private final ApplicationEventPublisher events;
     private final Quotas quotas;
     private final JsonMapper json;
     private final Clock clock;
     private final ByteBudget memory;
 
-    JobService(JobRepository jobs, JobValidator validator, SecretBox secrets, RunRequests runs, Quotas quotas,
-               JsonMapper json, Clock clock, ByteBudget memory) {
+    JobService(JobRepository jobs, JobValidator validator, SecretBox secrets, JobSchedules schedules, Quotas quotas,
+               JsonMapper json, Clock clock, ByteBudget memory, ApplicationEventPublisher events) {
         this.jobs = jobs;
         this.validator = validator;
         this.secrets = secrets;
-        this.runs = runs;
+        this.schedules = schedules;
+        this.events = events;
         this.quotas = quotas;
         this.json = json;
         this.clock = clock;
@@ -78,8 +83,9 @@ public class JobService {
         JobStatus status = valid.spec().active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
         Instant now = now();
         JobId id = new JobId(Ids.next());
-        jobs.insert(id, caller.userId().value(), valid.spec(), seal(id, valid.secrets()), status,
-                scheduling(valid, valid.effectiveInterval(), status, now, true), now);
+        jobs.insert(id, caller.userId().value(), valid.spec(), seal(id, valid.secrets()), status, now);
+        schedules.insert(id.value(), schedule(valid, valid.effectiveInterval(), status, now, true));
+        events.publishEvent(new JobEvents.Created(id));
         return jobs.find(id).orElseThrow();
     }
 
@@ -91,29 +97,36 @@ public class JobService {
 
     /**
      * A page of jobs; fewer than the limit (with a cursor to the rest) when their definitions are
-     * large. The page's bytes — the definitions and the answer written from them — are reserved
-     * from the budget of bytes in flight while the caller holds the page; when the budget (or the
-     * caller's share of it) stays short for a second, the answer is a 503 with {@code Retry-After}.
+     * large. The page's definitions are reserved from the budget of bytes in flight while the
+     * caller holds the page: up to 4 MiB, less when the budget (or the caller's share of it) is
+     * short — the page is cut at what was reserved — and when not even one definition's worth
+     * comes free within a second, the answer is a 503 with {@code Retry-After}.
      *
      * @param use what the caller makes of the page while its bytes are reserved
      */
     public <T> T list(Caller caller, JobStatus status, PageQuery page, Function<Page<Job>, T> use) {
         var owner = caller.admin() ? null : caller.userId().value();
-        try (ByteBudget.Reservation ignored = reservePage(owner)) {
-            JobRepository.Slice slice = jobs.findPage(owner, status, page.afterId(), page.fetchSize(), MAX_PAGE_BYTES);
+        try (ByteBudget.Reservation reserved = reservePage(owner)) {
+            JobRepository.Slice slice = jobs.findPage(owner, status, page.afterId(), page.fetchSize(), reserved.bytes());
             return use.apply(slice.cut() ? Page.cutShort(slice.jobs(), j -> j.id().toString())
                     : Page.of(slice.jobs(), page, j -> j.id().toString()));
         }
     }
 
+    /** As much of a full page as is free now, halving down to one definition's worth, which may wait a second. */
     private ByteBudget.Reservation reservePage(UUID owner) {
-        ByteBudget.Reservation reservation;
+        ByteBudget.Reservation reservation = null;
         try {
-            // a budget configured smaller than a page still lists jobs, one at a time
-            reservation = memory.reserve(owner, Math.min(PAGE_RESERVATION, memory.perTenant()), PAGE_WAIT);
+            // a budget configured smaller than a page still lists jobs, a few at a time
+            long smallest = Math.min(MIN_PAGE_BYTES, memory.perTenant());
+            for (long bytes = MAX_PAGE_BYTES; reservation == null && bytes > smallest; bytes /= 2) {
+                reservation = memory.reserve(owner, bytes, Duration.ZERO);
+            }
+            if (reservation == null) {
+                reservation = memory.reserve(owner, smallest, PAGE_WAIT);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            reservation = null;
         }
         if (reservation == null) {
             throw ApiException.unavailable("Pollster is busy: too many bytes are in flight to list jobs now; try again after "
@@ -158,9 +171,12 @@ public class JobService {
         Duration effective = scheduleChanged || job.effectiveInterval() == null ? valid.effectiveInterval() : job.effectiveInterval();
         Instant now = now();
         boolean starting = status == JobStatus.ACTIVE && job.status() == JobStatus.STOPPED;
-        if (!jobs.updateDefinition(job, after, seal(id, valid.secrets()), status,
-                scheduling(valid, effective, status, now, starting), scheduleChanged, requestChanged, now)) {
+        if (!jobs.updateDefinition(job, after, seal(id, valid.secrets()), status, now)) {
             throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
+        }
+        schedules.follow(id.value(), schedule(valid, effective, status, now, starting), scheduleChanged);
+        if (requestChanged) {
+            events.publishEvent(new JobEvents.RequestChanged(id));
         }
         return jobs.find(id).orElseThrow();
     }
@@ -190,7 +206,7 @@ public class JobService {
     @Transactional
     public void runNow(Caller caller, JobId id) {
         owned(caller, id);
-        runs.request(id.value());
+        schedules.requestRun(id.value());
     }
 
     private Job setActive(Caller caller, JobId id, boolean active) {
@@ -200,7 +216,7 @@ public class JobService {
         }
         Instant now = now();
         JobSpec spec = job.spec().withActive(active);
-        JobRepository.Scheduling scheduling;
+        JobSchedule schedule;
         if (active) {
             // starting checks the definition against today's rules (a job an older release accepted
             // is fixed with a PATCH first); the sealed value is stored back as it is, so the masks
@@ -208,16 +224,28 @@ public class JobService {
             JobValidator.Validated valid = validator.validate(json.convertValue(spec, JobRequest.class),
                     new JobValidator.Existing(job.spec().url(), job.spec().secretHeaders()));
             spec = valid.spec();
-            scheduling = scheduling(valid, job.effectiveInterval(), JobStatus.ACTIVE, now, true);
+            schedule = schedule(valid, job.effectiveInterval(), JobStatus.ACTIVE, now, true);
         } else {
             // stopping does not: whatever became of its definition, a job can always be stopped
-            scheduling = stopped(spec, job.effectiveInterval());
+            schedule = stopped(spec, job.effectiveInterval());
         }
-        if (!jobs.updateDefinition(job, spec, job.sealedSecrets(), active ? JobStatus.ACTIVE : JobStatus.STOPPED,
-                scheduling, true, false, now)) {
+        if (!jobs.updateDefinition(job, spec, job.sealedSecrets(), active ? JobStatus.ACTIVE : JobStatus.STOPPED, now)) {
             throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
         }
+        schedules.follow(id.value(), schedule, true);
         return jobs.find(id).orElseThrow();
+    }
+
+    /**
+     * Stops jobs whose schedule cannot say when they fire next, so they never hold up the
+     * scheduler again; their definition stays, for a PATCH to repair. The job rows are locked
+     * before their schedule rows, in the order every other write of both takes.
+     */
+    @EventListener
+    @Transactional
+    public void stopUnschedulable(Scheduler.Unschedulable unschedulable) {
+        List<UUID> stopped = jobs.stop(unschedulable.jobIds(), now());
+        schedules.unschedule(stopped);
     }
 
     /** A stored {@code "body": null} reads back as a NullNode: the same as no body. */
@@ -229,22 +257,19 @@ public class JobService {
      * @param fireNow true for a new or (re)started job: it fires at once; otherwise the new
      *                schedule's first due time counts from now
      */
-    private static JobRepository.Scheduling scheduling(JobValidator.Validated valid, Duration effective, JobStatus status,
-                                                       Instant now, boolean fireNow) {
-        JobRepository.Scheduling stopped = stopped(valid.spec(), effective);
-        if (status == JobStatus.STOPPED) {
-            return stopped;
-        }
-        Schedule schedule = effective != null ? new Schedule.Every(effective) : valid.schedule();
-        Instant due = fireNow ? now : schedule.firstFrom(now);
-        return new JobRepository.Scheduling(stopped.intervalMs(), stopped.cron(), stopped.jitterMs(), stopped.effectiveMs(),
-                due, Jitter.apply(due, valid.spec().jitterDuration()));
+    private static JobSchedule schedule(JobValidator.Validated valid, Duration effective, JobStatus status, Instant now,
+                                        boolean fireNow) {
+        JobSpec spec = valid.spec();
+        return status == JobStatus.STOPPED ? stopped(spec, effective)
+                : JobSchedule.active(valid.schedule(), interval(spec), spec.cron(), spec.jitterDuration(), effective, now, fireNow);
     }
 
-    /** The schedule a stopped job keeps: when it would fire, without a due time. */
-    private static JobRepository.Scheduling stopped(JobSpec spec, Duration effective) {
-        return new JobRepository.Scheduling(spec.interval() == null ? null : Duration.parse(spec.interval()).toMillis(),
-                spec.cron(), spec.jitterDuration().toMillis(), effective == null ? null : effective.toMillis(), null, null);
+    private static JobSchedule stopped(JobSpec spec, Duration effective) {
+        return JobSchedule.stopped(interval(spec), spec.cron(), spec.jitterDuration(), effective);
+    }
+
+    private static Duration interval(JobSpec spec) {
+        return spec.interval() == null ? null : Duration.parse(spec.interval());
     }
 
     private Job owned(Caller caller, JobId id) {

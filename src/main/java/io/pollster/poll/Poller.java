@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -19,10 +20,10 @@ import io.pollster.fetch.RetryPolicy;
 import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
 import io.pollster.job.JobStatus;
-import io.pollster.job.PollState;
 import io.pollster.schedule.PollTask;
 import io.pollster.schedule.PollTimeLimit;
 import io.pollster.system.Durations;
+import io.pollster.system.Ids;
 import io.pollster.system.memory.ByteBudget;
 import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.transport.DeadLetterSink;
@@ -67,7 +68,7 @@ class Poller {
     private final Fetcher fetcher;
     private final Normalizer normalizer;
     private final VersionRepository versions;
-    private final PollRecorder recorder;
+    private final PollHistory history;
     private final QuietPolls quietPolls;
     private final DeadLetterSink deadLetters;
     private final FairShare fairShare;
@@ -83,7 +84,7 @@ class Poller {
     private final String queue;
 
     Poller(JobRepository jobs, PollTargets targets, Fetcher fetcher, Normalizer normalizer, VersionRepository versions,
-           PollRecorder recorder, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
+           PollHistory history, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
            ByteBudget budget, Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters,
            PollerProperties properties, PollTimeLimit limit,
            QueueProperties queues) {
@@ -92,7 +93,7 @@ class Poller {
         this.fetcher = fetcher;
         this.normalizer = normalizer;
         this.versions = versions;
-        this.recorder = recorder;
+        this.history = history;
         this.quietPolls = quietPolls;
         this.deadLetters = deadLetters;
         this.fairShare = fairShare;
@@ -114,7 +115,7 @@ class Poller {
     /** Polls the task's job; a deleted job, a stopped one on a scheduled fire, or a fire already done is skipped. */
     TaskHandler.Result poll(PollTask task) {
         JobId id = new JobId(task.jobId());
-        Optional<PollState> found = jobs.findPollState(id);
+        Optional<PollState> found = history.findPollState(id);
         if (found.isEmpty()) {
             return TaskHandler.DONE;
         }
@@ -123,7 +124,7 @@ class Poller {
             return TaskHandler.DONE; // delivered again after its poll was recorded: at least once, not twice
         }
         if (!task.manual() && job.status() == JobStatus.STOPPED) {
-            recorder.settle(id, task.firedAt());
+            history.settle(id, task.firedAt());
             return TaskHandler.DONE;
         }
         Optional<PollTarget> target;
@@ -205,8 +206,8 @@ class Poller {
             case FetchResult.HostBusy busy -> putOff(attempt, "every request slot of host " + busy.host() + " was taken");
             case FetchResult.OutOfBudget out -> putOff(attempt, OUT_OF_BUDGET);
             case FetchResult.Failed failed -> retryOrFail(attempt, failed);
-            case FetchResult.NotModified notModified -> quiet(attempt, PollRecorder.Poll.notModified(job, attempt.task,
-                    attempt.started, attempt.took(clock), new PollRecorder.Validators(firstNonNull(notModified.etag(), job.etag()),
+            case FetchResult.NotModified notModified -> quiet(attempt, PollRecord.notModified(job, attempt.task,
+                    attempt.started, attempt.took(clock), new PollRecord.Validators(firstNonNull(notModified.etag(), job.etag()),
                             firstNonNull(notModified.lastModified(), job.lastModified())),
                     attempt.target.adapt(job.effectiveInterval(), false)));
             case FetchResult.Fetched fetched -> fetched(attempt, fetched, normalized);
@@ -242,7 +243,7 @@ class Poller {
     private TaskHandler.Result fetched(Attempt attempt, FetchResult.Fetched fetched, Normalized normalized) {
         PollState job = attempt.job;
         if (sameAsLatest(job, normalized)) {
-            return quiet(attempt, PollRecorder.Poll.fetched(job, attempt.task, attempt.started, attempt.took(clock),
+            return quiet(attempt, PollRecord.fetched(job, attempt.task, attempt.started, attempt.took(clock),
                     fetched.status(), null, validators(fetched), attempt.target.adapt(job.effectiveInterval(), false)));
         }
         if (!quotas.mayStore(job.ownerId(), fetched.body().length)) {
@@ -251,21 +252,28 @@ class Poller {
         }
         byte[] stored = cpuIfLarge(job.ownerId(), fetched.body().length, () -> BodyCodec.compress(fetched.body()));
         // one transaction: a version is never stored without the poll that found it
-        PollRecorder.Poll poll = tx.execute(status -> {
-            Optional<UUID> version = versions.store(job.id().value(), job.latestHash(), normalized.hash(), stored,
-                    fetched.body().length, attempt.started, fetched.status(), fetched.contentType());
-            version.ifPresent(id -> quotas.stored(job.ownerId(), fetched.body().length));
-            PollRecorder.Poll recorded = PollRecorder.Poll.fetched(job, attempt.task, attempt.started, attempt.took(clock),
-                    fetched.status(), version.orElse(null), validators(fetched),
-                    attempt.target.adapt(job.effectiveInterval(), version.isPresent()));
-            recorder.record(recorded);
+        PollRecord poll = tx.execute(status -> {
+            // a redelivered or concurrent poll that saw the same latest hash loses this race, and stores nothing
+            UUID versionId = Ids.next();
+            boolean stores = history.advanceLatest(job.id(), job.latestHash(), normalized.hash(), versionId);
+            if (stores) {
+                if (versions.insert(versionId, job.id().value(), normalized.hash(), stored, fetched.body().length,
+                        attempt.started, fetched.status(), fetched.contentType())) {
+                    jobs.addStored(Map.of(job.id().value(), (long) fetched.body().length));
+                }
+                quotas.stored(job.ownerId(), fetched.body().length);
+            }
+            PollRecord recorded = PollRecord.fetched(job, attempt.task, attempt.started, attempt.took(clock),
+                    fetched.status(), stores ? versionId : null, validators(fetched),
+                    attempt.target.adapt(job.effectiveInterval(), stores));
+            history.record(recorded);
             return recorded;
         });
         count(poll);
         return TaskHandler.DONE;
     }
 
-    private TaskHandler.Result quiet(Attempt attempt, PollRecorder.Poll poll) {
+    private TaskHandler.Result quiet(Attempt attempt, PollRecord poll) {
         quietPolls.record(poll); // most polls: batched with others
         count(poll);
         return TaskHandler.DONE;
@@ -302,7 +310,7 @@ class Poller {
     /** The last word: a failed poll and its dead letter, in one transaction. */
     private TaskHandler.Result fail(Attempt attempt, Integer status, String error) {
         PollState job = attempt.job;
-        PollRecorder.Poll poll = PollRecorder.Poll.failed(job, attempt.task, attempt.started, attempt.took(clock), status, error);
+        PollRecord poll = PollRecord.failed(job, attempt.task, attempt.started, attempt.took(clock), status, error);
         record(poll, job, attempt.task, error);
         log.info("Poll of job {} failed after {} attempts: {}", job.id(), poll.attempts(), error);
         return TaskHandler.DONE;
@@ -314,7 +322,7 @@ class Poller {
      * dead letter to replay once it is fixed.
      */
     private TaskHandler.Result failUnsent(PollState job, PollTask task, String error) {
-        record(PollRecorder.Poll.unsent(job, task, clock.instant(), error), job, task, error);
+        record(PollRecord.unsent(job, task, clock.instant(), error), job, task, error);
         return TaskHandler.DONE;
     }
 
@@ -324,14 +332,14 @@ class Poller {
      * dead letter's transaction; a repeat finds the fire done and records nothing.
      */
     TaskHandler.DeadLetterInfo abandon(PollTask task, String error) {
-        Optional<PollState> found = jobs.findPollState(new JobId(task.jobId()));
+        Optional<PollState> found = history.findPollState(new JobId(task.jobId()));
         if (found.isEmpty()) {
             return new TaskHandler.DeadLetterInfo(DeadLetterType.POLL, null, null);
         }
         PollState job = found.get();
         if (!over(task, job)) {
-            PollRecorder.Poll poll = PollRecorder.Poll.abandoned(job, task, clock.instant(), error);
-            recorder.record(poll);
+            PollRecord poll = PollRecord.abandoned(job, task, clock.instant(), error);
+            history.record(poll);
             count(poll);
         }
         return new TaskHandler.DeadLetterInfo(DeadLetterType.POLL, job.id().value(), job.ownerId());
@@ -342,9 +350,9 @@ class Poller {
         return task.firedAt() != null && job.doneFireAt() != null && !task.firedAt().isAfter(job.doneFireAt());
     }
 
-    private void record(PollRecorder.Poll failed, PollState job, PollTask task, String error) {
+    private void record(PollRecord failed, PollState job, PollTask task, String error) {
         tx.executeWithoutResult(tx -> {
-            recorder.record(failed);
+            history.record(failed);
             deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.POLL, job.id().value(), job.ownerId(),
                     queue, task.encode(), error, failed.attempts(), clock.instant()));
         });
@@ -361,8 +369,8 @@ class Poller {
         }
     }
 
-    private static PollRecorder.Validators validators(FetchResult.Fetched fetched) {
-        return new PollRecorder.Validators(fetched.etag(), fetched.lastModified());
+    private static PollRecord.Validators validators(FetchResult.Fetched fetched) {
+        return new PollRecord.Validators(fetched.etag(), fetched.lastModified());
     }
 
     /** Nothing new: no version to store, so the outcome goes to the batched quiet-poll write. */
@@ -370,7 +378,7 @@ class Poller {
         return Arrays.equals(normalized.hash(), job.latestHash());
     }
 
-    private void count(PollRecorder.Poll poll) {
+    private void count(PollRecord poll) {
         meters.counter("pollster.polls", "outcome", poll.outcome().label()).increment();
         if (poll.outcome() == PollOutcome.CHANGED) {
             meters.counter("pollster.versions").increment();

@@ -37,7 +37,7 @@ class QuietPolls extends LoopService {
     private static final Duration FIRST_WAIT = Duration.ofMillis(100);
     private static final Duration WAIT = Duration.ofSeconds(60);
 
-    private final PollRecorder recorder;
+    private final PollHistory recorder;
     private final TransactionTemplate tx;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     /** Polls held over to the next statement (a second poll of a job in one batch); the writer's own. */
@@ -45,7 +45,7 @@ class QuietPolls extends LoopService {
     private volatile boolean accepting;
 
     /** Stops after the poller (its handlers wait on this), writing what is left. */
-    QuietPolls(PollRecorder recorder, TransactionTemplate tx, Loops loops) {
+    QuietPolls(PollHistory recorder, TransactionTemplate tx, Loops loops) {
         super(loops, "quiet-polls", Duration.ofMillis(100), ShutdownPhase.WRITING, Duration.ofSeconds(10));
         this.recorder = recorder;
         this.tx = tx;
@@ -57,11 +57,11 @@ class QuietPolls extends LoopService {
         return Duration.ZERO;
     }
 
-    private record Pending(PollRecorder.Poll poll, CompletableFuture<Void> recorded) {
+    private record Pending(PollRecord poll, CompletableFuture<Void> recorded) {
     }
 
     /** Returns once the poll's outcome is committed; throws if it could not be. */
-    void record(PollRecorder.Poll poll) {
+    void record(PollRecord poll) {
         if (!accepting) {
             tx.executeWithoutResult(status -> recorder.record(poll));
             return;

@@ -17,7 +17,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Counts due times the scheduler skipped (the job's previous poll was still running) on the jobs'
  * open poll-history entries. The scheduler only hands the ids over: a writer of its own adds them
  * up and writes them a few times a second, one statement for all, so that the scheduler never
- * waits for job rows that polls hold. History only: a failed write is logged and tried again with
+ * waits for the poll-state rows that polls hold. History only: a failed write is logged and tried again with
  * the next; what is not yet written when the process dies is lost.
  */
 @Component
@@ -25,13 +25,13 @@ class SkippedFires extends LoopService {
 
     private static final Duration FLUSH_EVERY = Duration.ofMillis(200);
 
-    private final PollRecorder recorder;
+    private final PollHistory recorder;
     private final TransactionTemplate tx;
     /** Guarded by this. */
     private Map<UUID, Integer> pending = new HashMap<>();
 
     /** Stops after the scheduler, writing what it handed over last. */
-    SkippedFires(PollRecorder recorder, TransactionTemplate tx, Loops loops) {
+    SkippedFires(PollHistory recorder, TransactionTemplate tx, Loops loops) {
         super(loops, "skipped-fires", Duration.ofSeconds(1), ShutdownPhase.WRITING, Duration.ofSeconds(5));
         this.recorder = recorder;
         this.tx = tx;

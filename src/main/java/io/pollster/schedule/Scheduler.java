@@ -41,7 +41,7 @@ public class Scheduler {
     static final Duration RUN_RECHECK = Duration.ofMillis(500);
     static final Duration MAX_RUN_RECHECK = Duration.ofSeconds(30);
 
-    private final DueJobs dueJobs;
+    private final JobSchedules schedules;
     private final Transport transport;
     private final TransactionTemplate tx;
     private final Clock clock;
@@ -51,9 +51,9 @@ public class Scheduler {
     private final Counter fires;
     private final Counter skips;
 
-    Scheduler(DueJobs dueJobs, Transport transport, TransactionTemplate tx, Clock clock, PollTimeLimit limit,
+    Scheduler(JobSchedules schedules, Transport transport, TransactionTemplate tx, Clock clock, PollTimeLimit limit,
               ApplicationEventPublisher events, MeterRegistry meters) {
-        this.dueJobs = dueJobs;
+        this.schedules = schedules;
         this.transport = transport;
         this.tx = tx;
         this.clock = clock;
@@ -78,11 +78,19 @@ public class Scheduler {
     }
 
     /**
+     * Jobs whose schedule cannot say when they fire next (a cron expression with no future time),
+     * published after the commit: the job API stops them, so they never hold up a batch again.
+     * Until then they stay due, and the next batch publishes them again.
+     */
+    public record Unschedulable(List<UUID> jobIds) {
+    }
+
+    /**
      * How long an idle scheduler may wait: until the next job is due, at most {@code max}, and at
      * least {@code min} (a job already due but not claimed is held by another scheduler).
      */
     public Duration untilNextDue(Duration min, Duration max) {
-        Duration wait = dueJobs.nextRunAt().map(next -> Duration.between(clock.instant(), next)).orElse(max);
+        Duration wait = schedules.nextRunAt().map(next -> Duration.between(clock.instant(), next)).orElse(max);
         return wait.compareTo(min) < 0 ? min : wait.compareTo(max) > 0 ? max : wait;
     }
 
@@ -91,52 +99,53 @@ public class Scheduler {
         Batch batch = tx.execute(status -> {
             // µs: the fire's stamp must read back from PostgreSQL exactly as the task carries it
             Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-            List<DueJobs.Due> due = dueJobs.claim(now, limit);
+            List<JobSchedules.Due> due = schedules.claim(now, limit);
             Batch handled = new Batch(now);
             if (due.isEmpty()) {
                 return handled;
             }
-            List<DueJobs.Next> next = new ArrayList<>(due.size());
+            List<JobSchedules.Next> next = new ArrayList<>(due.size());
             List<byte[]> tasks = new ArrayList<>(due.size());
-            List<UUID> broken = new ArrayList<>();
-            for (DueJobs.Due job : due) {
+            for (JobSchedules.Due job : due) {
                 boolean scheduled = job.dueAt() != null && !job.dueAt().isAfter(now);
                 Instant nextDue;
                 try {
                     nextDue = scheduled ? job.schedule().nextAfter(job.dueAt(), now) : job.dueAt();
                 } catch (RuntimeException e) {
                     log.warn("Job {} has no next due time and is stopped: {}", job.id(), e.getMessage());
-                    broken.add(job.id());
+                    handled.broken.add(job.id());
                     continue;
                 }
                 Instant nextRun = nextDue == null ? null : Jitter.apply(nextDue, job.jitter());
                 if (job.inFlight(now, lease)) {
                     if (job.runRequested()) {
                         // put off, not dropped: it fires once that poll is over (a due time meanwhile joins it)
-                        next.add(new DueJobs.Next(job.id(), job.dueAt(), now.plus(recheck(job.firedAt(), now)), false, true));
+                        next.add(new JobSchedules.Next(job.id(), job.dueAt(), now.plus(recheck(job.firedAt(), now)), false, true));
                     } else {
-                        next.add(new DueJobs.Next(job.id(), nextDue, nextRun, false, false));
+                        next.add(new JobSchedules.Next(job.id(), nextDue, nextRun, false, false));
                         handled.skipped.add(job.id());
                     }
                     continue;
                 }
-                next.add(new DueJobs.Next(job.id(), nextDue, nextRun, true, false));
+                next.add(new JobSchedules.Next(job.id(), nextDue, nextRun, true, false));
                 tasks.add(PollTask.fire(job.id(), job.runAt(), job.runRequested(), now).encode());
                 handled.fired.add(job);
             }
-            dueJobs.park(broken);
-            dueJobs.advance(next, now);
+            schedules.advance(next, now);
             transport.enqueue(PollTask.QUEUE, tasks);
             return handled;
         });
         Instant committed = clock.instant();
-        for (DueJobs.Due job : batch.fired) {
+        for (JobSchedules.Due job : batch.fired) {
             lag.record(Duration.between(job.runAt(), committed).abs());
         }
         fires.increment(batch.fired.size());
         if (!batch.skipped.isEmpty()) {
             skips.increment(batch.skipped.size());
             events.publishEvent(new FiresSkipped(List.copyOf(batch.skipped), batch.at));
+        }
+        if (!batch.broken.isEmpty()) {
+            events.publishEvent(new Unschedulable(List.copyOf(batch.broken)));
         }
         return batch.fired.size();
     }
@@ -149,8 +158,9 @@ public class Scheduler {
 
     private static final class Batch {
         final Instant at;
-        final List<DueJobs.Due> fired = new ArrayList<>();
+        final List<JobSchedules.Due> fired = new ArrayList<>();
         final List<UUID> skipped = new ArrayList<>();
+        final List<UUID> broken = new ArrayList<>();
 
         Batch(Instant at) {
             this.at = at;

@@ -4,38 +4,59 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
-import io.pollster.system.Ids;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
-import org.springframework.transaction.annotation.Transactional;
 
 @Repository
 public class VersionRepository {
 
-    /** Moves the job to the new hash only if nobody else did first (a redelivered or concurrent poll). */
-    private static final String ADVANCE_LATEST = """
-            UPDATE jobs
-            SET latest_hash = :hash, latest_version_id = :versionId
-            WHERE id = :jobId
-              AND latest_hash IS NOT DISTINCT FROM CAST(:previous AS BYTEA)
+    /** Once per job and hash: a body seen before (the content went back to an earlier state) is reused. */
+    private static final String INSERT_BODY = """
+            INSERT INTO bodies (job_id, hash, content, size)
+            VALUES (:jobId, :hash, :content, :size)
+            ON CONFLICT (job_id, hash) DO NOTHING
             """;
 
-    /** A body new to the job counts against its owner's quota, in the job row this poll holds already. */
-    private static final String INSERT_BODY = """
-            WITH added AS (
-                INSERT INTO bodies (job_id, hash, content, size)
-                VALUES (:jobId, :hash, :content, :size)
-                ON CONFLICT (job_id, hash) DO NOTHING
-                RETURNING size
+    /**
+     * Versions of the jobs given beyond the newest {@code :keep}, or older than {@code :cutoff},
+     * but never a job's newest; each job read by its index.
+     */
+    private static final String PRUNE = """
+            DELETE FROM versions
+            WHERE id IN (SELECT old.id
+                         FROM unnest(CAST(:ids AS UUID[])) AS j(id)
+                         CROSS JOIN LATERAL (SELECT id, fetched_at, row_number() OVER (ORDER BY id DESC) AS rank
+                                             FROM versions
+                                             WHERE job_id = j.id) old
+                         WHERE old.rank > 1
+                           AND (old.rank > :keep OR old.fetched_at < :cutoff))
+            """;
+
+    /**
+     * Bodies of the jobs given that no version uses any more — but never one of a job that is
+     * storing a version right now (its poll state is locked: skipped, tried next pass) nor the
+     * job's latest, which a version being stored may have just reused; the share lock keeps a new
+     * store of that job waiting until this commits.
+     */
+    private static final String PRUNE_BODIES = """
+            WITH settled AS (
+                SELECT job_id, latest_hash
+                FROM job_polls
+                WHERE job_id = ANY(:ids)
+                FOR SHARE SKIP LOCKED
             )
-            UPDATE jobs
-            SET stored_bytes = stored_bytes + added.size
-            FROM added
-            WHERE jobs.id = :jobId
+            DELETE FROM bodies b
+            USING settled p
+            WHERE b.job_id = p.job_id
+              AND b.hash IS DISTINCT FROM p.latest_hash
+              AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.job_id = b.job_id AND v.hash = b.hash)
+            RETURNING b.job_id, b.size
             """;
 
     private static final String INSERT_VERSION = """
@@ -90,25 +111,16 @@ public class VersionRepository {
     }
 
     /**
-     * Records a new version unless the job's latest hash moved since {@code previousHash} was
-     * read; the body is stored once per job and hash.
+     * Stores a version of the job, and its body unless the job has it already. The caller has
+     * moved the job's latest hash to this one in the same transaction, so a change is stored once
+     * however many polls saw it.
      *
-     * @return the new version's id, or empty when another poll got there first
+     * @return whether the body was new to the job (its bytes now count against its owner's quota)
      */
-    @Transactional
-    public Optional<UUID> store(UUID jobId, byte[] previousHash, byte[] hash, byte[] storedBody, long size,
-                                  Instant fetchedAt, int httpStatus, String contentType) {
-        UUID versionId = Ids.next();
-        int moved = jdbc.sql(ADVANCE_LATEST)
-                .param("jobId", jobId)
-                .param("hash", hash)
-                .param("versionId", versionId)
-                .param("previous", previousHash)
-                .update();
-        if (moved == 0) {
-            return Optional.empty();
-        }
-        jdbc.sql(INSERT_BODY).param("jobId", jobId).param("hash", hash).param("content", storedBody).param("size", size).update();
+    public boolean insert(UUID versionId, UUID jobId, byte[] hash, byte[] storedBody, long size, Instant fetchedAt,
+                          int httpStatus, String contentType) {
+        int newBody = jdbc.sql(INSERT_BODY).param("jobId", jobId).param("hash", hash).param("content", storedBody)
+                .param("size", size).update();
         jdbc.sql(INSERT_VERSION)
                 .param("id", versionId)
                 .param("jobId", jobId)
@@ -118,7 +130,33 @@ public class VersionRepository {
                 .param("contentType", contentType)
                 .param("size", size)
                 .update();
-        return Optional.of(versionId);
+        return newBody == 1;
+    }
+
+    /** Prunes the versions of these jobs beyond the newest {@code keep} or older than {@code cutoff}; returns how many. */
+    public int prune(List<UUID> jobIds, int keep, Instant cutoff) {
+        return jobIds.isEmpty() ? 0 : jdbc.sql(PRUNE)
+                .param("ids", jobIds.toArray(UUID[]::new))
+                .param("keep", keep)
+                .param("cutoff", Timestamp.from(cutoff))
+                .update();
+    }
+
+    /** Bodies deleted, and their bytes per job. */
+    public record FreedBodies(int bodies, Map<UUID, Long> bytesByJob) {
+    }
+
+    /** Deletes the bodies of these jobs that no version uses any more. */
+    public FreedBodies pruneBodies(List<UUID> jobIds) {
+        Map<UUID, Long> freed = new HashMap<>();
+        int[] bodies = {0};
+        if (!jobIds.isEmpty()) {
+            jdbc.sql(PRUNE_BODIES).param("ids", jobIds.toArray(UUID[]::new)).query((ResultSet rs) -> {
+                bodies[0]++;
+                freed.merge(rs.getObject("job_id", UUID.class), rs.getLong("size"), Long::sum);
+            });
+        }
+        return new FreedBodies(bodies[0], freed);
     }
 
     List<Version> findPage(UUID jobId, UUID before, int limit) {

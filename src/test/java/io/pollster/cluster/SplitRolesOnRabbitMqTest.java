@@ -120,7 +120,7 @@ class SplitRolesOnRabbitMqTest {
             assertThat(fired).as("fires in 20 s, the rest skipped").isGreaterThanOrEqualTo(8L * JOBS);
             await("every skipped due time in the poll history").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                     assertThat(db.scalar("""
-                            SELECT coalesce((SELECT sum(skipped) FROM polls), 0) + coalesce((SELECT sum(fold_skipped) FROM jobs), 0)
+                            SELECT coalesce((SELECT sum(skipped) FROM polls), 0) + coalesce((SELECT sum(fold_skipped) FROM job_polls), 0)
                             """)).isEqualTo(due - fired));
             await("the surviving poller to poll every fired due time").atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
                 Map<UUID, Long> polls = polls(db);
@@ -169,7 +169,7 @@ class SplitRolesOnRabbitMqTest {
 
     private static Map<UUID, Long> polls(TestDatabase db) throws SQLException {
         Map<UUID, Long> polls = new HashMap<>();
-        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, polls FROM jobs")) {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT job_id, polls FROM job_polls")) {
             while (rs.next()) {
                 polls.put(rs.getObject(1, UUID.class), rs.getLong(2));
             }

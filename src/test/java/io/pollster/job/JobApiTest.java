@@ -294,13 +294,13 @@ class JobApiTest extends IntegrationTest {
     @Test
     void changingWhatIsRequestedDropsTheStoredValidatorsButRenamingKeepsThem() {
         String id = alice.post("/api/v1/jobs", MINIMAL).json().get("id").asString();
-        jdbc.sql("UPDATE jobs SET etag = '\"v1\"', last_modified = 'Mon, 01 Jan 2026 00:00:00 GMT'").update();
+        jdbc.sql("UPDATE job_polls SET etag = '\"v1\"', last_modified = 'Mon, 01 Jan 2026 00:00:00 GMT'").update();
 
         alice.patch("/api/v1/jobs/" + id, "{\"name\":\"renamed\"}");
-        assertThat(jdbc.sql("SELECT etag FROM jobs").query(String.class).single()).isEqualTo("\"v1\"");
+        assertThat(jdbc.sql("SELECT etag FROM job_polls").query(String.class).single()).isEqualTo("\"v1\"");
 
         alice.patch("/api/v1/jobs/" + id, "{\"url\":\"https://api.example.com/other\"}");
-        assertThat(jdbc.sql("SELECT count(*) FROM jobs WHERE etag IS NULL AND last_modified IS NULL").query(Integer.class).single())
+        assertThat(jdbc.sql("SELECT count(*) FROM job_polls WHERE etag IS NULL AND last_modified IS NULL").query(Integer.class).single())
                 .isEqualTo(1);
     }
 
@@ -321,7 +321,7 @@ class JobApiTest extends IntegrationTest {
     void pollHistoryPagesFromTheOpenEntryThroughTheClosedOnes() {
         String id = alice.post("/api/v1/jobs", MINIMAL).json().get("id").asString();
         jdbc.sql("""
-                UPDATE jobs SET fold_count = 7, fold_started_at = now(), fold_last_at = now(), fold_duration_ms = 3,
+                UPDATE job_polls SET fold_count = 7, fold_started_at = now(), fold_last_at = now(), fold_duration_ms = 3,
                                 fold_http_status = 200, fold_outcome = 'unchanged', fold_attempts = 1
                 """).update();
         for (int i = 0; i < 4; i++) {

@@ -156,6 +156,7 @@ class JobSecretsTest extends IntegrationTest {
                 INSERT INTO job_schedules (job_id, interval_ms, jitter_ms)
                 SELECT id, 30000, 0 FROM jobs WHERE id NOT IN (SELECT job_id FROM job_schedules)
                 """).update();
+        jdbc.sql("INSERT INTO job_polls (job_id) SELECT id FROM jobs WHERE id NOT IN (SELECT job_id FROM job_polls)").update();
 
         CompletableFuture<SecretsUpgrade.Result> one = CompletableFuture.supplyAsync(upgrade::resealAll);
         CompletableFuture<SecretsUpgrade.Result> two = CompletableFuture.supplyAsync(upgrade::resealAll);

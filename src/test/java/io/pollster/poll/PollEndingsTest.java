@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.UUID;
 
 import io.pollster.job.JobId;
-import io.pollster.job.JobRepository;
 import io.pollster.schedule.PollTask;
 import io.pollster.support.Api;
 import io.pollster.support.PipelineTest;
@@ -41,9 +40,7 @@ class PollEndingsTest extends PipelineTest {
     @Autowired
     private TransactionTemplate tx;
     @Autowired
-    private PollRecorder recorder;
-    @Autowired
-    private JobRepository jobs;
+    private PollHistory history;
 
     private Api alice;
 
@@ -117,13 +114,13 @@ class PollEndingsTest extends PipelineTest {
         Instant older = Instant.parse("2026-01-01T00:00:00Z");
         Instant newer = older.plusSeconds(60);
 
-        recorder.settle(job, newer);
-        recorder.settle(job, older);
-        assertThat(jobs.findPollState(job).orElseThrow().doneFireAt()).isEqualTo(newer);
+        history.settle(job, newer);
+        history.settle(job, older);
+        assertThat(history.findPollState(job).orElseThrow().doneFireAt()).isEqualTo(newer);
 
-        var state = jobs.findPollState(job).orElseThrow();
-        recorder.record(PollRecorder.Poll.unsent(state, PollTask.fire(job.value(), older, true, older), Instant.now(), "late"));
-        assertThat(jobs.findPollState(job).orElseThrow().doneFireAt()).isEqualTo(newer);
+        var state = history.findPollState(job).orElseThrow();
+        history.record(PollRecord.unsent(state, PollTask.fire(job.value(), older, true, older), Instant.now(), "late"));
+        assertThat(history.findPollState(job).orElseThrow().doneFireAt()).isEqualTo(newer);
     }
 
     private String job(String body) {

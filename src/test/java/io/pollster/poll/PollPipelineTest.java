@@ -8,7 +8,6 @@ import io.pollster.support.Api;
 import io.pollster.support.PipelineTest;
 import io.pollster.support.StubUpstream;
 import io.pollster.support.StubUpstream.Answer;
-import io.pollster.version.Retention;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;

@@ -60,14 +60,14 @@ class PollerCrashTest {
                 ids.add(created.json().get("id").asString());
             }
             await("load on the first process").atMost(Duration.ofSeconds(60))
-                    .until(() -> db.scalar("SELECT coalesce(sum(polls), 0) FROM jobs") >= 3L * JOBS);
+                    .until(() -> db.scalar("SELECT coalesce(sum(polls), 0) FROM job_polls") >= 3L * JOBS);
             first.kill();
         }
         Instant restart = Instant.now();
 
         try (PollsterProcess second = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(180))) {
             await("every job to be polled again after the restart").atMost(Duration.ofSeconds(60))
-                    .until(() -> db.scalar("SELECT count(*) FROM jobs WHERE last_run_at > '" + restart + "'") == JOBS);
+                    .until(() -> db.scalar("SELECT count(*) FROM job_polls WHERE last_run_at > '" + restart + "'") == JOBS);
             await("tasks claimed by the killed process to be redelivered and done").atMost(Duration.ofSeconds(60))
                     .until(() -> db.scalar("SELECT count(*) FROM queue_tasks WHERE enqueued_at < '" + restart + "'") == 0);
             second.terminate(Duration.ofSeconds(60));

@@ -39,7 +39,7 @@ class QuietPollsTest extends IntegrationTest {
     void pollsOfManyJobsAreRecordedTogetherAndTwoOfOneJobBothCount() throws Exception {
         List<JobId> jobs = List.of(job(), job(), job());
         Instant t = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        List<PollRecorder.Poll> polls = List.of(quiet(jobs.get(0), t, PollOutcome.UNCHANGED), quiet(jobs.get(0), t.plusMillis(1), PollOutcome.UNCHANGED),
+        List<PollRecord> polls = List.of(quiet(jobs.get(0), t, PollOutcome.UNCHANGED), quiet(jobs.get(0), t.plusMillis(1), PollOutcome.UNCHANGED),
                 quiet(jobs.get(1), t, PollOutcome.UNCHANGED), quiet(jobs.get(2), t, PollOutcome.NOT_MODIFIED));
 
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -53,9 +53,9 @@ class QuietPollsTest extends IntegrationTest {
         assertThat(column(jobs.get(0), "polls")).isEqualTo(2);
         assertThat(column(jobs.get(0), "fold_count")).as("the same outcome folds").isEqualTo(2);
         assertThat(column(jobs.get(1), "polls")).isEqualTo(1);
-        assertThat(jdbc.sql("SELECT last_outcome FROM jobs WHERE id = :id").param("id", jobs.get(2).value())
+        assertThat(jdbc.sql("SELECT last_outcome FROM job_polls WHERE job_id = :id").param("id", jobs.get(2).value())
                 .query(String.class).single()).isEqualTo("not_modified");
-        assertThat(jdbc.sql("SELECT etag FROM jobs WHERE id = :id").param("id", jobs.get(1).value())
+        assertThat(jdbc.sql("SELECT etag FROM job_polls WHERE job_id = :id").param("id", jobs.get(1).value())
                 .query(String.class).single()).isEqualTo("\"e1\"");
         assertThat(jdbc.sql("SELECT count(*) FROM polls").query(Integer.class).single()).as("nothing closed yet").isZero();
     }
@@ -89,10 +89,10 @@ class QuietPollsTest extends IntegrationTest {
         assertThat(column(job, "polls")).isEqualTo(1);
     }
 
-    private PollRecorder.Poll quiet(JobId job, Instant startedAt, PollOutcome outcome) {
+    private PollRecord quiet(JobId job, Instant startedAt, PollOutcome outcome) {
         long version = column(job, "version");
-        return new PollRecorder.Poll(job, version, null, startedAt, 12, outcome == PollOutcome.NOT_MODIFIED ? 304 : 200, outcome,
-                1, null, null, new PollRecorder.Validators("\"e1\"", null), null);
+        return new PollRecord(job, version, null, startedAt, 12, outcome == PollOutcome.NOT_MODIFIED ? 304 : 200, outcome,
+                1, null, null, new PollRecord.Validators("\"e1\"", null), null);
     }
 
     private JobId job() {
@@ -101,6 +101,6 @@ class QuietPollsTest extends IntegrationTest {
     }
 
     private long column(JobId job, String column) {
-        return jdbc.sql("SELECT " + column + " FROM jobs WHERE id = :id").param("id", job.value()).query(Long.class).single();
+        return jdbc.sql("SELECT " + column + " FROM jobs j JOIN job_polls p ON p.job_id = j.id WHERE j.id = :id").param("id", job.value()).query(Long.class).single();
     }
 }

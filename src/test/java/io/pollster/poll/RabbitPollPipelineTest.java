@@ -41,7 +41,7 @@ class RabbitPollPipelineTest extends PollPipelineTest {
         Instant restarted = Instant.now();
 
         await("every job polled again after the restart").atMost(Duration.ofSeconds(60)).until(() ->
-                jdbc.sql("SELECT count(*) FROM jobs WHERE last_run_at > :t").param("t", java.sql.Timestamp.from(restarted))
+                jdbc.sql("SELECT count(*) FROM job_polls WHERE last_run_at > :t").param("t", java.sql.Timestamp.from(restarted))
                         .query(Integer.class).single() == ids.size());
         await("the outbox to drain").atMost(Duration.ofSeconds(30)).until(() ->
                 jdbc.sql("SELECT count(*) FROM outbox").query(Integer.class).single() == 0);
@@ -54,6 +54,6 @@ class RabbitPollPipelineTest extends PollPipelineTest {
     }
 
     private long polls() {
-        return jdbc.sql("SELECT coalesce(sum(polls), 0) FROM jobs").query(Long.class).single();
+        return jdbc.sql("SELECT coalesce(sum(polls), 0) FROM job_polls").query(Long.class).single();
     }
 }

@@ -62,12 +62,12 @@ class TwoPollersTest {
             }
 
             await("several polls of each job").atMost(Duration.ofSeconds(60))
-                    .until(() -> db.scalar("SELECT min(polls) FROM jobs") >= 4);
+                    .until(() -> db.scalar("SELECT min(polls) FROM job_polls") >= 4);
 
             for (String job : List.of("a", "b", "c")) {
                 assertThat(upstream.mostAtOnce("/slow/" + job)).as("job " + job).isEqualTo(1);
             }
-            assertThat(db.scalar("SELECT sum(fold_skipped) FROM jobs") + db.scalar("SELECT coalesce(sum(skipped), 0) FROM polls"))
+            assertThat(db.scalar("SELECT sum(fold_skipped) FROM job_polls") + db.scalar("SELECT coalesce(sum(skipped), 0) FROM polls"))
                     .as("due times skipped while a poll ran").isPositive();
             first.terminate(Duration.ofSeconds(60));
             second.terminate(Duration.ofSeconds(60));

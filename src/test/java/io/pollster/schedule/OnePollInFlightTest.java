@@ -47,7 +47,7 @@ class OnePollInFlightTest extends IntegrationTest {
         assertThat(tasks()).hasSize(1);
         assertThat(nextDue(job)).as("the schedule goes on").isAfter(Instant.now());
         await("counted on the job's open history entry").atMost(Duration.ofSeconds(10)).until(() ->
-                jdbc.sql("SELECT fold_skipped FROM jobs WHERE id = :id").param("id", job).query(Integer.class).single() == 1);
+                jdbc.sql("SELECT fold_skipped FROM job_polls WHERE job_id = :id").param("id", job).query(Integer.class).single() == 1);
         JsonNode stats = alice.get("/api/v1/jobs/" + job).json().get("stats");
         assertThat(stats.get("polls").asLong()).as("a skip is not a poll").isZero();
     }
@@ -141,7 +141,7 @@ class OnePollInFlightTest extends IntegrationTest {
 
     /** What the poller's record does when the poll of the job's last fire is over. */
     private void markLastFireDone(UUID job) {
-        jdbc.sql("UPDATE jobs SET done_fire_at = (SELECT fired_at FROM job_schedules WHERE job_id = :id) WHERE id = :id")
+        jdbc.sql("UPDATE job_polls SET done_fire_at = (SELECT fired_at FROM job_schedules WHERE job_id = :id) WHERE job_id = :id")
                 .param("id", job).update();
     }
 

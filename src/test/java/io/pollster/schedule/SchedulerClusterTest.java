@@ -51,8 +51,8 @@ class SchedulerClusterTest {
             // schedulers would skip every due time after the first while that "poll" is in flight
             await("ten seconds of fires").atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(50))
                     .until(() -> {
-                        db.execute("UPDATE jobs j SET done_fire_at = s.fired_at FROM job_schedules s "
-                                + "WHERE s.job_id = j.id AND j.done_fire_at IS DISTINCT FROM s.fired_at");
+                        db.execute("UPDATE job_polls p SET done_fire_at = s.fired_at FROM job_schedules s "
+                                + "WHERE s.job_id = p.job_id AND p.done_fire_at IS DISTINCT FROM s.fired_at");
                         return Instant.now().isAfter(end.plusSeconds(1));
                     });
             stopJobs(db);
@@ -89,6 +89,9 @@ class SchedulerClusterTest {
                         SELECT gen_random_uuid(), (SELECT id FROM users), '{"url":"http://h/x","interval":"PT1S"}', 'ACTIVE', now(), now()
                         FROM generate_series(1, ?)
                         RETURNING id
+                    ), history AS (
+                        INSERT INTO job_polls (job_id)
+                        SELECT id FROM job
                     )
                     INSERT INTO job_schedules (job_id, interval_ms, jitter_ms, next_due_at, next_run_at)
                     SELECT id, 1000, 0, ?, ?

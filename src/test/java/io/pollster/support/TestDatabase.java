@@ -93,6 +93,17 @@ public final class TestDatabase {
     }
 
     /** Runs one statement. */
+    /** The first column of every row, as text. */
+    public java.util.List<String> strings(String sql) throws SQLException {
+        java.util.List<String> values = new java.util.ArrayList<>();
+        try (Connection c = connect(); var s = c.createStatement(); var rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                values.add(rs.getString(1));
+            }
+        }
+        return values;
+    }
+
     public void execute(String sql) throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute(sql);

@@ -48,7 +48,9 @@ class MemoryUnderLoadTest {
                 "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
                 "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
                 "POLLSTER_INGEST_ENABLED", "false",
-                "POLLSTER_HOSTS_DEFAULT_CONCURRENCY", "64");
+                "POLLSTER_HOSTS_DEFAULT_CONCURRENCY", "64",
+                // every poll stores a new 10 MiB body: the default quota of 1 GB would fill in seconds
+                "POLLSTER_QUOTA_STORED_BYTES", "1TB");
         AtomicInteger served = new AtomicInteger();
         HttpServer upstream = slowLargeBodies(served);
         try (PollsterProcess pollster = PollsterProcess.start(TestDirs.newDir("memory-").resolve("data"), env)) {
@@ -86,21 +88,30 @@ class MemoryUnderLoadTest {
             await("polls of the large bodies").atMost(Duration.ofSeconds(60))
                     .until(() -> db.scalar("SELECT count(*) FROM versions") >= SLOW_JOBS);
             assertThat(pollster.api().get("/actuator/health").status()).isEqualTo(200);
-            assertThat(listings).isGreaterThan(8);
+            assertThat(listings).as("every lister got every job, each listing more than once").isGreaterThan(4);
             assertThat(pollster.log()).doesNotContain("OutOfMemoryError");
-            assertThat(db.scalar("SELECT count(*) FROM dead_letters")).as("nothing failed for want of memory").isZero();
+            assertThat(db.strings("SELECT error || ' (' || count || ')' FROM dead_letters")).as("nothing failed for want of memory").isEmpty();
             assertThat(pollster.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         } finally {
             upstream.stop(0);
         }
     }
 
-    /** Pages through every job a thousand at a time; returns how many it saw. */
-    private static int listAll(Api user) {
+    /**
+     * Pages through every job a thousand at a time, as a client should: a 503 (the page's bytes
+     * are not free now) is asked again after its Retry-After. Returns how many jobs it saw.
+     */
+    private static int listAll(Api user) throws InterruptedException {
         int seen = 0;
         String cursor = null;
         do {
-            Api.Response page = user.get("/api/v1/jobs?limit=1000" + (cursor == null ? "" : "&cursor=" + cursor));
+            String path = "/api/v1/jobs?limit=1000" + (cursor == null ? "" : "&cursor=" + cursor);
+            Api.Response page = user.get(path);
+            for (int retry = 0; page.status() == 503 && retry < 30; retry++) {
+                assertThat(page.header("Retry-After")).isEqualTo("1");
+                Thread.sleep(1000);
+                page = user.get(path);
+            }
             assertThat(page.status()).as(page.toString()).isEqualTo(200);
             seen += page.json().get("items").size();
             cursor = page.json().get("nextCursor").isNull() ? null : page.json().get("nextCursor").asString();

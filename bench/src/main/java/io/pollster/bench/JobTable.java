@@ -26,6 +26,9 @@ final class JobTable {
                 FROM jobs t, generate_series(1, ?) AS g(i)
                 WHERE t.id = ?
                 RETURNING id
+            ), history AS (
+                INSERT INTO job_polls (job_id)
+                SELECT id FROM copied
             )
             INSERT INTO job_schedules (job_id, interval_ms, cron, jitter_ms, effective_interval_ms, next_due_at, next_run_at)
             SELECT c.id, s.interval_ms, s.cron, s.jitter_ms, s.effective_interval_ms, now(), now()
@@ -66,6 +69,9 @@ final class JobTable {
                        now(), now()
                 FROM template t, generate_series(0, ? - 1) AS g(i)
                 RETURNING id
+            ), history AS (
+                INSERT INTO job_polls (job_id)
+                SELECT id FROM copied
             ), numbered AS (
                 SELECT id, row_number() OVER () - 1 AS i
                 FROM copied
@@ -92,6 +98,10 @@ final class JobTable {
             WITH job AS (
                 INSERT INTO jobs (id, owner_id, spec, status, created_at, updated_at)
                 VALUES (?, ?, jsonb_set(CAST(? AS JSONB), '{url}', to_jsonb(CAST(? AS TEXT))), ?, now(), now())
+                RETURNING id
+            ), history AS (
+                INSERT INTO job_polls (job_id)
+                SELECT id FROM job
             )
             INSERT INTO job_schedules (job_id, interval_ms, jitter_ms, effective_interval_ms, next_due_at, next_run_at)
             VALUES (?, ?, ?, ?, now(), now())
@@ -160,7 +170,7 @@ final class JobTable {
             skipForeignKeyChecks(c);
             BenchDatabase.execute(c, COPY, format, format, stub == null ? 1 : stub.hosts(), copies, template.job(), template.job());
         }
-        vacuumAnalyze(db, "jobs", "job_schedules");
+        vacuumAnalyze(db, "jobs", "job_schedules", "job_polls");
     }
 
     /**
@@ -177,7 +187,7 @@ final class JobTable {
             BenchDatabase.execute(c, SPREAD, ms, ms, ms, ms);
             c.commit();
         }
-        vacuumAnalyze(db, "jobs", "job_schedules");
+        vacuumAnalyze(db, "jobs", "job_schedules", "job_polls");
     }
 
     /**
@@ -196,7 +206,7 @@ final class JobTable {
             BenchDatabase.execute(c, "TRUNCATE jobs CASCADE");
             BenchDatabase.execute(c, RESPACED, interval.toString(), jobs, ms, ms, start.toMillis(), (double) ms / jobs);
         }
-        vacuumAnalyze(db, "jobs", "job_schedules");
+        vacuumAnalyze(db, "jobs", "job_schedules", "job_polls");
     }
 
     /**

@@ -32,7 +32,7 @@ final class PollPathScenario {
     static final double KEEPING_UP = 0.95;
     static final int MAX_CALIBRATIONS = 5;
 
-    private static final List<String> DATA_TABLES = List.of("jobs", "versions", "bodies", "polls", "dead_letters");
+    private static final List<String> DATA_TABLES = List.of("jobs", "job_polls", "versions", "bodies", "polls", "dead_letters");
 
     private PollPathScenario() {
     }
@@ -181,7 +181,7 @@ final class PollPathScenario {
                     deletes += d.deleted();
                 }
             }
-            // DueJobs.advance updates one job_schedules row per fire, a table apart from the data tables
+            // JobSchedules.advance updates one job_schedules row per fire, a table apart from the data tables
             if (!written.containsKey("job_schedules")) {
                 updates -= fires; // before the schedules had a table of their own, the fire updated the jobs row
             }

@@ -33,11 +33,11 @@ final class QueueDrainer implements AutoCloseable {
                     FOR UPDATE SKIP LOCKED))
                 RETURNING CAST(convert_from(substring(payload FROM 3 FOR 36), 'UTF8') AS UUID) AS job_id
             ), done AS (
-                UPDATE jobs j
+                UPDATE job_polls p
                 SET done_fire_at = s.fired_at
                 FROM drained d
                 JOIN job_schedules s ON s.job_id = d.job_id
-                WHERE j.id = d.job_id
+                WHERE p.job_id = d.job_id
             )
             SELECT count(*) FROM drained
             """;

@@ -1,6 +1,7 @@
 package io.pollster.schedule;
 
 import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -11,20 +12,40 @@ import io.pollster.system.EpochMicros;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
-/** The scheduler's view of {@code job_schedules}: due times, claimed under row locks. */
+/**
+ * {@code job_schedules}, a job's due times: the one writer of that table. The scheduler claims
+ * and advances due jobs under row locks; the job API writes a job's schedule with its definition;
+ * run requests and adaptive intervals land here too.
+ */
 @Repository
-class DueJobs {
+public class JobSchedules {
+
+    private static final String INSERT = """
+            INSERT INTO job_schedules (job_id, interval_ms, cron, jitter_ms, effective_interval_ms, next_due_at, next_run_at)
+            VALUES (:id, :intervalMs, :cron, :jitterMs, :effectiveMs, :nextDueAt, :nextRunAt)
+            """;
+
+    /** A requested run keeps its place: a new schedule moves it no later than it was. */
+    private static final String FOLLOW = """
+            UPDATE job_schedules
+            SET interval_ms = :intervalMs, cron = :cron, jitter_ms = :jitterMs, effective_interval_ms = :effectiveMs,
+                next_due_at = CASE WHEN :reschedule THEN :nextDueAt ELSE next_due_at END,
+                next_run_at = CASE WHEN NOT :reschedule THEN next_run_at
+                                   WHEN run_requested THEN LEAST(next_run_at, CAST(:nextRunAt AS TIMESTAMPTZ))
+                                   ELSE :nextRunAt END
+            WHERE job_id = :id
+            """;
 
     /**
-     * Only active jobs (and jobs with a run requested) have a {@code next_run_at}. The job row is
-     * joined for one column, whether the last fire's poll is over: a read of the job, never a lock
-     * on it, so polls recording into job rows and fires never wait for each other.
+     * Only active jobs (and jobs with a run requested) have a {@code next_run_at}. The job's poll
+     * state is joined for one column, whether the last fire's poll is over: a read, never a lock,
+     * so polls recording and fires never wait for each other.
      */
     private static final String CLAIM = """
             SELECT s.job_id, s.next_due_at, s.next_run_at, s.interval_ms, s.cron, s.jitter_ms, s.effective_interval_ms,
-                   s.fired_at, s.run_requested, j.done_fire_at
+                   s.fired_at, s.run_requested, p.done_fire_at
             FROM job_schedules s
-            JOIN jobs j ON j.id = s.job_id
+            JOIN job_polls p ON p.job_id = s.job_id
             WHERE s.next_run_at <= :now
             ORDER BY s.next_run_at
             LIMIT :limit
@@ -54,28 +75,97 @@ class DueJobs {
             LIMIT 1
             """;
 
-    private static final String PARK = """
-            WITH parked AS (
-                UPDATE job_schedules
-                SET next_due_at = NULL, next_run_at = NULL, run_requested = false
-                WHERE job_id = ANY(:ids)
-                RETURNING job_id
-            )
-            UPDATE jobs
-            SET status = 'STOPPED', last_outcome = 'failed'
-            FROM parked
-            WHERE jobs.id = parked.job_id
+    /** LEAST ignores NULL: a stopped job (no next run) becomes due now too. */
+    private static final String REQUEST_RUN = """
+            UPDATE job_schedules
+            SET run_requested = true,
+                next_run_at = LEAST(next_run_at, :now)
+            WHERE job_id = :id
+            """;
+
+    /**
+     * An adaptive job's next interval, kept only if the definition is still the one the poll ran
+     * with: a PATCH since then wins.
+     */
+    private static final String ADAPT = """
+            UPDATE job_schedules s
+            SET effective_interval_ms = t.ms
+            FROM unnest(CAST(:ids AS UUID[]), CAST(:ms AS BIGINT[]), CAST(:versions AS BIGINT[])) AS t(id, ms, version)
+            JOIN jobs j ON j.id = t.id AND j.version = t.version
+            WHERE s.job_id = t.id
+            """;
+
+    private static final String UNSCHEDULE = """
+            UPDATE job_schedules
+            SET next_due_at = NULL, next_run_at = NULL, run_requested = false
+            WHERE job_id = ANY(:ids)
             """;
 
     private static final long NONE = Long.MIN_VALUE;
 
     private final JdbcClient jdbc;
+    private final Clock clock;
 
-    DueJobs(JdbcClient jdbc) {
+    JobSchedules(JdbcClient jdbc, Clock clock) {
         this.jdbc = jdbc;
+        this.clock = clock;
+    }
+
+    /** The schedule of a new job. */
+    public void insert(UUID jobId, JobSchedule schedule) {
+        bind(jdbc.sql(INSERT), schedule).param("id", jobId).update();
     }
 
     /**
+     * The schedule follows an edited definition.
+     *
+     * @param reschedule whether its due times change too (a new schedule, a start or a stop)
+     */
+    public void follow(UUID jobId, JobSchedule schedule, boolean reschedule) {
+        bind(jdbc.sql(FOLLOW), schedule).param("id", jobId).param("reschedule", reschedule).update();
+    }
+
+    /**
+     * "Poll this job now" ({@code POST /jobs/{id}/run}, a replayed poll): a flag that the scheduler
+     * turns into one fire as soon as no poll of the job is in flight. Requests coalesce: a thousand
+     * of them while a poll runs cost one more poll, not a thousand. Returns false when the job does
+     * not exist.
+     */
+    public boolean requestRun(UUID jobId) {
+        return jdbc.sql(REQUEST_RUN).param("id", jobId).param("now", Timestamp.from(clock.instant())).update() == 1;
+    }
+
+    /** The next intervals of adaptive jobs, each kept only if its job is still at the definition version given. */
+    public void adapt(List<UUID> jobIds, long[] intervalsMs, long[] definitionVersions) {
+        if (!jobIds.isEmpty()) {
+            jdbc.sql(ADAPT)
+                    .param("ids", jobIds.toArray(UUID[]::new))
+                    .param("ms", intervalsMs)
+                    .param("versions", definitionVersions)
+                    .update();
+        }
+    }
+
+    /** The jobs fire no more (until their schedule is written again). */
+    public void unschedule(List<UUID> jobIds) {
+        if (!jobIds.isEmpty()) {
+            jdbc.sql(UNSCHEDULE).param("ids", jobIds.toArray(UUID[]::new)).update();
+        }
+    }
+
+    private static JdbcClient.StatementSpec bind(JdbcClient.StatementSpec statement, JobSchedule s) {
+        return statement
+                .param("intervalMs", s.intervalMs())
+                .param("cron", s.cron())
+                .param("jitterMs", s.jitterMs())
+                .param("effectiveMs", s.effectiveMs())
+                .param("nextDueAt", s.nextDueAt() == null ? null : Timestamp.from(s.nextDueAt()))
+                .param("nextRunAt", s.nextRunAt() == null ? null : Timestamp.from(s.nextRunAt()));
+    }
+
+    /**
+     * A claimed job.
+     *
      * @param dueAt        the grid time the job is due at; null for a stopped job run on request
      * @param runAt        when it was to fire (its due time plus jitter, or when a run was requested)
      * @param firedAt      the job's last fire, or null
@@ -119,13 +209,6 @@ class DueJobs {
                             rs.getBoolean("run_requested"));
                 })
                 .list();
-    }
-
-    /** Stops jobs whose schedule cannot say when they fire next, so they never block a batch again. */
-    void park(List<UUID> ids) {
-        if (!ids.isEmpty()) {
-            jdbc.sql(PARK).param("ids", ids.toArray(UUID[]::new)).update();
-        }
     }
 
     /** Moves the claimed jobs on; those {@link Next#fired() fired} are stamped with {@code now}, their fire's identity. */

@@ -1,0 +1,50 @@
+package io.pollster.poll;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+
+import io.pollster.job.JobId;
+import io.pollster.schedule.PollTask;
+
+/** A poll's outcome as the job's poll history keeps it; made by the named factories below. */
+record PollRecord(JobId jobId, long jobVersion, Instant fire, Instant startedAt, long durationMs, Integer httpStatus,
+                  PollOutcome outcome, int attempts, UUID versionId, String error, Validators validators, Long effectiveMs) {
+
+    /** A 2xx answer: {@code changed} with the version it stored, or {@code unchanged}. */
+    static PollRecord fetched(PollState job, PollTask task, Instant started, Duration took, int status, UUID versionId,
+                              Validators validators, Long effectiveMs) {
+        return new PollRecord(job.id(), job.version(), task.firedAt(), started, took.toMillis(), status,
+                versionId != null ? PollOutcome.CHANGED : PollOutcome.UNCHANGED, task.attempt(), versionId, null,
+                validators, effectiveMs);
+    }
+
+    /** A 304: the validators it carried, the stored ones where it carried none. */
+    static PollRecord notModified(PollState job, PollTask task, Instant started, Duration took, Validators validators,
+                                  Long effectiveMs) {
+        return new PollRecord(job.id(), job.version(), task.firedAt(), started, took.toMillis(), 304, PollOutcome.NOT_MODIFIED,
+                task.attempt(), null, null, validators, effectiveMs);
+    }
+
+    /** No usable answer after the last attempt. */
+    static PollRecord failed(PollState job, PollTask task, Instant started, Duration took, Integer status, String error) {
+        return new PollRecord(job.id(), job.version(), task.firedAt(), started, took.toMillis(), status, PollOutcome.FAILED,
+                task.attempt(), null, error, null, null);
+    }
+
+    /** A poll its transport gave up on: it failed, or its poller died, on every delivery. */
+    static PollRecord abandoned(PollState job, PollTask task, Instant at, String error) {
+        Instant started = task.startedAt() != null ? task.startedAt() : at;
+        return new PollRecord(job.id(), job.version(), task.firedAt(), started, Duration.between(started, at).toMillis(), null,
+                PollOutcome.FAILED, task.attempt(), null, error, null, null);
+    }
+
+    /** A poll that could not be sent at all (its job's definition cannot be used): no attempt. */
+    static PollRecord unsent(PollState job, PollTask task, Instant at, String error) {
+        return new PollRecord(job.id(), job.version(), task.firedAt(), at, 0, null, PollOutcome.FAILED, 0, null, error, null, null);
+    }
+
+    /** ETag and Last-Modified that replace the stored ones; a null {@code Validators} keeps them. */
+    record Validators(String etag, String lastModified) {
+    }
+}
