@@ -104,20 +104,45 @@ public abstract class TransportContractTest extends IntegrationTest {
     }
 
     @Test
-    void stoppingAConsumerHandsItsUnfinishedTaskToAnother() {
+    void stoppingAConsumerHandsItsUnfinishedTasksToAnotherWithoutSpendingAnAttempt() {
         List<String> started = new CopyOnWriteArrayList<>();
         List<String> finished = new CopyOnWriteArrayList<>();
         QueueConsumer slow = consume(handler(d -> {
             started.add(text(d));
             Thread.sleep(60_000);
         }), 1);
-        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("handed-back"))));
-        await().atMost(WAIT).until(() -> !started.isEmpty());
+        // one task the stopped consumer is running, one it has not started (it may hold it already)
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("running"), bytes("not-started"))));
+        await("one task running").atMost(WAIT).until(() -> !started.isEmpty());
 
         slow.stop(Duration.ofMillis(200));
-        consume(handler(d -> finished.add(text(d))), 1);
+        consume(handler(d -> finished.add(text(d) + "#" + d.attempt())), 1);
 
-        await("the other consumer to finish the task").atMost(WAIT).until(() -> finished.contains("handed-back"));
+        await("the other consumer to finish both tasks").atMost(WAIT).until(() -> finished.size() == 2);
+        assertThat(started).hasSize(1);
+        assertThat(finished).containsExactlyInAnyOrder("running#1", "not-started#1");
+    }
+
+    @Test
+    void aTaskHandedBackKeepsTheAttemptsItHadSpent() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        QueueConsumer stopping = consume(handler(d -> {
+            seen.add("stopping:" + text(d) + "#" + d.attempt());
+            if (d.attempt() == 1) {
+                throw new IllegalStateException("first attempt fails");
+            }
+            Thread.sleep(60_000);
+        }), 1, 3);
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("task"))));
+        await("the second attempt running").atMost(WAIT).until(() -> seen.contains("stopping:task#2"));
+
+        stopping.stop(Duration.ofMillis(200));
+        consume(handler(d -> seen.add("next:" + text(d) + "#" + d.attempt())), 1, 3);
+
+        await("the task handled after the stop").atMost(WAIT).until(() -> seen.size() == 3);
+        assertThat(seen).as("the failure counts, the hand-back does not")
+                .containsExactly("stopping:task#1", "stopping:task#2", "next:task#2");
+        assertThat(deadLetteredPayloads()).isEmpty();
     }
 
     @Test

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * the result. {@code Done} acknowledges it; {@code Later} puts the task back as a new message and
  * acknowledges this one; a failure holds the message for the backoff, then returns it to the queue
  * (the broker counts the return in {@code x-delivery-count}), and at the last attempt records the
- * dead letter and acknowledges it.
+ * dead letter and acknowledges it. A message handed back while its handler ran is left alone.
  */
 final class MessageHandling {
 
@@ -47,37 +47,51 @@ final class MessageHandling {
 
     enum Settle { ACK, REQUEUE, REJECT }
 
-    void handle(Channel channel, long delivery, String messageId, byte[] body, int attempt) {
+    void handle(HeldMessages.Held message) {
+        boolean mine = false;
         try {
-            switch (handler.handle(new TaskHandler.Delivery(body, attempt))) {
-                case TaskHandler.Done done -> settle(channel, delivery, Settle.ACK);
+            TaskHandler.Result result = handler.handle(new TaskHandler.Delivery(message.body(), message.attempt()));
+            mine = message.take();
+            if (!mine) {
+                return; // handed back while it ran: its new message carries the task on
+            }
+            switch (result) {
+                case TaskHandler.Done done -> settle(message.channel(), message.delivery(), Settle.ACK);
                 case TaskHandler.Later task -> {
                     // a new message (the broker would count a return as a delivery): published once due, then this one goes
                     later.put(queue, task);
-                    settle(channel, delivery, Settle.ACK);
+                    settle(message.channel(), message.delivery(), Settle.ACK);
                 }
             }
         } catch (Throwable e) {
-            String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            if (e instanceof Error) {
-                log.error("A message on {} failed with {} (attempt {})", queue, e, attempt, e);
-                error = e.getClass().getSimpleName() + ": " + error;
+            // taken by another already: handed back, and the stop interrupted the handler that outlived its grace
+            if (mine || message.take()) {
+                failed(message, e);
             }
-            if (attempt >= settings.maxAttempts()) {
-                log.warn("Message on {} failed {} times; dead-lettering it: {}", queue, attempt, error);
-                try {
-                    deadLetters.record(queue, messageId, handler, body, error, attempt);
-                    settle(channel, delivery, Settle.ACK);
-                } catch (RuntimeException bookkeeping) {
-                    // back to the queue: the next delivery tries the dead letter again
-                    log.warn("Could not record the dead letter of a message on {}: {}", queue, bookkeeping.toString());
-                    settle(channel, delivery, Settle.REQUEUE);
-                }
-            } else {
-                Duration delay = settings.retryBackoff().multipliedBy(1L << Math.min(attempt - 1, 10));
-                log.info("Message on {} failed (attempt {}); retrying in {}: {}", queue, attempt, delay, error);
-                requeueLater(channel, delivery, delay);
+        }
+    }
+
+    private void failed(HeldMessages.Held message, Throwable e) {
+        int attempt = message.attempt();
+        String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof Error) {
+            log.error("A message on {} failed with {} (attempt {})", queue, e, attempt, e);
+            error = e.getClass().getSimpleName() + ": " + error;
+        }
+        if (attempt >= settings.maxAttempts()) {
+            log.warn("Message on {} failed {} times; dead-lettering it: {}", queue, attempt, error);
+            try {
+                deadLetters.record(queue, message.messageId(), handler, message.body(), error, attempt);
+                settle(message.channel(), message.delivery(), Settle.ACK);
+            } catch (RuntimeException bookkeeping) {
+                // back to the queue: the next delivery tries the dead letter again
+                log.warn("Could not record the dead letter of a message on {}: {}", queue, bookkeeping.toString());
+                settle(message.channel(), message.delivery(), Settle.REQUEUE);
             }
+        } else {
+            Duration delay = settings.retryBackoff().multipliedBy(1L << Math.min(attempt - 1, 10));
+            log.info("Message on {} failed (attempt {}); retrying in {}: {}", queue, attempt, delay, error);
+            requeueLater(message.channel(), message.delivery(), delay);
         }
     }
 
@@ -86,7 +100,7 @@ final class MessageHandling {
         try {
             retries.schedule(() -> settle(channel, delivery, Settle.REQUEUE), delay.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException stopping) {
-            // a handler interrupted by stop() fails after the retries were shut down: closing the channel hands it back
+            // failed as the consumer stopped: closing the channel returns it
         }
     }
 

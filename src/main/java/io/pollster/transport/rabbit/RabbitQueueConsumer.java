@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * {@code recoveryInterval}, retrying until it works. A handler still running for a message of a
  * closed channel settles nothing: the message went back to the queue and is delivered again.
  *
- * <p>Stop: cancel the subscriptions, let running handlers finish within the grace period, then
- * close the channels, which hands every unacknowledged message back to the broker at once.
+ * <p>Stop: cancel the subscriptions, let running handlers finish within the grace period, hand
+ * what is left back to the queue without spending an attempt ({@link HeldMessages}), then close
+ * the channels.
  */
 final class RabbitQueueConsumer implements QueueConsumer {
 
@@ -64,6 +65,7 @@ final class RabbitQueueConsumer implements QueueConsumer {
     private final int prefetch;
     private final Duration recoveryInterval;
     private final MessageHandling handling;
+    private final HeldMessages held;
     private final Semaphore slots;
     private final ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicBoolean running = new AtomicBoolean();
@@ -80,8 +82,9 @@ final class RabbitQueueConsumer implements QueueConsumer {
 
     RabbitQueueConsumer(String queue, TaskHandler handler, ConsumerSettings settings, ConsumerConnection connection,
                         RabbitTopology topology, RabbitDeadLetters deadLetters, QueueRegistry registry,
-                        RabbitTransportProperties properties, MessageHandling.Later later, Loops loops) {
+                        RabbitTransportProperties properties, MessageHandling.Later later, HeldMessages held, Loops loops) {
         this.queue = queue;
+        this.held = held;
         this.supervisor = loops.create("rabbit-" + queue, properties.recoveryInterval(), this::supervise);
         this.handling = new MessageHandling(queue, handler, settings, deadLetters, later);
         this.handler = handler;
@@ -308,25 +311,26 @@ final class RabbitQueueConsumer implements QueueConsumer {
                 head.accumulateAndGet(enqueuedAt, (a, b) -> a == null || b.isAfter(a) ? b : a);
             }
             Channel channel = getChannel();
-            int attempt = WireFormat.attempt(properties);
+            HeldMessages.Held message = held.hold(channel, delivery, properties, body, WireFormat.attempt(properties));
             // the wait for a slot happens on the message's own virtual thread: the client's dispatch
             // threads are shared by every channel of the connection and must never block
             try {
                 handlers.execute(() -> {
                     if (!acquireSlot()) {
-                        return; // stopping: the message goes back to the queue when the channel closes
+                        return; // stopping: the message is handed back
                     }
                     try {
-                        // a channel closed while the message waited: the broker has it back and delivers it again
                         if (channel.isOpen()) {
-                            handling.handle(channel, delivery, properties.getMessageId(), body, attempt);
+                            handling.handle(message);
+                        } else {
+                            message.take(); // the channel closed while it waited: the broker has it back
                         }
                     } finally {
                         slots.release();
                     }
                 });
             } catch (RejectedExecutionException stopping) {
-                // arrived as the consumer stopped: it goes back to the queue when the channel closes
+                // arrived as the consumer stopped: it is handed back
             }
         }
     }
@@ -408,11 +412,14 @@ final class RabbitQueueConsumer implements QueueConsumer {
         dead.cancel();
         handlers.shutdown();
         try {
-            if (!handlers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.info("Handing the unfinished messages of {} back to the broker", queue);
-            }
+            handlers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        // before the channels close, which would return them counted as deliveries
+        int handedBack = held.handBack();
+        if (handedBack > 0) {
+            log.info("Handed {} unfinished messages of {} back to the queue, keeping their attempts", handedBack, queue);
         }
         handling.stop();
         tasks.close();
