@@ -37,6 +37,11 @@ final class PostgresQueueConsumer implements QueueConsumer {
     private final Duration pollInterval;
     private final Semaphore slots;
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
+    /**
+     * Handed back at stop while their handlers ran: what those handlers return settles nothing. The
+     * claim checks alone do not stop them when a consumer of this same node has claimed the task again.
+     */
+    private final Set<Long> handedBack = ConcurrentHashMap.newKeySet();
     private final ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
     private final LinkedBlockingQueue<Long> acks = new LinkedBlockingQueue<>();
     private final BackgroundLoop claimer;
@@ -138,7 +143,11 @@ final class PostgresQueueConsumer implements QueueConsumer {
             return false;
         }
         try {
-            switch (handler.handle(new TaskHandler.Delivery(task.payload(), task.attempts()))) {
+            TaskHandler.Result result = handler.handle(new TaskHandler.Delivery(task.payload(), task.attempts()));
+            if (handedBack.contains(task.id())) {
+                return false;
+            }
+            switch (result) {
                 case TaskHandler.Done done -> {
                     return true;
                 }
@@ -148,7 +157,9 @@ final class PostgresQueueConsumer implements QueueConsumer {
                 }
             }
         } catch (Throwable e) {
-            failed(task, e);
+            if (!handedBack.contains(task.id())) { // else the stop interrupted it after handing it back
+                failed(task, e);
+            }
             return false;
         }
     }
@@ -195,6 +206,7 @@ final class PostgresQueueConsumer implements QueueConsumer {
             if (!finished) {
                 List<Long> unfinished = new ArrayList<>(inFlight);
                 log.info("Handing {} unfinished tasks of {} back to the queue", unfinished.size(), queue);
+                handedBack.addAll(unfinished);
                 sql.handBack(unfinished);
                 handlers.shutdownNow();
             }

@@ -1,6 +1,8 @@
 package io.pollster.cluster;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 
 import io.pollster.support.IntegrationTest;
 import io.pollster.system.NodeId;
@@ -18,26 +20,48 @@ class ClusterApiTest extends IntegrationTest {
     private NodeId node;
     @Autowired
     private JdbcClient jdbc;
+    @Autowired
+    private ClusterProperties properties;
 
+    /**
+     * The Spring contexts of other test classes stay cached and heartbeat into the same database, so
+     * this node is one of the live ones, not the only one.
+     */
     @Test
     void theAdminSeesLiveNodesWithRolesAndEveryQueue() {
+        Instant inserted = Instant.now();
         jdbc.sql("INSERT INTO queue_tasks (queue, payload, visible_at, enqueued_at) VALUES ('poll', '\\x00', now(), now() - interval '3 seconds')").update();
+        // stopped heartbeating long enough ago to be gone, not so long ago that it is forgotten
+        jdbc.sql("INSERT INTO nodes (id, roles, started_at, last_heartbeat_at) VALUES ('gone', 'poller', now() - interval '1 hour', now() - interval '10 seconds')").update();
 
         await("this node's heartbeat").atMost(Duration.ofSeconds(10))
-                .until(() -> admin().get("/api/v1/cluster").json().get("nodes").size() == 1);
+                .until(() -> node(admin().get("/api/v1/cluster").json(), node.value()).isPresent());
+        Instant asked = Instant.now();
         JsonNode cluster = admin().get("/api/v1/cluster").json();
+        Instant answered = Instant.now();
 
-        JsonNode self = cluster.get("nodes").get(0);
-        assertThat(self.get("id").asString()).isEqualTo(node.value());
+        JsonNode self = node(cluster, node.value()).orElseThrow();
         assertThat(self.get("roles").valueStream().map(JsonNode::asString)).containsExactly("api", "scheduler", "poller", "ingest");
-        JsonNode poll = cluster.get("queues").get(0);
-        assertThat(poll.get("name").asString()).isEqualTo("poll");
+        Instant startedAt = Instant.parse(self.get("startedAt").asString());
+        assertThat(startedAt).isBeforeOrEqualTo(Instant.parse(self.get("lastHeartbeatAt").asString()));
+        Instant liveSince = asked.minus(properties.heartbeatInterval().multipliedBy(properties.deadAfter()));
+        assertThat(cluster.get("nodes").valueStream())
+                .as("every node listed, each once, each heartbeating")
+                .allSatisfy(n -> assertThat(Instant.parse(n.get("lastHeartbeatAt").asString())).isAfterOrEqualTo(liveSince))
+                .extracting(n -> n.get("id").asString()).doesNotHaveDuplicates().doesNotContain("gone");
+        JsonNode poll = cluster.get("queues").valueStream().filter(q -> q.get("name").asString().equals("poll"))
+                .findFirst().orElseThrow();
         assertThat(poll.get("depth").asLong()).isEqualTo(1);
-        assertThat(poll.get("oldestAgeMs").asLong()).isGreaterThanOrEqualTo(3000);
+        assertThat(poll.get("oldestAgeMs").isNumber()).as("oldestAgeMs is a number: " + poll).isTrue();
+        assertThat(poll.get("oldestAgeMs").asLong()).isBetween(3000L, 3000 + Duration.between(inserted, answered).toMillis());
     }
 
     @Test
     void onlyTheAdminSeesTheCluster() {
         assertThat(api().as(createUser("carol")).get("/api/v1/cluster").status()).isEqualTo(403);
+    }
+
+    private static Optional<JsonNode> node(JsonNode cluster, String id) {
+        return cluster.get("nodes").valueStream().filter(n -> n.get("id").asString().equals(id)).findFirst();
     }
 }

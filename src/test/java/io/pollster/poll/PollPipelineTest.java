@@ -206,8 +206,11 @@ class PollPipelineTest extends PipelineTest {
         await("a poll of the edited definition").atMost(WAIT).until(() -> !upstream.requests("/after").isEmpty());
         assertThat(upstream.requests("/after").getFirst().headers().getFirst("X-Edition")).isEqualTo("2");
         int before = upstream.requests("/before").size();
-        await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
+        // one poll of a job at a time: once the edited definition has been polled twice more, every
+        // task fired before the edit has long been polled
+        await("two more polls of the edited definition").atMost(WAIT).until(() -> upstream.requests("/after").size() >= 3);
         assertThat(upstream.requests("/before")).as("no poll of the old URL after the edit").hasSize(before);
+        assertThat(upstream.requests("/after")).extracting(r -> r.headers().getFirst("X-Edition")).containsOnly("2");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.pollster.system;
 
+import java.util.List;
+
 import io.pollster.support.Api;
 import io.pollster.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
@@ -9,22 +11,23 @@ import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A process with only the poller role serves no API and fires nothing, but still reports health. */
-@TestPropertySource(properties = {"pollster.roles=poller", "pollster.scheduler.enabled=true"})
+/** A process with only the poller role serves no API, fires nothing and ingests nothing, but still reports health. */
+// the scheduler and ingest are switched on, so that the role alone is what keeps them stopped
+@TestPropertySource(properties = {"pollster.roles=poller", "pollster.scheduler.enabled=true", "pollster.ingest.enabled=true"})
 class PollerOnlyRoleTest extends IntegrationTest {
 
     @Autowired
-    private java.util.List<SmartLifecycle> lifecycles;
+    private List<SmartLifecycle> lifecycles;
 
     @Test
-    void servesHealthButNoApiAndRunsNoScheduler() {
+    void servesHealthButNoApiAndRunsNoSchedulerNorIngest() {
         Api.Response api = admin().get("/api/v1/me");
         assertThat(api.status()).isEqualTo(404);
         assertThat(api.contentType()).startsWith("application/problem+json");
         assertThat(api().get("/actuator/health").json().get("status").asString()).isEqualTo("UP");
         assertThat(lifecycles).filteredOn(l -> l.getClass().getSimpleName().equals("SchedulerLoop"))
-                .allSatisfy(l -> assertThat(l.isRunning()).isFalse());
+                .singleElement().satisfies(l -> assertThat(l.isRunning()).as("the scheduler loop running").isFalse());
         assertThat(lifecycles).filteredOn(l -> l.getClass().getSimpleName().equals("IngestPipeline"))
-                .allSatisfy(l -> assertThat(l.isRunning()).isFalse());
+                .singleElement().satisfies(l -> assertThat(l.isRunning()).as("the ingest pipeline running").isFalse());
     }
 }

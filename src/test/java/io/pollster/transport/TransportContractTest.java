@@ -2,13 +2,17 @@ package io.pollster.transport;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
@@ -16,26 +20,37 @@ import io.pollster.support.IntegrationTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** What every transport promises. Each backend gets a subclass. */
+/**
+ * What every transport promises, stated through {@link Transport} alone (no HTTP API). Each
+ * backend gets a subclass, which says only how a consumer dies holding a task.
+ */
 public abstract class TransportContractTest extends IntegrationTest {
 
     protected static final Duration WAIT = Duration.ofSeconds(20);
 
     @Autowired
     protected TransactionTemplate tx;
+    @Autowired
+    protected JdbcClient jdbc;
+    @Autowired
+    protected QueueProperties queues;
 
     protected final List<QueueConsumer> consumers = new ArrayList<>();
     protected final String queue = "contract-" + UUID.randomUUID();
 
     protected abstract Transport transport();
 
-    /** Dead letters recorded for this test's queue, by payload. */
-    protected abstract List<String> deadLetteredPayloads();
+    /**
+     * Takes one task of {@link #queue} the way a consumer process does, and dies holding it: the
+     * task is never acknowledged, failed or handed back. Waits for the task to be there first.
+     */
+    protected abstract void takeOneTaskAndDie();
 
     @AfterEach
     void stopConsumers() {
@@ -56,24 +71,27 @@ public abstract class TransportContractTest extends IntegrationTest {
     }
 
     @Test
-    void tasksEnqueuedInARolledBackTransactionAreNeverDelivered() throws Exception {
-        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    void tasksEnqueuedInARolledBackTransactionAreNeverDelivered() {
+        List<String> seen = new CopyOnWriteArrayList<>();
         tx.executeWithoutResult(s -> {
             transport().enqueue(queue, List.of(bytes("rolled-back")));
             s.setRollbackOnly();
         });
         tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("committed"))));
-        consume(handler(d -> seen.add(text(d))), 2);
+        QueueConsumer consumer = consume(handler(d -> seen.add(text(d))), 1);
 
-        await().atMost(WAIT).until(() -> seen.contains("committed"));
-        TimeUnit.MILLISECONDS.sleep(300); // a rolled-back task has no later moment to show up; one look suffices
+        await("the task committed after the rolled-back one").atMost(WAIT).until(() -> seen.contains("committed"));
+        // a stopped consumer has handled what it took or handed it back: had the rolled-back task
+        // been enqueued (before the committed one), it would show now, handled or waiting
+        consumer.stop(WAIT);
         assertThat(seen).containsExactly("committed");
+        assertThat(waiting()).as("the queue once the consumer stopped").isEmpty();
     }
 
     @Test
     void sentTasksAreDurableWhenSendReturnsAndReachEveryQueue() {
         String other = queue + "-other";
-        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> seen = new CopyOnWriteArrayList<>();
         consume(handler(d -> seen.add(text(d))), 4);
         QueueConsumer second = transport().consume(other, handler(d -> seen.add("other:" + text(d))),
                 new ConsumerSettings(4, 3, Duration.ofSeconds(30), Duration.ofMillis(50)));
@@ -86,20 +104,57 @@ public abstract class TransportContractTest extends IntegrationTest {
     }
 
     @Test
-    void stoppingAConsumerHandsItsUnfinishedTaskToAnother() {
-        List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
-        List<String> finished = new java.util.concurrent.CopyOnWriteArrayList<>();
+    void stoppingAConsumerHandsItsUnfinishedTasksToAnotherWithoutSpendingAnAttempt() {
+        List<String> started = new CopyOnWriteArrayList<>();
+        List<String> finished = new CopyOnWriteArrayList<>();
         QueueConsumer slow = consume(handler(d -> {
             started.add(text(d));
             Thread.sleep(60_000);
         }), 1);
-        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("handed-back"))));
-        await().atMost(WAIT).until(() -> !started.isEmpty());
+        // one task the stopped consumer is running, one it has not started (it may hold it already)
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("running"), bytes("not-started"))));
+        await("one task running").atMost(WAIT).until(() -> !started.isEmpty());
 
         slow.stop(Duration.ofMillis(200));
-        consume(handler(d -> finished.add(text(d))), 1);
+        consume(handler(d -> finished.add(text(d) + "#" + d.attempt())), 1);
 
-        await("the other consumer to finish the task").atMost(WAIT).until(() -> finished.contains("handed-back"));
+        await("the other consumer to finish both tasks").atMost(WAIT).until(() -> finished.size() == 2);
+        assertThat(started).hasSize(1);
+        assertThat(finished).containsExactlyInAnyOrder("running#1", "not-started#1");
+    }
+
+    @Test
+    void aTaskHandedBackKeepsTheAttemptsItHadSpent() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        QueueConsumer stopping = consume(handler(d -> {
+            seen.add("stopping:" + text(d) + "#" + d.attempt());
+            if (d.attempt() == 1) {
+                throw new IllegalStateException("first attempt fails");
+            }
+            Thread.sleep(60_000);
+        }), 1, 3);
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("task"))));
+        await("the second attempt running").atMost(WAIT).until(() -> seen.contains("stopping:task#2"));
+
+        stopping.stop(Duration.ofMillis(200));
+        consume(handler(d -> seen.add("next:" + text(d) + "#" + d.attempt())), 1, 3);
+
+        await("the task handled after the stop").atMost(WAIT).until(() -> seen.size() == 3);
+        assertThat(seen).as("the failure counts, the hand-back does not")
+                .containsExactly("stopping:task#1", "stopping:task#2", "next:task#2");
+        assertThat(deadLetteredPayloads()).isEmpty();
+    }
+
+    @Test
+    void aTaskTakenByAConsumerThatDiedIsDeliveredAgainAsItsNextAttempt() {
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("orphan"))));
+        takeOneTaskAndDie();
+        List<String> seen = new CopyOnWriteArrayList<>();
+
+        consume(handler(d -> seen.add(text(d) + "#" + d.attempt())), 1);
+
+        await("the task delivered again").atMost(WAIT).until(() -> !seen.isEmpty());
+        assertThat(seen).containsExactly("orphan#2");
     }
 
     @Test
@@ -117,29 +172,30 @@ public abstract class TransportContractTest extends IntegrationTest {
     }
 
     @Test
-    void aDeadLetterShowsInTheApiAndItsReplayIsDeliveredAgain() {
-        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
-        List<String> succeeded = new java.util.concurrent.CopyOnWriteArrayList<>();
+    void aDeadLetterKeepsItsPayloadErrorAndAttemptsAndIsDeliveredWhenEnqueuedAgain() {
+        AtomicBoolean failing = new AtomicBoolean(true);
+        List<String> succeeded = new CopyOnWriteArrayList<>();
         consume(handler(d -> {
             if (failing.get()) {
                 throw new IllegalStateException("upstream down");
             }
-            succeeded.add(io.pollster.schedule.PollTask.decode(d.payload()).jobId().toString());
+            succeeded.add(text(d));
         }), 1, 2);
-        UUID job = UUID.randomUUID();
-        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(io.pollster.schedule.PollTask.fire(job, null, true, null).encode())));
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("replayed"))));
 
-        await("the dead letter in the API").atMost(WAIT).until(() -> admin().get("/api/v1/dead-letters?type=poll").json()
-                .get("items").valueStream().anyMatch(d -> d.get("payload").get("jobId").asString().equals(job.toString())));
-        var letter = admin().get("/api/v1/dead-letters?type=poll").json().get("items").valueStream()
-                .filter(d -> d.get("payload").get("jobId").asString().equals(job.toString())).findFirst().orElseThrow();
-        assertThat(letter.get("error").asString()).contains("upstream down");
-        assertThat(letter.get("attempts").asInt()).isEqualTo(2);
+        await("the dead letter").atMost(WAIT).until(() -> deadLetteredPayloads().contains("replayed"));
+        Map<String, Object> letter = jdbc.sql("SELECT id, type, queue, error, attempts FROM dead_letters WHERE queue = :queue")
+                .param("queue", queues.name(queue)).query().singleRow();
+        assertThat(letter.get("type")).isEqualTo("poll");
+        assertThat((String) letter.get("error")).contains("upstream down");
+        assertThat(letter.get("attempts")).isEqualTo(2);
 
         failing.set(false);
-        assertThat(admin().post("/api/v1/dead-letters/" + letter.get("id").asString() + "/replay").status()).isEqualTo(202);
+        // what a replay does: the dead letter goes and its payload is enqueued, in one transaction
+        tx.executeWithoutResult(s -> transport().enqueue(queue, jdbc.sql("DELETE FROM dead_letters WHERE id = :id RETURNING payload")
+                .param("id", letter.get("id")).query(byte[].class).list()));
 
-        await("the replayed task handled").atMost(WAIT).until(() -> succeeded.contains(job.toString()));
+        await("the replayed task handled").atMost(WAIT).until(() -> succeeded.contains("replayed"));
         assertThat(deadLetteredPayloads()).isEmpty();
     }
 
@@ -163,7 +219,7 @@ public abstract class TransportContractTest extends IntegrationTest {
 
     @Test
     void aTaskPutBackForLaterComesBackAsItsNewPayloadWithoutSpendingAnAttempt() {
-        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> seen = new CopyOnWriteArrayList<>();
         consume(new TaskHandler() {
             @Override
             public Result handle(Delivery delivery) {
@@ -188,7 +244,7 @@ public abstract class TransportContractTest extends IntegrationTest {
 
     @Test
     void anErrorInAHandlerIsAFailedAttemptThenADeadLetterAndTheConsumerGoesOn() {
-        List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> handled = new CopyOnWriteArrayList<>();
         AtomicInteger errors = new AtomicInteger();
         consume(handler(d -> {
             if (text(d).equals("bomb")) {
@@ -204,6 +260,50 @@ public abstract class TransportContractTest extends IntegrationTest {
         await("the next task handled").atMost(WAIT).until(() -> handled.contains("after"));
         assertThat(errors.get()).isEqualTo(2);
         assertThat(deadLetteredPayloads()).containsExactly("bomb");
+    }
+
+    @Test
+    void statsShowHowManyTasksWaitOnAQueueUntilTheyAreHandled() {
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("1"), bytes("2"), bytes("3"))));
+
+        await("three tasks waiting").atMost(WAIT).until(() -> waiting().map(QueueStats::depth).orElse(0L) == 3);
+        List<String> seen = new CopyOnWriteArrayList<>();
+        consume(handler(d -> seen.add(text(d))), 1);
+
+        await("the three tasks handled").atMost(WAIT).until(() -> seen.size() == 3);
+        await("nothing waiting any more").atMost(WAIT).until(() -> waiting().isEmpty());
+    }
+
+    @Test
+    void statsNeverShowTheOldestWaitingTaskYoungerThanItIs() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        QueueConsumer consumer = consume(handler(d -> seen.add(text(d))), 1);
+        Instant start = Instant.now().truncatedTo(ChronoUnit.MILLIS); // a broker's timestamps have milliseconds
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("taken"))));
+        await("the first task handled").atMost(WAIT).until(() -> seen.contains("taken"));
+        consumer.stop(WAIT);
+
+        tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("waiting-1"), bytes("waiting-2"))));
+        Instant enqueued = Instant.now();
+
+        await("two tasks waiting").atMost(WAIT).until(() -> waiting().map(QueueStats::depth).orElse(0L) == 2);
+        // exact, or (where a broker cannot tell) an earlier moment: never after the waiting tasks were enqueued
+        assertThat(waiting().orElseThrow().oldest()).isNotNull().isBetween(start, enqueued);
+    }
+
+    /** What {@link Transport#stats()} says of this test's queue; empty when nothing waits on it. */
+    protected Optional<QueueStats> waiting() {
+        return transport().stats().stream()
+                .filter(q -> q.name().equals(queues.name(queue)) && q.depth() > 0)
+                .findFirst();
+    }
+
+    /** Dead letters recorded for this test's queue, by payload. */
+    protected List<String> deadLetteredPayloads() {
+        return jdbc.sql("SELECT payload FROM dead_letters WHERE queue = :queue")
+                .param("queue", queues.name(queue))
+                .query((rs, n) -> new String(rs.getBytes(1), StandardCharsets.UTF_8))
+                .list();
     }
 
     protected QueueConsumer consume(TaskHandler handler, int concurrency) {

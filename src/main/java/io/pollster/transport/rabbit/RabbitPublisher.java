@@ -27,8 +27,16 @@ final class RabbitPublisher {
         this.properties = properties;
     }
 
-    /** A message to publish to a queue (its full name) through the default exchange. */
-    record Outgoing(String queue, byte[] payload, String messageId, Instant enqueuedAt) {
+    /**
+     * A message to publish to a queue (its full name) through the default exchange.
+     *
+     * @param attemptsSpent attempts its task spent before this message (0 for a new task)
+     */
+    record Outgoing(String queue, byte[] payload, String messageId, Instant enqueuedAt, int attemptsSpent) {
+
+        Outgoing(String queue, byte[] payload, String messageId, Instant enqueuedAt) {
+            this(queue, payload, messageId, enqueuedAt, 0);
+        }
     }
 
     /** Returns once the broker has confirmed every message; throws if any was refused, returned or not confirmed in time. */
@@ -44,7 +52,7 @@ final class RabbitPublisher {
             try {
                 for (Outgoing message : messages) {
                     channel.basicPublish("", message.queue(), true,
-                            WireFormat.properties(message.messageId(), message.enqueuedAt()), message.payload());
+                            WireFormat.properties(message.messageId(), message.enqueuedAt(), message.attemptsSpent()), message.payload());
                 }
                 // the broker sends a return before the confirm of the same message: after this, returned is complete
                 channel.waitForConfirmsOrDie(properties.confirmTimeout().toMillis());

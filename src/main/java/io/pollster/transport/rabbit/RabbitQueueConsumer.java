@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -46,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * {@code recoveryInterval}, retrying until it works. A handler still running for a message of a
  * closed channel settles nothing: the message went back to the queue and is delivered again.
  *
- * <p>Stop: cancel the subscriptions, let running handlers finish within the grace period, then
- * close the channels, which hands every unacknowledged message back to the broker at once.
+ * <p>Stop: cancel the subscriptions, let running handlers finish within the grace period, hand
+ * what is left back to the queue without spending an attempt ({@link HeldMessages}), then close
+ * the channels.
  */
 final class RabbitQueueConsumer implements QueueConsumer {
 
@@ -64,10 +64,10 @@ final class RabbitQueueConsumer implements QueueConsumer {
     private final QueueRegistry registry;
     private final int prefetch;
     private final Duration recoveryInterval;
-    private final Later later;
+    private final MessageHandling handling;
+    private final HeldMessages held;
     private final Semaphore slots;
     private final ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
-    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().factory());
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicReference<Instant> head = new AtomicReference<>();
     private final Subscription tasks;
@@ -82,10 +82,11 @@ final class RabbitQueueConsumer implements QueueConsumer {
 
     RabbitQueueConsumer(String queue, TaskHandler handler, ConsumerSettings settings, ConsumerConnection connection,
                         RabbitTopology topology, RabbitDeadLetters deadLetters, QueueRegistry registry,
-                        RabbitTransportProperties properties, Later later, Loops loops) {
+                        RabbitTransportProperties properties, MessageHandling.Later later, HeldMessages held, Loops loops) {
         this.queue = queue;
+        this.held = held;
         this.supervisor = loops.create("rabbit-" + queue, properties.recoveryInterval(), this::supervise);
-        this.later = later;
+        this.handling = new MessageHandling(queue, handler, settings, deadLetters, later);
         this.handler = handler;
         this.settings = settings;
         this.connection = connection;
@@ -302,7 +303,7 @@ final class RabbitQueueConsumer implements QueueConsumer {
             if (schema != WireFormat.SCHEMA_VERSION) {
                 log.warn("Rejecting a message of schema version {} on {} to its dead-letter queue (this node reads {})",
                         schema, queue, WireFormat.SCHEMA_VERSION);
-                settle(getChannel(), delivery, Settle.REJECT);
+                handling.settle(getChannel(), delivery, MessageHandling.Settle.REJECT);
                 return;
             }
             Instant enqueuedAt = WireFormat.enqueuedAt(properties);
@@ -310,25 +311,26 @@ final class RabbitQueueConsumer implements QueueConsumer {
                 head.accumulateAndGet(enqueuedAt, (a, b) -> a == null || b.isAfter(a) ? b : a);
             }
             Channel channel = getChannel();
-            int attempt = WireFormat.attempt(properties);
+            HeldMessages.Held message = held.hold(channel, delivery, properties, body, WireFormat.attempt(properties));
             // the wait for a slot happens on the message's own virtual thread: the client's dispatch
             // threads are shared by every channel of the connection and must never block
             try {
                 handlers.execute(() -> {
                     if (!acquireSlot()) {
-                        return; // stopping: the message goes back to the queue when the channel closes
+                        return; // stopping: the message is handed back
                     }
                     try {
-                        // a channel closed while the message waited: the broker has it back and delivers it again
                         if (channel.isOpen()) {
-                            handle(channel, delivery, properties.getMessageId(), body, attempt);
+                            handling.handle(message);
+                        } else {
+                            message.take(); // the channel closed while it waited: the broker has it back
                         }
                     } finally {
                         slots.release();
                     }
                 });
             } catch (RejectedExecutionException stopping) {
-                // arrived as the consumer stopped: it goes back to the queue when the channel closes
+                // arrived as the consumer stopped: it is handed back
             }
         }
     }
@@ -347,40 +349,6 @@ final class RabbitQueueConsumer implements QueueConsumer {
         }
     }
 
-    private void handle(Channel channel, long delivery, String messageId, byte[] body, int attempt) {
-        try {
-            switch (handler.handle(new TaskHandler.Delivery(body, attempt))) {
-                case TaskHandler.Done done -> settle(channel, delivery, Settle.ACK);
-                case TaskHandler.Later later -> {
-                    // a new message (the broker would count a return as a delivery): published once due, then this one goes
-                    later(queue, later);
-                    settle(channel, delivery, Settle.ACK);
-                }
-            }
-        } catch (Throwable e) {
-            String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            if (e instanceof Error) {
-                log.error("A message on {} failed with {} (attempt {})", queue, e, attempt, e);
-                error = e.getClass().getSimpleName() + ": " + error;
-            }
-            if (attempt >= settings.maxAttempts()) {
-                log.warn("Message on {} failed {} times; dead-lettering it: {}", queue, attempt, error);
-                try {
-                    deadLetters.record(queue, messageId, handler, body, error, attempt);
-                    settle(channel, delivery, Settle.ACK);
-                } catch (RuntimeException bookkeeping) {
-                    // back to the queue: the next delivery tries the dead letter again
-                    log.warn("Could not record the dead letter of a message on {}: {}", queue, bookkeeping.toString());
-                    settle(channel, delivery, Settle.REQUEUE);
-                }
-            } else {
-                Duration delay = settings.retryBackoff().multipliedBy(1L << Math.min(attempt - 1, 10));
-                log.info("Message on {} failed (attempt {}); retrying in {}: {}", queue, attempt, delay, error);
-                requeueLater(channel, delivery, delay);
-            }
-        }
-    }
-
     /** The dead-letter queue: what the broker dead-lettered, recorded where the API shows it. */
     private final class DeadLetters extends Subscribed {
 
@@ -393,20 +361,11 @@ final class RabbitQueueConsumer implements QueueConsumer {
             try {
                 deadLetters.record(queue, properties.getMessageId(), handler, body, reason(properties),
                         WireFormat.attempt(properties));
-                settle(getChannel(), envelope.getDeliveryTag(), Settle.ACK);
+                handling.settle(getChannel(), envelope.getDeliveryTag(), MessageHandling.Settle.ACK);
             } catch (RuntimeException e) {
                 log.warn("Could not record a dead letter of {}; it stays on {}: {}", queue, RabbitTopology.deadQueue(queue), e.toString());
-                requeueLater(getChannel(), envelope.getDeliveryTag(), recoveryInterval);
+                handling.requeueLater(getChannel(), envelope.getDeliveryTag(), recoveryInterval);
             }
-        }
-    }
-
-    /** Hands a message back to the queue after {@code delay}. */
-    private void requeueLater(Channel channel, long delivery, Duration delay) {
-        try {
-            retries.schedule(() -> settle(channel, delivery, Settle.REQUEUE), delay.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException stopping) {
-            // a handler interrupted by stop() fails after the retries were shut down: closing the channel hands it back
         }
     }
 
@@ -421,34 +380,6 @@ final class RabbitQueueConsumer implements QueueConsumer {
             case "rejected" -> "rejected by a consumer";
             case String other -> "dead-lettered by the broker: " + other;
         };
-    }
-
-    private enum Settle { ACK, REQUEUE, REJECT }
-
-    /** Puts a task back on its queue for later, as a new message (through the outbox, which holds it until due). */
-    @FunctionalInterface
-    interface Later {
-        void put(String queue, TaskHandler.Later later);
-    }
-
-    private void later(String queue, TaskHandler.Later task) {
-        later.put(queue, task);
-    }
-
-    /**
-     * A settlement on a channel that has since been closed or recovered is dropped: the broker has
-     * already put the message back, and delivers it again.
-     */
-    private void settle(Channel channel, long delivery, Settle settle) {
-        try {
-            switch (settle) {
-                case ACK -> channel.basicAck(delivery, false);
-                case REQUEUE -> channel.basicNack(delivery, false, true);
-                case REJECT -> channel.basicReject(delivery, false);
-            }
-        } catch (IOException | RuntimeException e) {
-            log.debug("Could not {} a message on {} (it is delivered again): {}", settle, queue, e.toString());
-        }
     }
 
     private Instant flushHead(Instant flushed) {
@@ -481,13 +412,16 @@ final class RabbitQueueConsumer implements QueueConsumer {
         dead.cancel();
         handlers.shutdown();
         try {
-            if (!handlers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                log.info("Handing the unfinished messages of {} back to the broker", queue);
-            }
+            handlers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        retries.shutdownNow();
+        // before the channels close, which would return them counted as deliveries
+        int handedBack = held.handBack();
+        if (handedBack > 0) {
+            log.info("Handed {} unfinished messages of {} back to the queue, keeping their attempts", handedBack, queue);
+        }
+        handling.stop();
         tasks.close();
         dead.close();
         handlers.shutdownNow();

@@ -96,7 +96,7 @@ final class RabbitTransport implements Transport {
                 deadLetters, registry, properties, (name, later) -> {
                     Instant now = clock.instant();
                     outbox.insert(name, List.of(later.payload()), now, now.plus(later.delay()));
-                }, loops);
+                }, new HeldMessages(queues.name(queue), publisher, clock), loops);
         consumer.start();
         return consumer;
     }

@@ -2,6 +2,7 @@ package io.pollster.transport.rabbit;
 
 import java.time.Instant;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -19,18 +20,28 @@ final class WireFormat {
     static final String CONTENT_TYPE = "application/x-protobuf";
     static final String SCHEMA = "x-pollster-schema";
     static final String ENQUEUED_AT = "x-pollster-enqueued-at";
+    static final String ATTEMPTS_SPENT = "x-pollster-attempts";
     private static final int PERSISTENT = 2;
 
     private WireFormat() {
     }
 
     static AMQP.BasicProperties properties(String messageId, Instant enqueuedAt) {
+        return properties(messageId, enqueuedAt, 0);
+    }
+
+    /** @param attemptsSpent attempts the task had spent before this message: a task handed back keeps them */
+    static AMQP.BasicProperties properties(String messageId, Instant enqueuedAt, int attemptsSpent) {
+        Map<String, Object> headers = new HashMap<>(Map.of(SCHEMA, SCHEMA_VERSION, ENQUEUED_AT, enqueuedAt.toEpochMilli()));
+        if (attemptsSpent > 0) {
+            headers.put(ATTEMPTS_SPENT, attemptsSpent);
+        }
         return new AMQP.BasicProperties.Builder()
                 .contentType(CONTENT_TYPE)
                 .deliveryMode(PERSISTENT)
                 .messageId(messageId)
                 .timestamp(Date.from(enqueuedAt))
-                .headers(Map.of(SCHEMA, SCHEMA_VERSION, ENQUEUED_AT, enqueuedAt.toEpochMilli()))
+                .headers(headers)
                 .build();
     }
 
@@ -46,12 +57,17 @@ final class WireFormat {
         return properties.getTimestamp() == null ? null : properties.getTimestamp().toInstant();
     }
 
-    /** 1 on the first delivery; quorum queues count every return (nack, crash) in {@code x-delivery-count}. */
+    /**
+     * 1 on the first delivery of a new task. Quorum queues count every return of this message
+     * (nack, crash) in {@code x-delivery-count}; a task handed back at shutdown travels on as a new
+     * message, which carries the attempts spent before it in {@code x-pollster-attempts}.
+     */
     static int attempt(AMQP.BasicProperties properties) {
-        if (properties.getHeaders() != null && properties.getHeaders().get("x-delivery-count") instanceof Number n) {
-            return n.intValue() + 1;
-        }
-        return 1;
+        return header(properties, ATTEMPTS_SPENT) + header(properties, "x-delivery-count") + 1;
+    }
+
+    private static int header(AMQP.BasicProperties properties, String name) {
+        return properties.getHeaders() != null && properties.getHeaders().get(name) instanceof Number n ? n.intValue() : 0;
     }
 
     /** Why the broker dead-lettered a message, from the first {@code x-death} entry. */

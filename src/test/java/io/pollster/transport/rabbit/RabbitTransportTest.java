@@ -1,25 +1,29 @@
 package io.pollster.transport.rabbit;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import io.pollster.schedule.PollTask;
 import io.pollster.support.TestBroker;
-import io.pollster.transport.QueueProperties;
 import io.pollster.transport.QueueStats;
 import io.pollster.transport.Transport;
 import io.pollster.transport.TransportContractTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.TestPropertySource;
+import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -30,10 +34,6 @@ class RabbitTransportTest extends TransportContractTest {
     @Autowired
     private Transport transport;
     @Autowired
-    private JdbcClient jdbc;
-    @Autowired
-    private QueueProperties properties;
-    @Autowired
     private RabbitTransportProperties rabbit;
 
     @Override
@@ -41,12 +41,22 @@ class RabbitTransportTest extends TransportContractTest {
         return transport;
     }
 
+    /** A consumer that takes the message and loses its connection without acknowledging it. */
     @Override
-    protected List<String> deadLetteredPayloads() {
-        return jdbc.sql("SELECT payload FROM dead_letters WHERE queue = :queue")
-                .param("queue", properties.name(queue))
-                .query((rs, n) -> new String(rs.getBytes(1), StandardCharsets.UTF_8))
-                .list();
+    protected void takeOneTaskAndDie() {
+        try (Connection connection = rawConnection()) {
+            // a channel per look: asking for a queue not declared yet closes the channel
+            await("the message taken from the broker").atMost(WAIT).ignoreExceptions().until(() -> {
+                Channel channel = connection.createChannel();
+                if (channel.basicGet(queues.name(queue), false) != null) {
+                    return true; // held, unacknowledged, until the connection goes
+                }
+                channel.close();
+                return false;
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
@@ -58,7 +68,7 @@ class RabbitTransportTest extends TransportContractTest {
         try (Connection connection = rawConnection(); Channel channel = connection.createChannel()) {
             AMQP.BasicProperties future = new AMQP.BasicProperties.Builder()
                     .deliveryMode(2).messageId("from-the-future").headers(Map.of(WireFormat.SCHEMA, 99)).build();
-            channel.basicPublish("", properties.name(queue), future, bytes("version-99"));
+            channel.basicPublish("", queues.name(queue), future, bytes("version-99"));
         }
 
         await("the message to become a dead letter").atMost(WAIT).until(() -> deadLetteredPayloads().contains("version-99"));
@@ -75,7 +85,7 @@ class RabbitTransportTest extends TransportContractTest {
             // each round takes the message and dies holding it, as a consumer process killed mid-task would
             while (deliveries <= rabbit.deliveryLimit() + 1) {
                 Channel channel = connection.createChannel();
-                GetResponse taken = channel.basicGet(properties.name(queue), false);
+                GetResponse taken = channel.basicGet(queues.name(queue), false);
                 channel.close();
                 if (taken == null) {
                     break;
@@ -111,32 +121,69 @@ class RabbitTransportTest extends TransportContractTest {
     }
 
     @Test
-    void statsShowTheOutboxAndTheDepthOfEveryQueueOnTheBroker() {
+    void statsShowTheOutboxAndNoAgeForAQueueNoConsumerHasTakenFromYet() {
         tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("1"), bytes("2"), bytes("3"))));
 
-        await("the three tasks on the broker").atMost(WAIT).until(() -> depth(properties.name(queue)) == 3);
+        await("the three tasks on the broker").atMost(WAIT).until(() -> depth(queues.name(queue)) == 3);
         assertThat(transport.stats()).anySatisfy(q -> assertThat(q.name()).isEqualTo("outbox"));
-        assertThat(transport.stats()).filteredOn(q -> q.name().equals(properties.name(queue)))
-                .singleElement().satisfies(q -> assertThat(q.oldest()).isNull()); // no consumer has taken one yet
+        assertThat(transport.stats()).filteredOn(q -> q.name().equals(queues.name(queue)))
+                .singleElement().satisfies(q -> assertThat(q.oldest()).isNull()); // the broker cannot tell
     }
 
     @Test
     void theClusterViewShowsTheBrokerQueuesAndHowLongTheirOldestMessageHasWaitedAtMost() {
         List<String> seen = new CopyOnWriteArrayList<>();
         var consumer = consume(handler(d -> seen.add(text(d))), 1);
+        Instant beforeTaken = Instant.now().truncatedTo(ChronoUnit.MILLIS); // the broker's timestamps have milliseconds
         tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("taken"))));
+        Instant taken = Instant.now();
         await().atMost(WAIT).until(() -> seen.contains("taken"));
         consumer.stop(Duration.ofSeconds(5)); // records how far it got
 
         tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("waiting-1"), bytes("waiting-2"))));
 
-        await("two messages waiting on the broker").atMost(WAIT).until(() -> depth(properties.name(queue)) == 2);
-        var view = admin().get("/api/v1/cluster").json().get("queues").valueStream()
-                .filter(q -> q.get("name").asString().equals(properties.name(queue))).findFirst().orElseThrow();
+        await("two messages waiting on the broker").atMost(WAIT).until(() -> depth(queues.name(queue)) == 2);
+        Instant asked = Instant.now();
+        JsonNode cluster = admin().get("/api/v1/cluster").json();
+        Instant answered = Instant.now();
+        JsonNode view = cluster.get("queues").valueStream()
+                .filter(q -> q.get("name").asString().equals(queues.name(queue))).findFirst().orElseThrow();
         assertThat(view.get("depth").asLong()).isEqualTo(2);
-        assertThat(view.get("oldestAgeMs").asLong()).isGreaterThanOrEqualTo(0);
-        assertThat(admin().get("/api/v1/cluster").json().get("queues").valueStream().map(q -> q.get("name").asString()))
-                .contains("outbox");
+        // the age of the newest message a consumer took ("taken"): everything waiting came after it
+        assertThat(view.has("oldestAgeMs") && view.get("oldestAgeMs").isNumber()).as("oldestAgeMs is a number: " + view).isTrue();
+        assertThat(view.get("oldestAgeMs").asLong())
+                .isBetween(Duration.between(taken, asked).toMillis(), Duration.between(beforeTaken, answered).toMillis());
+        assertThat(cluster.get("queues").valueStream().map(q -> q.get("name").asString())).contains("outbox");
+    }
+
+    @Test
+    void aDeadLetterShowsInTheApiAndItsReplayIsPublishedAgain() {
+        AtomicBoolean failing = new AtomicBoolean(true);
+        List<String> succeeded = new CopyOnWriteArrayList<>();
+        consume(handler(d -> {
+            if (failing.get()) {
+                throw new IllegalStateException("upstream down");
+            }
+            succeeded.add(PollTask.decode(d.payload()).jobId().toString());
+        }), 1, 2);
+        UUID job = UUID.randomUUID();
+        tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(PollTask.fire(job, null, true, null).encode())));
+
+        await("the dead letter in the API").atMost(WAIT).until(() -> letterOf(job).isPresent());
+        JsonNode letter = letterOf(job).orElseThrow();
+        assertThat(letter.get("error").asString()).contains("upstream down");
+        assertThat(letter.get("attempts").asInt()).isEqualTo(2);
+
+        failing.set(false);
+        assertThat(admin().post("/api/v1/dead-letters/" + letter.get("id").asString() + "/replay").status()).isEqualTo(202);
+
+        await("the replayed task handled").atMost(WAIT).until(() -> succeeded.contains(job.toString()));
+        assertThat(deadLetteredPayloads()).isEmpty();
+    }
+
+    private Optional<JsonNode> letterOf(UUID job) {
+        return admin().get("/api/v1/dead-letters?type=poll").json().get("items").valueStream()
+                .filter(d -> d.get("payload").get("jobId").asString().equals(job.toString())).findFirst();
     }
 
     private long depth(String name) {
@@ -145,18 +192,18 @@ class RabbitTransportTest extends TransportContractTest {
 
     private String error(String payload) {
         return jdbc.sql("SELECT error FROM dead_letters WHERE queue = :queue AND payload = :payload")
-                .param("queue", properties.name(queue)).param("payload", bytes(payload))
+                .param("queue", queues.name(queue)).param("payload", bytes(payload))
                 .query(String.class).single();
     }
 
     private void awaitDeclared() {
         await("the queue to be declared").atMost(WAIT).until(() -> jdbc.sql("SELECT count(*) FROM transport_queues WHERE name = :n")
-                .param("n", properties.name(queue)).query(Integer.class).single() == 1);
+                .param("n", queues.name(queue)).query(Integer.class).single() == 1);
     }
 
     private int ready(Connection connection) throws Exception {
         try (Channel channel = connection.createChannel()) {
-            return channel.queueDeclarePassive(properties.name(queue)).getMessageCount();
+            return channel.queueDeclarePassive(queues.name(queue)).getMessageCount();
         } catch (java.io.IOException notYetDeclared) {
             return -1;
         }
