@@ -80,6 +80,20 @@ final class PostgresQueue {
             RETURNING queue, payload
             """;
 
+    /** Tasks of any queues in one statement: one round trip, atomic without a transaction of its own. */
+    private static final String INSERT = """
+            INSERT INTO queue_tasks (queue, payload, visible_at, enqueued_at)
+            SELECT q, p, :now, :now
+            FROM unnest(CAST(:queues AS TEXT[]), CAST(:payloads AS BYTEA[])) AS t(q, p)
+            """;
+
+    private static final String STATS = """
+            SELECT queue, count(*) AS depth, min(enqueued_at) AS oldest
+            FROM queue_tasks
+            GROUP BY queue
+            ORDER BY queue
+            """;
+
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
     private final Clock clock;
@@ -95,6 +109,24 @@ final class PostgresQueue {
     }
 
     record Claimed(long id, byte[] payload, int attempts) {
+    }
+
+    /** Tasks for the queues given, pairwise; in the caller's transaction if there is one. */
+    void insert(List<String> queues, List<byte[]> payloads) {
+        if (payloads.isEmpty()) {
+            return;
+        }
+        jdbc.sql(INSERT)
+                .param("queues", queues.toArray(String[]::new))
+                .param("payloads", payloads.toArray(byte[][]::new))
+                .param("now", Timestamp.from(clock.instant()))
+                .update();
+    }
+
+    List<QueueStats> stats() {
+        return jdbc.sql(STATS)
+                .query((rs, n) -> new QueueStats(rs.getString("queue"), rs.getLong("depth"), rs.getTimestamp("oldest").toInstant()))
+                .list();
     }
 
     List<Claimed> claim(String queue, int limit, Duration visibility) {
