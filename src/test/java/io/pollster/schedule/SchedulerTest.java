@@ -1,18 +1,23 @@
 package io.pollster.schedule;
 
 import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pollster.support.Api;
 import io.pollster.support.IntegrationTest;
+import io.pollster.transport.Transport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,6 +29,14 @@ class SchedulerTest extends IntegrationTest {
     private JdbcClient jdbc;
     @Autowired
     private JobSchedules schedules;
+    @Autowired
+    private Transport transport;
+    @Autowired
+    private TransactionTemplate tx;
+    @Autowired
+    private PollTimeLimit limit;
+    @Autowired
+    private ApplicationEventPublisher events;
 
     private Api alice;
 
@@ -70,15 +83,17 @@ class SchedulerTest extends IntegrationTest {
     @Test
     void afterDowntimeMissedFiresCollapseIntoOneCatchUpFire() {
         String id = alice.post("/api/v1/jobs", "{\"url\":\"http://h/x\",\"interval\":\"1m\"}").json().get("id").asString();
-        Instant longAgo = Instant.now().minus(Duration.ofHours(5)).truncatedTo(ChronoUnit.SECONDS);
+        Instant longAgo = Instant.parse("2026-06-01T07:00:00Z");
         jdbc.sql("UPDATE job_schedules SET next_due_at = :t, next_run_at = :t").param("t", Timestamp.from(longAgo)).update();
+        // five hours and twenty seconds of downtime, on a clock of the test's own
+        Scheduler later = schedulerAt(longAgo.plus(Duration.ofHours(5)).plusSeconds(20));
 
-        assertThat(scheduler.fireDue(100)).isEqualTo(1);
-        assertThat(scheduler.fireDue(100)).isZero();
+        assertThat(later.fireDue(100)).isEqualTo(1);
+        assertThat(later.fireDue(100)).isZero();
 
-        Instant next = nextDue(id);
-        assertThat(next).isAfter(Instant.now().minusSeconds(1)).isBefore(Instant.now().plus(Duration.ofMinutes(1)));
-        assertThat(Duration.between(longAgo, next).toSeconds() % 60).isZero();
+        assertThat(tasks()).singleElement().satisfies(task -> assertThat(task.dueAt()).isEqualTo(longAgo));
+        assertThat(nextDue(id)).as("the first grid time after now, not 300 catch-up fires")
+                .isEqualTo(longAgo.plus(Duration.ofHours(5)).plus(Duration.ofMinutes(1)));
     }
 
     @Test
@@ -104,6 +119,11 @@ class SchedulerTest extends IntegrationTest {
         assertThat(jdbc.sql("SELECT count(*) FROM job_schedules WHERE job_id = :id AND next_run_at IS NULL").param("id", broken)
                 .query(Integer.class).single()).isEqualTo(1);
         assertThat(scheduler.fireDue(100)).isZero();
+    }
+
+    /** A scheduler like the application's, on a clock stopped at {@code now}. */
+    private Scheduler schedulerAt(Instant now) {
+        return new Scheduler(schedules, transport, tx, Clock.fixed(now, ZoneOffset.UTC), limit, events, new SimpleMeterRegistry());
     }
 
     private Instant nextDue(String id) {
