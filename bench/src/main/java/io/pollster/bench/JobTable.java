@@ -1,6 +1,7 @@
 package io.pollster.bench;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -203,10 +204,29 @@ final class JobTable {
         try (Connection c = db.connect()) {
             skipForeignKeyChecks(c);
             BenchDatabase.execute(c, KEEP_TEMPLATE, template.job());
-            BenchDatabase.execute(c, "TRUNCATE jobs CASCADE");
+            truncateJobs(c);
             BenchDatabase.execute(c, RESPACED, interval.toString(), jobs, ms, ms, start.toMillis(), (double) ms / jobs);
         }
         vacuumAnalyze(db, "jobs", "job_schedules", "job_polls");
+    }
+
+    /**
+     * TRUNCATE takes its tables one after another while the running scheduler's claim may hold
+     * one of them and want the next: PostgreSQL then ends one of the two as a deadlock. The
+     * scheduler retries its round; so does this, a few times.
+     */
+    private static void truncateJobs(Connection c) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                BenchDatabase.execute(c, "TRUNCATE jobs CASCADE");
+                return;
+            } catch (SQLException e) {
+                if (!"40P01".equals(e.getSQLState()) || attempt == 5) {
+                    throw e;
+                }
+                Thread.sleep(100L * attempt);
+            }
+        }
     }
 
     /**
@@ -231,7 +251,7 @@ final class JobTable {
     private static void skipForeignKeyChecks(Connection c) {
         try (Statement s = c.createStatement()) {
             s.execute("SET session_replication_role = replica");
-        } catch (java.sql.SQLException notSuperuser) {
+        } catch (SQLException notSuperuser) {
             // the checks stay on; slower, same rows
         }
     }

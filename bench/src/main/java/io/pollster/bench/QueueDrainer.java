@@ -2,6 +2,7 @@ package io.pollster.bench;
 
 import java.sql.Connection;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The consumer of the scheduler scenarios: acknowledges poll tasks without fetching anything, by
@@ -47,6 +48,8 @@ final class QueueDrainer implements AutoCloseable {
     private final String queue;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicBoolean paused = new AtomicBoolean();
+    /** Held while a batch is drained: {@link #pause} waits on it for the batch in flight. */
+    private final ReentrantLock draining = new ReentrantLock();
     private final Thread thread;
     private volatile Exception failure;
 
@@ -67,11 +70,13 @@ final class QueueDrainer implements AutoCloseable {
             // why: a drain that hangs must fail the run, not block the next phase's TRUNCATE
             BenchDatabase.execute(c, "SET statement_timeout = '30s'");
             while (running.get()) {
-                if (paused.get()) {
-                    Thread.sleep(20);
-                    continue;
+                long n;
+                draining.lock();
+                try {
+                    n = paused.get() ? -1 : BenchDatabase.queryLong(c, DRAIN, queue, BATCH);
+                } finally {
+                    draining.unlock();
                 }
-                long n = BenchDatabase.queryLong(c, DRAIN, queue, BATCH);
                 if (n < BATCH) {
                     Thread.sleep(20);
                 }
@@ -85,9 +90,14 @@ final class QueueDrainer implements AutoCloseable {
         }
     }
 
-    /** Stops draining (while the scheduler it drains for is paused) until {@link #resume}. */
+    /**
+     * Stops draining until {@link #resume}, once the batch in flight is done: the drain then holds
+     * no lock on the job tables (a TRUNCATE of them would otherwise deadlock with it).
+     */
     void pause() {
         paused.set(true);
+        draining.lock();
+        draining.unlock();
     }
 
     void resume() {

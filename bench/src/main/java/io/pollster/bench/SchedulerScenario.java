@@ -89,7 +89,9 @@ final class SchedulerScenario {
         // why: the spread starts after the reload is done (it takes about as long as the first load), not in a burst
         Duration start = copyTook.multipliedBy(3).dividedBy(2).plusSeconds(o.smoke() ? 1 : 5);
         long spreadStarts = System.nanoTime() + start.toNanos();
+        drainer.pause();
         JobTable.reload(db, template, jobs, interval, start);
+        drainer.resume();
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         while (JobTable.backlog(db).compareTo(Duration.ofSeconds(1)) > 0 && System.nanoTime() < deadline) {
             Thread.sleep(500);
