@@ -240,11 +240,11 @@ class IngestPipeline implements SmartLifecycle {
                     return reservation;
                 }
             }
-            throw new ShardPool.Stopping(); // handed back to the queue, delivered again later
+            throw new PendingMessage.Stopping(); // handed back to the queue, delivered again later
         }
 
         private void handle(List<IngestMessage> entry) throws Exception {
-            List<ShardPool.Pending> pending = new ArrayList<>(entry.size());
+            List<PendingMessage> pending = new ArrayList<>(entry.size());
             for (IngestMessage message : entry) {
                 pending.add(pool.submit(json.writeValueAsBytes(IngestMessages.json(json, message))));
             }
@@ -261,7 +261,7 @@ class IngestPipeline implements SmartLifecycle {
             if (failure == null) {
                 return;
             }
-            if (entry.size() == 1 || failure instanceof ShardPool.Stopping) {
+            if (entry.size() == 1 || failure instanceof PendingMessage.Stopping) {
                 throw failure; // the transport retries the entry, then dead-letters it
             }
             transport.send(Map.of(queue, failed));
@@ -270,7 +270,7 @@ class IngestPipeline implements SmartLifecycle {
         }
 
         /** Returns once the message is in a file; throws when it failed, or its processing took too long. */
-        private void await(ShardPool.Pending pending) throws Exception {
+        private void await(PendingMessage pending) throws Exception {
             try {
                 // the timeout is for processing, not for waiting in the shard's backlog
                 pending.started.get(BACKLOG_WAIT.toMillis(), TimeUnit.MILLISECONDS);

@@ -9,17 +9,14 @@ import java.util.Collection;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pollster.system.loop.BackgroundLoop;
@@ -50,75 +47,34 @@ final class ShardPool {
     private final int shard;
     private final IngestProperties properties;
     private final MessageProcessor processor;
-    private final BatchFiles files;
     private final Clock clock;
     private final String suffix;
-    private final LinkedBlockingQueue<Pending> backlog = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<PendingMessage> backlog = new LinkedBlockingQueue<>();
     private final List<Worker> live = new CopyOnWriteArrayList<>();
     /** The most recently retired workers, oldest first; guarded by itself. */
     private final Deque<Worker> retired = new ArrayDeque<>();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicInteger workerNumbers = new AtomicInteger();
-    private final ReentrantLock batchLock = new ReentrantLock();
-    private final Counter written;
-    private List<Pending> batch = new ArrayList<>();
-    private Instant batchStartedAt;
-    private Worker lastAdder;
+    private final ShardBatch batch;
     private volatile boolean running;
     private final BackgroundLoop lingerer;
 
     ShardPool(int shard, IngestProperties properties, MessageProcessor processor, BatchFiles files, Clock clock,
               String suffix, MeterRegistry meters, Loops loops) {
         this.shard = shard;
+        ShardBatch batch = new ShardBatch(shard, properties.batchSize(), files, clock, meters);
+        this.batch = batch;
         Duration tick = Duration.ofMillis(Math.max(10, properties.linger().toMillis() / 4));
         this.lingerer = loops.create("ingest-shard-" + shard + "-linger", tick, () -> {
-            flushLingering(properties.linger());
+            batch.flushLingering(properties.linger());
             return tick;
         });
         this.properties = properties;
         this.processor = processor;
-        this.files = files;
         this.clock = clock;
         this.suffix = suffix;
-        this.written = Counter.builder("pollster.messages").tag("shard", Integer.toString(shard))
-                .description("Messages written to batch files").register(meters);
         Gauge.builder("pollster.workers", active, AtomicInteger::get).tag("shard", Integer.toString(shard))
                 .description("Active ingest workers").register(meters);
-    }
-
-    /** Why a message failed: its processing threw an {@link Error}. */
-    static final class ProcessingError extends Exception {
-        ProcessingError(Throwable error) {
-            super("processing failed with " + error, error);
-        }
-    }
-
-    /** Why a message left the pool unprocessed: the pool stopped. Its queue entry is delivered again. */
-    static final class Stopping extends IllegalStateException {
-        Stopping() {
-            super("the shard's pool is shutting down");
-        }
-    }
-
-    /** A message on its way through the pool. */
-    static final class Pending {
-        final byte[] message;
-        final CompletableFuture<Void> started = new CompletableFuture<>();
-        final CompletableFuture<Void> processed = new CompletableFuture<>();
-        final CompletableFuture<Void> written = new CompletableFuture<>();
-        volatile boolean abandoned;
-        /** When a worker took it ({@link System#nanoTime()}), set before {@link #started} completes. */
-        volatile long startedNanos;
-        byte[] line;
-
-        Pending(byte[] message) {
-            this.message = message;
-        }
-
-        /** The caller gave up on it (processing timeout): it is retried from the queue instead. */
-        void abandon() {
-            abandoned = true;
-        }
     }
 
     void start() {
@@ -130,8 +86,8 @@ final class ShardPool {
         lingerer.start();
     }
 
-    Pending submit(byte[] message) {
-        Pending pending = new Pending(message);
+    PendingMessage submit(byte[] message) {
+        PendingMessage pending = new PendingMessage(message);
         backlog.add(pending);
         growIfBacklogged();
         return pending;
@@ -253,7 +209,7 @@ final class ShardPool {
         }
     }
 
-    private final class Worker {
+    private final class Worker implements ShardBatch.Writer {
         final String id;
         final Instant startedAt;
         final AtomicLong processed = new AtomicLong();
@@ -285,7 +241,7 @@ final class ShardPool {
         /** Takes messages until the pool stops or this worker retires (then true). */
         private boolean work() {
             while (running) {
-                Pending pending;
+                PendingMessage pending;
                 try {
                     pending = backlog.poll(properties.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
@@ -312,74 +268,35 @@ final class ShardPool {
                     // fails that message, which is retried and dead-lettered as usual, not the worker
                     log.error("Shard {} worker {}: processing a message failed with {}; it will be retried, then dead-lettered",
                             shard, id, e.toString(), e);
-                    pending.processed.completeExceptionally(new ProcessingError(e));
+                    pending.processed.completeExceptionally(new PendingMessage.ProcessingError(e));
                     continue;
                 }
                 processed.incrementAndGet();
                 pending.processed.complete(null);
                 if (!pending.abandoned) {
-                    add(pending, this);
+                    batch.add(pending, this);
                 }
             }
             return false;
         }
 
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public long nextSequence() {
+            return sequence.incrementAndGet();
+        }
+
+        @Override
+        public void wroteBatch() {
+            batches.incrementAndGet();
+        }
+
         WorkerView view() {
             return new WorkerView(id, shard, processed.get(), batches.get(), startedAt, retiredAt);
-        }
-    }
-
-    private void add(Pending pending, Worker worker) {
-        List<Pending> full = null;
-        batchLock.lock();
-        try {
-            if (batch.isEmpty()) {
-                batchStartedAt = clock.instant();
-            }
-            batch.add(pending);
-            lastAdder = worker;
-            if (batch.size() >= properties.batchSize()) {
-                full = batch;
-                batch = new ArrayList<>();
-            }
-        } finally {
-            batchLock.unlock();
-        }
-        if (full != null) {
-            write(full, worker);
-        }
-    }
-
-    /** Writes the shared batch if its oldest line has waited at least {@code age}. */
-    private void flushLingering(Duration age) {
-        List<Pending> due = null;
-        Worker writer = null;
-        batchLock.lock();
-        try {
-            if (!batch.isEmpty() && !Duration.between(batchStartedAt, clock.instant()).minus(age).isNegative()) {
-                due = batch;
-                writer = lastAdder;
-                batch = new ArrayList<>();
-            }
-        } finally {
-            batchLock.unlock();
-        }
-        if (due != null) {
-            write(due, writer);
-        }
-    }
-
-    private void write(List<Pending> lines, Worker worker) {
-        try {
-            files.write(shard, worker.id, worker.sequence.incrementAndGet(), lines.stream().map(p -> p.line).toList());
-            worker.batches.incrementAndGet();
-            written.increment(lines.size());
-            lines.forEach(p -> p.written.complete(null));
-        } catch (Throwable e) {
-            // an Error too (out of memory for the batch's buffer): its lines are retried, and the
-            // writing thread, a worker or the linger thread, lives on
-            log.warn("Shard {} could not write a batch of {} lines; they will be delivered again: {}", shard, lines.size(), e.toString());
-            lines.forEach(p -> p.written.completeExceptionally(e));
         }
     }
 
@@ -392,10 +309,10 @@ final class ShardPool {
                 w.thread.interrupt();
             }
         });
-        flushLingering(Duration.ZERO);
-        Pending left;
+        batch.flushLingering(Duration.ZERO);
+        PendingMessage left;
         while ((left = backlog.poll()) != null) {
-            Stopping stopping = new Stopping();
+            PendingMessage.Stopping stopping = new PendingMessage.Stopping();
             left.started.completeExceptionally(stopping);
             left.processed.completeExceptionally(stopping);
         }

@@ -12,13 +12,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.ShutdownSignalException;
 import io.pollster.system.loop.BackgroundLoop;
 import io.pollster.system.loop.Loops;
 import io.pollster.transport.ConsumerSettings;
@@ -70,8 +67,8 @@ final class RabbitQueueConsumer implements QueueConsumer {
     private final ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicReference<Instant> head = new AtomicReference<>();
-    private final Subscription tasks;
-    private final Subscription dead;
+    private final RabbitSubscription tasks;
+    private final RabbitSubscription dead;
     private final BackgroundLoop supervisor;
     /** The supervisor's own: whether it ever subscribed, its failures in a row, how far the queue has got. */
     private boolean subscribed;
@@ -96,8 +93,9 @@ final class RabbitQueueConsumer implements QueueConsumer {
         this.prefetch = Math.max(properties.prefetch(), settings.concurrency());
         this.recoveryInterval = properties.recoveryInterval();
         this.slots = new Semaphore(settings.concurrency(), true); // fair: messages start in the order they came
-        this.tasks = new Subscription(queue, prefetch, Tasks::new);
-        this.dead = new Subscription(RabbitTopology.deadQueue(queue), DEAD_PREFETCH, DeadLetters::new);
+        this.tasks = new RabbitSubscription(queue, prefetch, connection, recoveryInterval, running::get, this::onTask, this::lost, true);
+        this.dead = new RabbitSubscription(RabbitTopology.deadQueue(queue), DEAD_PREFETCH, connection, recoveryInterval, running::get,
+                this::onDeadLetter, this::lost, false);
     }
 
     /**
@@ -132,7 +130,7 @@ final class RabbitQueueConsumer implements QueueConsumer {
     private void subscribe() {
         try {
             topology.declare(queue);
-            for (Subscription subscription : List.of(tasks, dead)) {
+            for (RabbitSubscription subscription : List.of(tasks, dead)) {
                 if (!subscription.consuming()) {
                     subscription.subscribe();
                 }
@@ -160,178 +158,40 @@ final class RabbitQueueConsumer implements QueueConsumer {
         return !tasks.consuming() || !dead.consuming();
     }
 
-    /**
-     * One queue consumed on a channel of its own. The client's automatic recovery restores it after
-     * a connection failure; when the broker closes only its channel or cancels its consumer, it is
-     * lost until the supervisor subscribes again on a fresh channel.
-     */
-    private final class Subscription {
-
-        private final String source;
-        private final int prefetch;
-        private final Function<Channel, Subscribed> consumerOn;
-        /** The consumer receiving this subscription's messages; null while there is none. */
-        private final AtomicReference<Subscribed> current = new AtomicReference<>();
-        private volatile Channel channel;
-        private volatile String tag;
-
-        Subscription(String source, int prefetch, Function<Channel, Subscribed> consumerOn) {
-            this.source = source;
-            this.prefetch = prefetch;
-            this.consumerOn = consumerOn;
+    /** A message of the queue: handled on its own virtual thread. */
+    private void onTask(Channel channel, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        long delivery = envelope.getDeliveryTag();
+        int schema = WireFormat.schema(properties);
+        if (schema != WireFormat.SCHEMA_VERSION) {
+            log.warn("Rejecting a message of schema version {} on {} to its dead-letter queue (this node reads {})",
+                    schema, queue, WireFormat.SCHEMA_VERSION);
+            handling.settle(channel, delivery, MessageHandling.Settle.REJECT);
+            return;
         }
-
-        boolean consuming() {
-            return current.get() != null;
+        Instant enqueuedAt = WireFormat.enqueuedAt(properties);
+        if (enqueuedAt != null) {
+            head.accumulateAndGet(enqueuedAt, (a, b) -> a == null || b.isAfter(a) ? b : a);
         }
-
-        void subscribe() throws IOException, TimeoutException {
-            // the previous channel was kept open after a cancel for the handlers still running: what
-            // they have not settled by now goes back to the queue
-            discard(channel);
-            Channel fresh = connection.get().createChannel();
-            channel = fresh;
-            Subscribed consumer = consumerOn.apply(fresh);
-            // before basicConsume returns: a cancel can arrive first, and must find its consumer current
-            current.set(consumer);
-            try {
-                fresh.basicQos(prefetch);
-                tag = fresh.basicConsume(source, false, consumer);
-            } catch (IOException | RuntimeException e) {
-                current.compareAndSet(consumer, null);
-                discard(fresh);
-                throw e;
-            }
-        }
-
-        /**
-         * The channel of {@code consumer} was closed while the connection stayed up: by the broker (a
-         * channel error, {@code consumer_timeout}), or by the client after a consumer callback threw.
-         * The client still records the consumer, and after a later connection failure would subscribe
-         * it again beside the fresh one: that record goes at once.
-         */
-        void channelClosed(Subscribed consumer, String consumerTag, ShutdownSignalException signal) {
-            if (running.get() && current.compareAndSet(consumer, null)) {
-                forgetConsumer(consumer.getChannel(), consumerTag);
-                log.warn("Lost the channel consuming {} ({}); subscribing again on a fresh one in {}. Its unacknowledged "
-                        + "messages go back to the queue and are delivered again", source, reason(signal), recoveryInterval);
-                wake();
-            }
-        }
-
-        /**
-         * The broker cancelled {@code consumer}. Its channel stays open until the next subscription,
-         * so handlers finishing meanwhile still settle their messages; the client's record of the
-         * consumer goes at once, so connection recovery never brings it back.
-         */
-        void cancelled(Subscribed consumer, String consumerTag) {
-            if (running.get() && current.compareAndSet(consumer, null)) {
-                forgetConsumer(consumer.getChannel(), consumerTag);
-                topology.forget(List.of(queue)); // the queue may be gone: declare it again before subscribing
-                log.warn("The broker cancelled the subscription to {} (queue deleted or moved); subscribing again in {}",
-                        source, recoveryInterval);
-                wake();
-            }
-        }
-
-        void cancel() {
-            Channel open = channel;
-            String consumerTag = tag;
-            if (open == null || consumerTag == null || !consuming()) {
-                return;
-            }
-            try {
-                open.basicCancel(consumerTag);
-            } catch (IOException | RuntimeException e) {
-                log.debug("Cancelling the subscription to {}: {}", source, e.toString());
-            }
-        }
-
-        void close() {
-            discard(channel);
-        }
-    }
-
-    private static String reason(ShutdownSignalException signal) {
-        return signal.getReason() instanceof AMQP.Channel.Close close
-                ? close.getReplyCode() + " " + close.getReplyText()
-                : signal.getMessage();
-    }
-
-    /** A consumer that reports to its subscription when the broker ends it. */
-    private abstract class Subscribed extends DefaultConsumer {
-
-        private final Subscription subscription;
-
-        Subscribed(Channel channel, Subscription subscription) {
-            super(channel);
-            this.subscription = subscription;
-        }
-
-        @Override
-        public void handleShutdownSignal(String tag, ShutdownSignalException signal) {
-            if (!running.get()) {
-                return;
-            }
-            if (signal.isHardError()) {
-                // the connection: the client's automatic recovery reopens this channel and consumer by itself
-                if (!signal.isInitiatedByApplication() && subscription == tasks) { // one line per consumer, not per channel
-                    log.warn("Lost the connection consuming {} ({}); the client reconnects and resumes", queue, signal.getMessage());
+        HeldMessages.Held message = held.hold(channel, delivery, properties, body, WireFormat.attempt(properties));
+        // the wait for a slot happens on the message's own virtual thread: the client's dispatch
+        // threads are shared by every channel of the connection and must never block
+        try {
+            handlers.execute(() -> {
+                if (!acquireSlot()) {
+                    return; // stopping: the message is handed back
                 }
-            } else {
-                subscription.channelClosed(this, tag, signal);
-            }
-        }
-
-        @Override
-        public void handleCancel(String tag) {
-            subscription.cancelled(this, tag);
-        }
-    }
-
-    /** The queue's messages: each handled on its own virtual thread. */
-    private final class Tasks extends Subscribed {
-
-        Tasks(Channel channel) {
-            super(channel, tasks);
-        }
-
-        @Override
-        public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-            long delivery = envelope.getDeliveryTag();
-            int schema = WireFormat.schema(properties);
-            if (schema != WireFormat.SCHEMA_VERSION) {
-                log.warn("Rejecting a message of schema version {} on {} to its dead-letter queue (this node reads {})",
-                        schema, queue, WireFormat.SCHEMA_VERSION);
-                handling.settle(getChannel(), delivery, MessageHandling.Settle.REJECT);
-                return;
-            }
-            Instant enqueuedAt = WireFormat.enqueuedAt(properties);
-            if (enqueuedAt != null) {
-                head.accumulateAndGet(enqueuedAt, (a, b) -> a == null || b.isAfter(a) ? b : a);
-            }
-            Channel channel = getChannel();
-            HeldMessages.Held message = held.hold(channel, delivery, properties, body, WireFormat.attempt(properties));
-            // the wait for a slot happens on the message's own virtual thread: the client's dispatch
-            // threads are shared by every channel of the connection and must never block
-            try {
-                handlers.execute(() -> {
-                    if (!acquireSlot()) {
-                        return; // stopping: the message is handed back
+                try {
+                    if (channel.isOpen()) {
+                        handling.handle(message);
+                    } else {
+                        message.take(); // the channel closed while it waited: the broker has it back
                     }
-                    try {
-                        if (channel.isOpen()) {
-                            handling.handle(message);
-                        } else {
-                            message.take(); // the channel closed while it waited: the broker has it back
-                        }
-                    } finally {
-                        slots.release();
-                    }
-                });
-            } catch (RejectedExecutionException stopping) {
-                // arrived as the consumer stopped: it is handed back
-            }
+                } finally {
+                    slots.release();
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            // arrived as the consumer stopped: it is handed back
         }
     }
 
@@ -349,23 +209,14 @@ final class RabbitQueueConsumer implements QueueConsumer {
         }
     }
 
-    /** The dead-letter queue: what the broker dead-lettered, recorded where the API shows it. */
-    private final class DeadLetters extends Subscribed {
-
-        DeadLetters(Channel channel) {
-            super(channel, dead);
-        }
-
-        @Override
-        public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-            try {
-                deadLetters.record(queue, properties.getMessageId(), handler, body, reason(properties),
-                        WireFormat.attempt(properties));
-                handling.settle(getChannel(), envelope.getDeliveryTag(), MessageHandling.Settle.ACK);
-            } catch (RuntimeException e) {
-                log.warn("Could not record a dead letter of {}; it stays on {}: {}", queue, RabbitTopology.deadQueue(queue), e.toString());
-                handling.requeueLater(getChannel(), envelope.getDeliveryTag(), recoveryInterval);
-            }
+    /** A message of the dead-letter queue: what the broker dead-lettered, recorded where the API shows it. */
+    private void onDeadLetter(Channel channel, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+        try {
+            deadLetters.record(queue, properties.getMessageId(), handler, body, reason(properties), WireFormat.attempt(properties));
+            handling.settle(channel, envelope.getDeliveryTag(), MessageHandling.Settle.ACK);
+        } catch (RuntimeException e) {
+            log.warn("Could not record a dead letter of {}; it stays on {}: {}", queue, RabbitTopology.deadQueue(queue), e.toString());
+            handling.requeueLater(channel, envelope.getDeliveryTag(), recoveryInterval);
         }
     }
 
@@ -397,7 +248,10 @@ final class RabbitQueueConsumer implements QueueConsumer {
     }
 
     /** A subscription was lost: the supervisor subscribes it again after {@code recoveryInterval}. */
-    private void wake() {
+    private void lost(boolean queueMayBeGone) {
+        if (queueMayBeGone) {
+            topology.forget(List.of(queue)); // declared again before subscribing
+        }
         lostAtNanos = System.nanoTime();
         supervisor.wake();
     }
@@ -426,41 +280,5 @@ final class RabbitQueueConsumer implements QueueConsumer {
         dead.close();
         handlers.shutdownNow();
         flushHead(null);
-    }
-
-    /**
-     * Closes a channel of this consumer's, which also removes it from the client's connection
-     * recovery — unless it was closed on its own already (by the broker, or here): the client then
-     * has freed its number for the next channel opened, and removes channels from its recovery by
-     * number, so closing it again could drop another consumer's channel from recovery. Such a
-     * channel stays in the client's records, without consumers, until its number is used again.
-     */
-    private void discard(Channel channel) {
-        if (channel == null) {
-            return;
-        }
-        ShutdownSignalException closed = channel.getCloseReason();
-        if (closed != null && !closed.isHardError()) {
-            return;
-        }
-        try {
-            channel.abort();
-        } catch (IOException | RuntimeException e) {
-            log.debug("Closing a channel of {}: {}", queue, e.toString());
-        }
-    }
-
-    /**
-     * Drops the client's record of a consumer the broker ended (the client keeps it, and its
-     * connection recovery would subscribe it again). The broker has no such consumer any more, and
-     * {@code basicCancel} first drops the record, then fails without sending anything: the consumer
-     * is unknown to the channel, or the channel is closed.
-     */
-    private void forgetConsumer(Channel channel, String consumerTag) {
-        try {
-            channel.basicCancel(consumerTag);
-        } catch (IOException | RuntimeException expected) {
-            log.trace("Forgetting the cancelled consumer {} of {}: {}", consumerTag, queue, expected.toString());
-        }
     }
 }
