@@ -3,6 +3,7 @@ package io.pollster.deadletter;
 import java.util.List;
 import java.util.UUID;
 
+import io.pollster.output.DeliveryReplays;
 import io.pollster.schedule.JobSchedules;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
@@ -22,8 +23,11 @@ class DeadLetterService {
     private final Transport transport;
     private final JobSchedules schedules;
     private final QueueProperties queues;
+    private final DeliveryReplays deliveryReplays;
 
-    DeadLetterService(DeadLetterRepository letters, Transport transport, JobSchedules schedules, QueueProperties queues) {
+    DeadLetterService(DeadLetterRepository letters, Transport transport, JobSchedules schedules, QueueProperties queues,
+                      DeliveryReplays deliveryReplays) {
+        this.deliveryReplays = deliveryReplays;
         this.letters = letters;
         this.transport = transport;
         this.schedules = schedules;
@@ -54,10 +58,27 @@ class DeadLetterService {
             schedules.requestRun(letter.jobId());
             return;
         }
+        if (letter.type() == DeadLetterType.DELIVERY) {
+            replayDelivery(id, letter);
+            return;
+        }
         if (letter.queue() == null) {
             throw ApiException.conflict("Dead letter " + id + " names no queue to replay it on");
         }
         transport.enqueue(logicalQueue(letter.queue()), List.of(letter.payload()));
+    }
+
+    /** A delivery goes back to the head of its lane: sent again before the events that came after it. */
+    private void replayDelivery(UUID id, DeadLetterRepository.DeadLetter letter) {
+        boolean replayed;
+        try {
+            replayed = deliveryReplays.replay(letter.payload());
+        } catch (IllegalArgumentException e) {
+            throw ApiException.conflict("Dead letter " + id + " does not name a delivery to replay");
+        }
+        if (!replayed) {
+            throw ApiException.conflict("Dead letter " + id + ": its delivery is gone (with its job) or pending already");
+        }
     }
 
     @Transactional

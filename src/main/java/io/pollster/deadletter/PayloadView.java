@@ -1,5 +1,6 @@
 package io.pollster.deadletter;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 
@@ -8,6 +9,7 @@ import io.pollster.ingest.IngestMessages;
 import io.pollster.proto.v1.IngestBatch;
 import io.pollster.proto.v1.PollTask;
 import io.pollster.transport.DeadLetterType;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -30,7 +32,8 @@ final class PayloadView {
             return switch (type) {
                 case POLL -> poll(PollTask.parseFrom(payload));
                 case MESSAGE -> messages(IngestBatch.parseFrom(payload));
-                case PAGE, DELIVERY -> raw(payload);
+                case DELIVERY -> delivery(payload);
+                case PAGE -> raw(payload);
             };
         } catch (InvalidProtocolBufferException e) {
             return raw(payload);
@@ -53,6 +56,16 @@ final class PayloadView {
         ObjectNode view = json.createObjectNode();
         batch.getMessagesList().forEach(m -> view.withArray("messages").add(IngestMessages.json(json, m)));
         return view;
+    }
+
+    /** A delivery's dead letter is a small JSON object naming the delivery, its event and its output. */
+    private JsonNode delivery(byte[] payload) {
+        try {
+            JsonNode node = json.readTree(new String(payload, StandardCharsets.UTF_8));
+            return node.isObject() ? node : raw(payload);
+        } catch (JacksonException e) {
+            return raw(payload);
+        }
     }
 
     private JsonNode raw(byte[] payload) {

@@ -28,6 +28,7 @@ record JobRequest(
         Adaptive adaptive,
         JsonNode rateLimit,
         List<JsonNode> outputs,
+        Integer alertAfterFailures,
         Boolean active) {
 
     record Retry(Integer maxAttempts, String backoff, String maxBackoff) {

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -61,10 +62,12 @@ public class JobService {
     private final JsonMapper json;
     private final Clock clock;
     private final ByteBudget memory;
+    private final OutputSecretStore outputSecrets;
 
     JobService(JobRepository jobs, JobValidator validator, SecretBox secrets, JobSchedules schedules, Quotas quotas,
-               JsonMapper json, Clock clock, ByteBudget memory, ApplicationEventPublisher events) {
+               JsonMapper json, Clock clock, ByteBudget memory, ApplicationEventPublisher events, OutputSecretStore outputSecrets) {
         this.jobs = jobs;
+        this.outputSecrets = outputSecrets;
         this.validator = validator;
         this.secrets = secrets;
         this.schedules = schedules;
@@ -84,9 +87,12 @@ public class JobService {
         Instant now = now();
         JobId id = new JobId(Ids.next());
         jobs.insert(id, caller.userId().value(), valid.spec(), seal(id, valid.secrets()), status, now);
+        if (!valid.outputs().secrets().isEmpty()) {
+            outputSecrets.replace(id.value(), valid.outputs().secrets());
+        }
         schedules.insert(id.value(), schedule(valid, valid.effectiveInterval(), status, now, true));
         events.publishEvent(new JobEvents.Created(id));
-        return jobs.find(id).orElseThrow();
+        return showing(jobs.find(id).orElseThrow(), valid);
     }
 
     public Job get(Caller caller, JobId id) {
@@ -153,7 +159,9 @@ public class JobService {
             throw ApiException.invalid("$", "the patched job has a field of the wrong type");
         }
         Map<String, String> oldSecrets = secretsToKeep(job, request);
-        JobValidator.Validated valid = validator.validate(request, new JobValidator.Existing(job.spec().url(), oldSecrets));
+        List<String> oldOutputSecrets = job.spec().outputs().isEmpty() ? List.of() : outputSecrets.find(id.value());
+        JobValidator.Validated valid = validator.validate(request, new JobValidator.Existing(job.spec().url(), oldSecrets,
+                oldOutputSecrets));
         JobSpec before = job.spec();
         JobSpec after = valid.spec();
         JobStatus status = after.active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
@@ -174,11 +182,24 @@ public class JobService {
         if (!jobs.updateDefinition(job, after, seal(id, valid.secrets()), status, now)) {
             throw ApiException.conflict("Job " + id + " was changed by another request; read it again and retry");
         }
+        if (patch.has("outputs")) {
+            outputSecrets.replace(id.value(), valid.outputs().secrets());
+        }
         schedules.follow(id.value(), schedule(valid, effective, status, now, starting), scheduleChanged);
         if (requestChanged) {
             events.publishEvent(new JobEvents.RequestChanged(id));
         }
-        return jobs.find(id).orElseThrow();
+        return showing(jobs.find(id).orElseThrow(), valid);
+    }
+
+    /** The job as the answer that saved it shows it: a webhook secret generated just now appears in clear, this once. */
+    private static Job showing(Job job, JobValidator.Validated valid) {
+        if (valid.outputs().shown().equals(valid.outputs().stored())) {
+            return job;
+        }
+        return new Job(job.id(), job.ownerId(), job.spec().withOutputs(valid.outputs().shown()), job.sealedSecrets(), job.status(),
+                job.effectiveInterval(), job.nextRunAt(), job.lastRunAt(), job.lastOutcome(), job.stats(), job.version(),
+                job.createdAt(), job.updatedAt());
     }
 
     @Transactional
@@ -222,7 +243,8 @@ public class JobService {
             // is fixed with a PATCH first); the sealed value is stored back as it is, so the masks
             // stand in for the values
             JobValidator.Validated valid = validator.validate(json.convertValue(spec, JobRequest.class),
-                    new JobValidator.Existing(job.spec().url(), job.spec().secretHeaders()));
+                    new JobValidator.Existing(job.spec().url(), job.spec().secretHeaders(),
+                            Collections.nCopies(job.spec().outputs().size(), JobSpec.MASK)));
             spec = valid.spec();
             schedule = schedule(valid, job.effectiveInterval(), JobStatus.ACTIVE, now, true);
         } else {

@@ -30,9 +30,17 @@ public record JobSpec(
         Adaptive adaptive,
         JsonNode rateLimit,
         List<JsonNode> outputs,
+        Integer alertAfterFailures,
         boolean active) {
 
     public static final String MASK = "***";
+    public static final int DEFAULT_ALERT_AFTER_FAILURES = 3;
+
+    public JobSpec {
+        // a definition stored before the field existed
+        alertAfterFailures = alertAfterFailures == null ? DEFAULT_ALERT_AFTER_FAILURES : alertAfterFailures;
+        outputs = outputs == null ? List.of() : outputs;
+    }
 
     public record Retry(int maxAttempts, String backoff, String maxBackoff) {
     }
@@ -46,7 +54,13 @@ public record JobSpec(
     /** The same definition, active or not. */
     public JobSpec withActive(boolean active) {
         return new JobSpec(name, url, method, headers, secretHeaders, body, interval, cron, jitter, timeout, retry, dedup,
-                pagination, items, cache, adaptive, rateLimit, outputs, active);
+                pagination, items, cache, adaptive, rateLimit, outputs, alertAfterFailures, active);
+    }
+
+    /** The same definition showing these outputs (a webhook's generated secret, once, in the answer that made it). */
+    public JobSpec withOutputs(List<JsonNode> shown) {
+        return new JobSpec(name, url, method, headers, secretHeaders, body, interval, cron, jitter, timeout, retry, dedup,
+                pagination, items, cache, adaptive, rateLimit, shown, alertAfterFailures, active);
     }
 
     public Duration timeoutDuration() {

@@ -67,7 +67,9 @@ class JobValidator {
         this.clock = clock;
     }
 
-    record Validated(JobSpec spec, Map<String, String> secrets, Schedule schedule, Duration effectiveInterval) {
+    /** @param outputs the outputs as stored, as this answer shows them, and their secrets */
+    record Validated(JobSpec spec, Map<String, String> secrets, Schedule schedule, Duration effectiveInterval,
+                     OutputsValidator.Result outputs) {
     }
 
     /**
@@ -75,9 +77,10 @@ class JobValidator {
      *
      * @param url     its current URL; secrets kept with {@code "***"} must stay on its origin
      * @param secrets its current secret header values, which {@code "***"} keeps
+     * @param outputSecrets its outputs' current secrets by position, which {@code "***"} keeps
      */
-    record Existing(String url, Map<String, String> secrets) {
-        static final Existing NONE = new Existing(null, Map.of());
+    record Existing(String url, Map<String, String> secrets, List<String> outputSecrets) {
+        static final Existing NONE = new Existing(null, Map.of(), List.of());
     }
 
     Validated validate(JobRequest r, Existing existing) {
@@ -89,7 +92,7 @@ class JobValidator {
         } else if (name != null && name.indexOf('\u0000') >= 0) {
             errors.add("name", NUL_MESSAGE);
         }
-        String url = url(r.url(), errors);
+        String url = url("url", r.url(), errors);
         String method = r.method() == null ? "GET" : r.method().strip().toUpperCase(Locale.ROOT);
         if (!METHODS.contains(method)) {
             errors.add("method", "must be one of GET, POST, PUT, PATCH, DELETE, HEAD");
@@ -166,8 +169,10 @@ class JobValidator {
         notYet("items", r.items(), errors);
         notYet("cache", r.cache(), errors);
         notYet("rateLimit", r.rateLimit(), errors);
-        if (r.outputs() != null && !r.outputs().isEmpty()) {
-            errors.add("outputs", "outputs are not supported by this version yet");
+        OutputsValidator.Result outputs = OutputsValidator.validate(r.outputs(), existing.outputSecrets(), this::url, errors);
+        int alertAfterFailures = r.alertAfterFailures() == null ? JobSpec.DEFAULT_ALERT_AFTER_FAILURES : r.alertAfterFailures();
+        if (alertAfterFailures < 1 || alertAfterFailures > 1000) {
+            errors.add("alertAfterFailures", "must be between 1 and 1000");
         }
         errors.throwIfAny();
 
@@ -175,51 +180,51 @@ class JobValidator {
         secrets.keySet().forEach(k -> maskedSecrets.put(k, JobSpec.MASK));
         JobSpec spec = new JobSpec(name, url, method, headers, maskedSecrets, nullIfJsonNull(r.body()),
                 interval == null ? null : interval.toString(), r.cron() == null ? null : r.cron().strip(),
-                jitter.toString(), timeout.toString(), retry, dedup, null, null, null, adaptive, null, List.of(),
-                r.active() == null || r.active());
-        return new Validated(spec, secrets, schedule, effective);
+                jitter.toString(), timeout.toString(), retry, dedup, null, null, null, adaptive, null, outputs.stored(),
+                alertAfterFailures, r.active() == null || r.active());
+        return new Validated(spec, secrets, schedule, effective, outputs);
     }
 
     static Duration clamp(Duration value, Duration min, Duration max) {
         return value.compareTo(min) < 0 ? min : value.compareTo(max) > 0 ? max : value;
     }
 
-    private String url(String raw, Errors errors) {
+    String url(String field, String raw, Errors errors) {
         if (raw == null || raw.isBlank()) {
-            errors.add("url", "is required");
+            errors.add(field, "is required");
             return null;
         }
         if (raw.length() > MAX_URL_LENGTH) {
-            errors.add("url", "must be at most " + MAX_URL_LENGTH + " characters");
+            errors.add(field, "must be at most " + MAX_URL_LENGTH + " characters");
             return null;
         }
         try {
             URI uri = new URI(raw.strip());
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https"))) {
-                errors.add("url", "must be an absolute http or https URL");
+                errors.add(field, "must be an absolute http or https URL");
                 return null;
             }
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                errors.add("url", "must name a host");
+                errors.add(field, "must name a host");
                 return null;
             }
             if (uri.getRawUserInfo() != null) {
-                errors.add("url", "must not carry credentials; use secretHeaders");
+                errors.add(field, field.equals("url") ? "must not carry credentials; use secretHeaders" : "must not carry credentials");
                 return null;
             }
             if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65535)) {
-                errors.add("url", "has port " + uri.getPort() + "; a port is between 1 and 65535");
+                errors.add(field, "has port " + uri.getPort() + "; a port is between 1 and 65535");
                 return null;
             }
             String refused = refusedHost(uri.getHost());
             if (refused != null) {
-                errors.add("url", refused);
+                errors.add(field, refused);
                 return null;
             }
             return uri.toString();
         } catch (URISyntaxException e) {
-            errors.add("url", "is not a valid URL");
+            errors.add(field, "is not a valid URL");
             return null;
         }
     }

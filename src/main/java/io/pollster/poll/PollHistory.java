@@ -35,7 +35,7 @@ class PollHistory {
 
     private static final String FIND_POLL_STATE = """
             SELECT j.owner_id, j.status, j.version, s.effective_interval_ms, p.etag, p.last_modified, p.latest_hash,
-                   p.done_fire_at, (p.last_run_at IS NULL OR p.fold_duration_ms > 1000) AS expected_slow
+                   p.done_fire_at, (p.last_run_at IS NULL OR p.fold_duration_ms > 1000) AS expected_slow, p.consecutive_failures
             FROM job_polls p
             JOIN jobs j ON j.id = p.job_id
             JOIN job_schedules s ON s.job_id = p.job_id
@@ -207,7 +207,8 @@ class PollHistory {
             Timestamp done = rs.getTimestamp("done_fire_at");
             return new PollState(id, rs.getObject("owner_id", UUID.class), JobStatus.valueOf(rs.getString("status")),
                     rs.getLong("version"), effectiveInterval, rs.getString("etag"), rs.getString("last_modified"),
-                    rs.getBytes("latest_hash"), done == null ? null : done.toInstant(), rs.getBoolean("expected_slow"));
+                    rs.getBytes("latest_hash"), done == null ? null : done.toInstant(), rs.getBoolean("expected_slow"),
+                    rs.getInt("consecutive_failures"));
         }).optional();
     }
 

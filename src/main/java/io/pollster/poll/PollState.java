@@ -14,7 +14,9 @@ import io.pollster.job.JobStatus;
  *
  * @param expectedSlow whether this job's next poll may hold a slot for long: it has never been
  *                     polled, or its last poll took more than a second
+ * @param consecutiveFailures the job's failed polls since its last success
  */
 record PollState(JobId id, UUID ownerId, JobStatus status, long version, Duration effectiveInterval, String etag,
-                 String lastModified, byte[] latestHash, Instant doneFireAt, boolean expectedSlow) {
+                 String lastModified, byte[] latestHash, Instant doneFireAt, boolean expectedSlow,
+                 int consecutiveFailures) {
 }

@@ -20,12 +20,13 @@ import io.pollster.system.web.InvalidField;
  * A job's definition as polling uses it — request, retries, dedup, adaptive bounds — built once
  * per definition {@code version} instead of parsing the stored JSON on every poll.
  *
+ * @param alertAfterFailures failures in a row that make a {@code poll.failed} event
  * @param unusable why the definition cannot be polled as it stands (dedup settings an older
  *                 release accepted and this one refuses), or null
  */
 record PollTarget(long version, String method, URI url, Map<String, String> headers, Map<String, String> secretHeaders,
                   byte[] body, Duration timeout, RetryPolicy retry, DedupSpec dedup, Duration adaptiveMin,
-                  Duration adaptiveMax, String unusable) {
+                  Duration adaptiveMax, String unusable, int alertAfterFailures) {
 
     static PollTarget of(Job job, Map<String, String> secrets) {
         JobSpec spec = job.spec();
@@ -55,7 +56,7 @@ record PollTarget(long version, String method, URI url, Map<String, String> head
                 new RetryPolicy(retry.maxAttempts(), Duration.parse(retry.backoff()), Duration.parse(retry.maxBackoff())),
                 problems.isEmpty() ? dedupSpec : DedupSpec.DEFAULT,
                 adaptive == null ? null : Duration.parse(adaptive.min()),
-                adaptive == null ? null : Duration.parse(adaptive.max()), unusable);
+                adaptive == null ? null : Duration.parse(adaptive.max()), unusable, spec.alertAfterFailures());
     }
 
     /** Roughly the bytes this target holds on the heap, for the cache's bound. */

@@ -19,6 +19,7 @@ import io.pollster.fetch.Fetcher;
 import io.pollster.fetch.RetryPolicy;
 import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
+import io.pollster.job.JobSpec;
 import io.pollster.job.JobStatus;
 import io.pollster.schedule.PollTask;
 import io.pollster.schedule.PollTimeLimit;
@@ -32,6 +33,7 @@ import io.pollster.transport.QueueProperties;
 import io.pollster.transport.TaskHandler;
 import io.pollster.user.Quotas;
 import io.pollster.version.BodyCodec;
+import io.pollster.version.JsonPatches;
 import io.pollster.version.VersionRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +77,8 @@ class Poller {
     private final CpuWork cpu;
     private final ByteBudget budget;
     private final Quotas quotas;
+    private final PollEvents events;
+    private final JsonPatches patches;
     private final TransactionTemplate tx;
     private final Clock clock;
     private final MeterRegistry meters;
@@ -87,8 +91,10 @@ class Poller {
            PollHistory history, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
            ByteBudget budget, Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters,
            PollerProperties properties, PollTimeLimit limit,
-           QueueProperties queues) {
+           QueueProperties queues, PollEvents events, JsonPatches patches) {
         this.jobs = jobs;
+        this.events = events;
+        this.patches = patches;
         this.targets = targets;
         this.fetcher = fetcher;
         this.normalizer = normalizer;
@@ -251,7 +257,9 @@ class Poller {
                     + "delete jobs, or ask the admin to raise the quota");
         }
         byte[] stored = cpuIfLarge(job.ownerId(), fetched.body().length, () -> BodyCodec.compress(fetched.body()));
-        // one transaction: a version is never stored without the poll that found it
+        String patch = cpuIfLarge(job.ownerId(), fetched.body().length,
+                () -> patches.between(job.id().value(), job.latestHash(), fetched.body(), fetched.contentType()).orElse(null));
+        // one transaction: a version is never stored without the poll that found it, nor reported without it
         PollRecord poll = tx.execute(status -> {
             // a redelivered or concurrent poll that saw the same latest hash loses this race, and stores nothing
             UUID versionId = Ids.next();
@@ -262,11 +270,15 @@ class Poller {
                     jobs.addStored(Map.of(job.id().value(), (long) fetched.body().length));
                 }
                 quotas.stored(job.ownerId(), fetched.body().length);
+                events.versionCreated(job, versionId, normalized.hash(), patch, clock.instant());
             }
             PollRecord recorded = PollRecord.fetched(job, attempt.task, attempt.started, attempt.took(clock),
                     fetched.status(), stores ? versionId : null, validators(fetched),
                     attempt.target.adapt(job.effectiveInterval(), stores));
             history.record(recorded);
+            if (PollEvents.recovers(job, attempt.target)) {
+                events.recovered(job, clock.instant());
+            }
             return recorded;
         });
         count(poll);
@@ -274,7 +286,14 @@ class Poller {
     }
 
     private TaskHandler.Result quiet(Attempt attempt, PollRecord poll) {
-        quietPolls.record(poll); // most polls: batched with others
+        if (PollEvents.recovers(attempt.job, attempt.target)) {
+            tx.executeWithoutResult(status -> {
+                history.record(poll);
+                events.recovered(attempt.job, clock.instant());
+            });
+        } else {
+            quietPolls.record(poll); // most polls: batched with others
+        }
         count(poll);
         return TaskHandler.DONE;
     }
@@ -311,7 +330,7 @@ class Poller {
     private TaskHandler.Result fail(Attempt attempt, Integer status, String error) {
         PollState job = attempt.job;
         PollRecord poll = PollRecord.failed(job, attempt.task, attempt.started, attempt.took(clock), status, error);
-        record(poll, job, attempt.task, error);
+        record(poll, job, attempt.task, error, attempt.target.alertAfterFailures());
         log.info("Poll of job {} failed after {} attempts: {}", job.id(), poll.attempts(), error);
         return TaskHandler.DONE;
     }
@@ -322,7 +341,7 @@ class Poller {
      * dead letter to replay once it is fixed.
      */
     private TaskHandler.Result failUnsent(PollState job, PollTask task, String error) {
-        record(PollRecord.unsent(job, task, clock.instant(), error), job, task, error);
+        record(PollRecord.unsent(job, task, clock.instant(), error), job, task, error, alertAfterFailures(job));
         return TaskHandler.DONE;
     }
 
@@ -340,6 +359,7 @@ class Poller {
         if (!over(task, job)) {
             PollRecord poll = PollRecord.abandoned(job, task, clock.instant(), error);
             history.record(poll);
+            events.failed(job, alertAfterFailures(job), poll, clock.instant());
             count(poll);
         }
         return new TaskHandler.DeadLetterInfo(DeadLetterType.POLL, job.id().value(), job.ownerId());
@@ -350,9 +370,22 @@ class Poller {
         return task.firedAt() != null && job.doneFireAt() != null && !task.firedAt().isAfter(job.doneFireAt());
     }
 
-    private void record(PollRecord failed, PollState job, PollTask task, String error) {
+    /**
+     * The job's threshold for {@code poll.failed}; the default when its definition cannot be read
+     * (secrets that do not open, a stored URL that does not parse: often why the poll failed).
+     */
+    private int alertAfterFailures(PollState job) {
+        try {
+            return targets.at(job.id(), job.version()).map(PollTarget::alertAfterFailures).orElse(JobSpec.DEFAULT_ALERT_AFTER_FAILURES);
+        } catch (RuntimeException unreadable) {
+            return JobSpec.DEFAULT_ALERT_AFTER_FAILURES;
+        }
+    }
+
+    private void record(PollRecord failed, PollState job, PollTask task, String error, int alertAfterFailures) {
         tx.executeWithoutResult(tx -> {
             history.record(failed);
+            events.failed(job, alertAfterFailures, failed, clock.instant());
             deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.POLL, job.id().value(), job.ownerId(),
                     queue, task.encode(), error, failed.attempts(), clock.instant()));
         });

@@ -58,7 +58,12 @@ public final class StubUpstream implements AutoCloseable {
         }
     }
 
-    public record Request(String method, String path, Headers headers) {
+    /** @param receivedAt when the request arrived ({@link System#nanoTime()}) */
+    public record Request(String method, String path, Headers headers, byte[] body, long receivedAt) {
+
+        public String bodyText() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
     }
 
     private final HttpServer server;
@@ -104,8 +109,9 @@ public final class StubUpstream implements AutoCloseable {
 
     private void answer(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
-        requests.add(new Request(exchange.getRequestMethod(), path, exchange.getRequestHeaders()));
-        exchange.getRequestBody().readAllBytes();
+        long receivedAt = System.nanoTime();
+        byte[] requestBody = exchange.getRequestBody().readAllBytes();
+        requests.add(new Request(exchange.getRequestMethod(), path, exchange.getRequestHeaders(), requestBody, receivedAt));
         int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
         int now = inFlight.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         mostInFlight.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(now, Math::max);

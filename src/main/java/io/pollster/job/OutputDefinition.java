@@ -1,0 +1,46 @@
+package io.pollster.job;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Where a job's events go: one entry of its {@code outputs}, as stored (validated, secrets masked).
+ * An output is known by its position in the list.
+ */
+public sealed interface OutputDefinition {
+
+    /** Each type's name in the {@code type} field. */
+    List<String> TYPES = List.of("webhook", "rabbitmq", "file");
+
+    /**
+     * POSTs each event, signed per Standard Webhooks.
+     *
+     * @param rate  at most {@code limit} sends per {@code per}, across the cluster; null for no limit
+     * @param retry how often and how far apart to try; null for the default schedule
+     */
+    record Webhook(URI url, Rate rate, Retry retry) implements OutputDefinition {
+    }
+
+    record Rate(int limit, Duration per) {
+    }
+
+    record Retry(int maxAttempts, Duration backoff, Duration maxBackoff) {
+    }
+
+    /** A stored definition (validated when it was saved). */
+    static OutputDefinition of(JsonNode stored) {
+        String type = stored.path("type").asString("");
+        if (!type.equals("webhook")) {
+            throw new IllegalArgumentException("unsupported output type " + type);
+        }
+        JsonNode rate = stored.path("rate");
+        JsonNode retry = stored.path("retry");
+        return new Webhook(URI.create(stored.path("url").asString()),
+                rate.isObject() ? new Rate(rate.path("limit").asInt(), Duration.parse(rate.path("per").asString())) : null,
+                retry.isObject() ? new Retry(retry.path("maxAttempts").asInt(), Duration.parse(retry.path("backoff").asString()),
+                        Duration.parse(retry.path("maxBackoff").asString())) : null);
+    }
+}

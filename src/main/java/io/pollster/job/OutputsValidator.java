@@ -1,0 +1,221 @@
+package io.pollster.job;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+
+import io.pollster.system.Durations;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Checks a job's {@code outputs} and fills their defaults. A webhook's secret is
+ * {@code whsec_<base64 of 24 to 64 bytes>}; omitted, one is generated (shown once, in the answer
+ * that saved it); {@code "***"} keeps the secret of the webhook at the same position.
+ */
+final class OutputsValidator {
+
+    static final int MAX_OUTPUTS = 10;
+    private static final String SECRET_PREFIX = "whsec_";
+    private static final Set<String> WEBHOOK_FIELDS = Set.of("type", "url", "secret", "rate", "retry");
+    private static final Set<String> RATE_FIELDS = Set.of("limit", "per");
+    private static final Set<String> RETRY_FIELDS = Set.of("maxAttempts", "backoff", "maxBackoff");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** Checks an output's URL as the job's own (absolute http(s), no credentials, no literal private address). */
+    interface UrlCheck {
+        String check(String field, String raw, JobValidator.Errors errors);
+    }
+
+    /**
+     * @param stored  the outputs as stored and shown from now on, secrets masked
+     * @param shown   the outputs as this answer shows them: a generated secret in clear, once
+     * @param secrets each output's secret by position (null where none)
+     */
+    record Result(List<JsonNode> stored, List<JsonNode> shown, List<String> secrets) {
+        static final Result NONE = new Result(List.of(), List.of(), List.of());
+    }
+
+    private OutputsValidator() {
+    }
+
+    static Result validate(List<JsonNode> given, List<String> existingSecrets, UrlCheck urls, JobValidator.Errors errors) {
+        if (given == null || given.isEmpty()) {
+            return Result.NONE;
+        }
+        if (given.size() > MAX_OUTPUTS) {
+            errors.add("outputs", "at most " + MAX_OUTPUTS + " outputs per job");
+            return Result.NONE;
+        }
+        List<JsonNode> stored = new ArrayList<>();
+        List<JsonNode> shown = new ArrayList<>();
+        List<String> secrets = new ArrayList<>();
+        for (int i = 0; i < given.size(); i++) {
+            String field = "outputs[" + i + "]";
+            JsonNode output = given.get(i);
+            if (output == null || !output.isObject()) {
+                errors.add(field, "must be an object with a type");
+                continue;
+            }
+            String type = output.path("type").isString() ? output.path("type").asString() : null;
+            if (type == null || !OutputDefinition.TYPES.contains(type)) {
+                errors.add(field + ".type", "must be one of " + String.join(", ", OutputDefinition.TYPES));
+                continue;
+            }
+            if (!type.equals("webhook")) {
+                errors.add(field + ".type", type + " outputs are not supported by this version yet");
+                continue;
+            }
+            String existing = i < existingSecrets.size() ? existingSecrets.get(i) : null;
+            webhook(field, (ObjectNode) output, existing, urls, errors, stored, shown, secrets);
+        }
+        return new Result(stored, shown, secrets);
+    }
+
+    private static void webhook(String field, ObjectNode given, String existingSecret, UrlCheck urls, JobValidator.Errors errors,
+                                List<JsonNode> stored, List<JsonNode> shown, List<String> secrets) {
+        unknownFields(field, given, WEBHOOK_FIELDS, errors);
+        JsonNode rawUrl = given.path("url");
+        String url = urls.check(field + ".url", rawUrl.isString() ? rawUrl.asString() : null, errors);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("type", "webhook");
+        out.put("url", url);
+        String secret = null;
+        boolean generated = false;
+        JsonNode rawSecret = given.path("secret");
+        if (rawSecret.isMissingNode() || rawSecret.isNull()) {
+            secret = generateSecret();
+            generated = true;
+        } else if (!rawSecret.isString()) {
+            errors.add(field + ".secret", "must be a string: whsec_ followed by base64");
+        } else if (rawSecret.asString().equals(JobSpec.MASK)) {
+            if (existingSecret == null) {
+                errors.add(field + ".secret", "'***' keeps the secret of the webhook at this position, and there is none");
+            }
+            secret = existingSecret;
+        } else {
+            secret = rawSecret.asString();
+            String problem = secretProblem(secret);
+            if (problem != null) {
+                errors.add(field + ".secret", problem);
+            }
+        }
+        out.put("secret", JobSpec.MASK);
+        JsonNode rate = given.path("rate");
+        if (!rate.isMissingNode() && !rate.isNull()) {
+            out.set("rate", rate(field + ".rate", rate, errors));
+        }
+        JsonNode retry = given.path("retry");
+        if (!retry.isMissingNode() && !retry.isNull()) {
+            out.set("retry", retry(field + ".retry", retry, errors));
+        }
+        stored.add(out);
+        ObjectNode answer = out.deepCopy();
+        if (generated) {
+            answer.put("secret", secret);
+        }
+        shown.add(answer);
+        secrets.add(secret);
+    }
+
+    private static JsonNode rate(String field, JsonNode given, JobValidator.Errors errors) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        if (!given.isObject()) {
+            errors.add(field, "must be an object: {\"limit\": 2, \"per\": \"2m\"}");
+            return out;
+        }
+        unknownFields(field, given, RATE_FIELDS, errors);
+        JsonNode limit = given.path("limit");
+        if (!limit.isIntegralNumber() || limit.asLong() < 1 || limit.asLong() > 10_000) {
+            errors.add(field + ".limit", "must be a whole number between 1 and 10000");
+        } else {
+            out.put("limit", limit.asInt());
+        }
+        Duration per = duration(field + ".per", given.path("per"), errors);
+        if (per != null && (per.compareTo(Duration.ofSeconds(1)) < 0 || per.compareTo(Duration.ofDays(1)) > 0)) {
+            errors.add(field + ".per", "must be between 1s and 1d");
+        } else if (per != null) {
+            out.put("per", per.toString());
+        }
+        return out;
+    }
+
+    private static JsonNode retry(String field, JsonNode given, JobValidator.Errors errors) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        if (!given.isObject()) {
+            errors.add(field, "must be an object: {\"maxAttempts\": 6, \"backoff\": \"5s\", \"maxBackoff\": \"2h\"}");
+            return out;
+        }
+        unknownFields(field, given, RETRY_FIELDS, errors);
+        JsonNode attempts = given.path("maxAttempts");
+        int maxAttempts = 6;
+        if (!attempts.isMissingNode()) {
+            if (!attempts.isIntegralNumber() || attempts.asLong() < 1 || attempts.asLong() > 20) {
+                errors.add(field + ".maxAttempts", "must be a whole number between 1 and 20");
+            } else {
+                maxAttempts = attempts.asInt();
+            }
+        }
+        Duration backoff = given.has("backoff") ? duration(field + ".backoff", given.path("backoff"), errors) : Duration.ofSeconds(5);
+        Duration maxBackoff = given.has("maxBackoff") ? duration(field + ".maxBackoff", given.path("maxBackoff"), errors)
+                : Duration.ofHours(2);
+        if (backoff != null && (backoff.compareTo(Duration.ofMillis(100)) < 0 || backoff.compareTo(Duration.ofHours(1)) > 0)) {
+            errors.add(field + ".backoff", "must be between 100ms and 1h");
+            backoff = null;
+        }
+        if (backoff != null && maxBackoff != null && (maxBackoff.compareTo(backoff) < 0 || maxBackoff.compareTo(Duration.ofDays(1)) > 0)) {
+            errors.add(field + ".maxBackoff", "must be between backoff and 1d");
+        }
+        out.put("maxAttempts", maxAttempts);
+        if (backoff != null && maxBackoff != null) {
+            out.put("backoff", backoff.toString());
+            out.put("maxBackoff", maxBackoff.toString());
+        }
+        return out;
+    }
+
+    private static Duration duration(String field, JsonNode given, JobValidator.Errors errors) {
+        if (!given.isString()) {
+            errors.add(field, "must be a duration such as \"30s\", \"2m\" or \"PT1H\"");
+            return null;
+        }
+        try {
+            return Durations.parse(given.asString());
+        } catch (IllegalArgumentException e) {
+            errors.add(field, e.getMessage());
+            return null;
+        }
+    }
+
+    private static void unknownFields(String field, JsonNode given, Set<String> known, JobValidator.Errors errors) {
+        for (String name : given.propertyNames()) {
+            if (!known.contains(name)) {
+                errors.add(field + "." + name, "unknown field");
+            }
+        }
+    }
+
+    /** Why a given secret is not a Standard Webhooks secret, or null when it is one. */
+    static String secretProblem(String secret) {
+        if (!secret.startsWith(SECRET_PREFIX)) {
+            return "must start with whsec_ followed by base64 (Standard Webhooks); omit it to have one generated";
+        }
+        byte[] key;
+        try {
+            key = Base64.getDecoder().decode(secret.substring(SECRET_PREFIX.length()));
+        } catch (IllegalArgumentException e) {
+            return "after whsec_ must come base64";
+        }
+        return key.length < 24 || key.length > 64 ? "must hold 24 to 64 bytes after whsec_ (base64)" : null;
+    }
+
+    private static String generateSecret() {
+        byte[] key = new byte[32];
+        RANDOM.nextBytes(key);
+        return SECRET_PREFIX + Base64.getEncoder().encodeToString(key);
+    }
+}

@@ -1,0 +1,194 @@
+package io.pollster.output;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/**
+ * The {@code deliveries} table and the send-side columns of {@code job_outputs}. A sender claims
+ * due deliveries under a lease ({@link #claim}), sends them outside any transaction, then records
+ * each outcome fenced by its lease: a sender whose lease lapsed (it was too slow, or presumed dead)
+ * changes nothing, and the delivery's next sender owns it.
+ *
+ * <p>Order: a delivery is due only when no earlier delivery of its job and output is still
+ * pending, so a job's events reach each output in order, across retries and nodes.
+ */
+@Repository
+class Deliveries {
+
+    /**
+     * The heads of the lanes that are due, leased for one attempt. A lane's head being sent by
+     * another sender is leased, and holds its lane back: the NOT EXISTS sees it pending.
+     */
+    private static final String CLAIM = """
+            WITH due AS (
+                SELECT d.id
+                FROM deliveries d
+                WHERE d.state = 'pending'
+                  AND d.next_attempt_at <= now()
+                  AND (d.leased_until IS NULL OR d.leased_until < now())
+                  AND NOT EXISTS (
+                      SELECT 1
+                      FROM deliveries p
+                      WHERE p.job_id = d.job_id AND p.output = d.output AND p.state = 'pending' AND p.id < d.id)
+                ORDER BY d.next_attempt_at, d.id
+                LIMIT :limit
+                FOR UPDATE OF d SKIP LOCKED
+            )
+            UPDATE deliveries d
+            SET lease = :lease, leased_until = now() + make_interval(secs => :leaseSeconds), attempts = d.attempts + 1
+            FROM due, events e, jobs j
+            WHERE d.id = due.id AND e.seq = d.event_seq AND j.id = d.job_id
+            RETURNING d.id, d.job_id, d.output, d.attempts, d.event_seq, e.id AS event_id, e.type, e.occurred_at,
+                      CAST(e.data AS TEXT) AS data, j.owner_id, CAST(j.spec -> 'outputs' -> d.output AS TEXT) AS definition,
+                      (SELECT o.secret FROM job_outputs o WHERE o.job_id = d.job_id AND o.output = d.output) AS secret
+            """;
+
+    /** One send of the output's window, if the window has room: the sends of the last {@code per}, at most {@code limit}. */
+    private static final String TAKE_SEND = """
+            UPDATE job_outputs
+            SET sends = (sends || now())[greatest(1, cardinality(sends) + 2 - :limit):]
+            WHERE job_id = :jobId AND output = :output
+              AND (cardinality(sends) < :limit OR sends[cardinality(sends) + 1 - :limit] <= now() - make_interval(secs => :perSeconds))
+            RETURNING output
+            """;
+
+    /** When the output's window has room again. */
+    private static final String WINDOW_OPENS = """
+            SELECT sends[cardinality(sends) + 1 - :limit] + make_interval(secs => :perSeconds)
+            FROM job_outputs
+            WHERE job_id = :jobId AND output = :output
+            """;
+
+    /** Back to the lane without spending an attempt: its output's rate said not yet. */
+    private static final String POSTPONE = """
+            UPDATE deliveries
+            SET next_attempt_at = :at, lease = NULL, leased_until = NULL, attempts = attempts - 1
+            WHERE id = :id AND lease = :lease
+            """;
+
+    private static final String DELIVERED = """
+            UPDATE deliveries
+            SET state = 'delivered', finished_at = now(), last_status = :status, last_error = NULL, lease = NULL,
+                leased_until = NULL
+            WHERE id = :id AND lease = :lease
+            """;
+
+    private static final String RETRY = """
+            UPDATE deliveries
+            SET next_attempt_at = :at, last_status = :status, last_error = :error, lease = NULL, leased_until = NULL
+            WHERE id = :id AND lease = :lease
+            """;
+
+    private static final String FAILED = """
+            UPDATE deliveries
+            SET state = 'failed', finished_at = now(), last_status = :status, last_error = :error, lease = NULL,
+                leased_until = NULL
+            WHERE id = :id AND lease = :lease
+            """;
+
+    private static final String STOP_OUTPUT = """
+            UPDATE job_outputs
+            SET stopped_at = now(), stopped_reason = :reason
+            WHERE job_id = :jobId AND output = :output
+            """;
+
+    /** The rest of a stopped output's lane: nothing more goes to it. */
+    private static final String FAIL_LANE = """
+            UPDATE deliveries
+            SET state = 'failed', finished_at = now(), last_error = :error, lease = NULL, leased_until = NULL
+            WHERE job_id = :jobId AND output = :output AND state = 'pending'
+            """;
+
+    /** A dead delivery pending again, first in its lane (the lane is ordered by id). */
+    private static final String REPLAY = """
+            UPDATE deliveries
+            SET state = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL, lease = NULL,
+                leased_until = NULL
+            WHERE id = :id AND state = 'failed'
+            """;
+
+    private static final String PENDING = "SELECT count(*) FROM deliveries WHERE state = 'pending'";
+
+    private final JdbcClient jdbc;
+
+    Deliveries(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /**
+     * A delivery leased to a sender.
+     *
+     * @param definition the output as the job defines it now (JSON), or null when the job no longer has it
+     * @param secret     the output's sealed secret, or null
+     */
+    record Claimed(long id, UUID jobId, int output, int attempt, UUID eventId, String type, Instant occurredAt, String data,
+                   UUID ownerId, String definition, byte[] secret, UUID lease) {
+    }
+
+    /** Claims up to {@code limit} due deliveries for {@code lease}; the caller's transaction commits the claim. */
+    List<Claimed> claim(int limit, Duration lease) {
+        UUID token = UUID.randomUUID();
+        return jdbc.sql(CLAIM).param("limit", limit).param("lease", token).param("leaseSeconds", lease.toMillis() / 1000.0)
+                .query((rs, n) -> new Claimed(rs.getLong("id"), rs.getObject("job_id", UUID.class), rs.getInt("output"),
+                        rs.getInt("attempts"), rs.getObject("event_id", UUID.class), rs.getString("type"),
+                        rs.getTimestamp("occurred_at").toInstant(), rs.getString("data"), rs.getObject("owner_id", UUID.class),
+                        rs.getString("definition"), rs.getBytes("secret"), token))
+                .list();
+    }
+
+    /**
+     * Takes one send from the output's window, in the claim's transaction (which locks the
+     * output's row until it commits, so two senders never both take the last one); empty when it
+     * has room, else when it opens.
+     */
+    Optional<Instant> takeSend(UUID jobId, int output, int limit, Duration per) {
+        boolean taken = !jdbc.sql(TAKE_SEND).param("jobId", jobId).param("output", output).param("limit", limit)
+                .param("perSeconds", per.toMillis() / 1000.0).query().listOfRows().isEmpty();
+        if (taken) {
+            return Optional.empty();
+        }
+        return Optional.of(jdbc.sql(WINDOW_OPENS).param("jobId", jobId).param("output", output).param("limit", limit)
+                .param("perSeconds", per.toMillis() / 1000.0).query(Timestamp.class).single().toInstant());
+    }
+
+    void postpone(Claimed d, Instant at) {
+        jdbc.sql(POSTPONE).param("id", d.id()).param("lease", d.lease()).param("at", Timestamp.from(at)).update();
+    }
+
+    /** @return false when the lease had lapsed: another sender owns the delivery now */
+    boolean delivered(Claimed d, int status) {
+        return jdbc.sql(DELIVERED).param("id", d.id()).param("lease", d.lease()).param("status", status).update() == 1;
+    }
+
+    boolean retry(Claimed d, Instant at, Integer status, String error) {
+        return jdbc.sql(RETRY).param("id", d.id()).param("lease", d.lease()).param("at", Timestamp.from(at))
+                .param("status", status).param("error", error).update() == 1;
+    }
+
+    boolean failed(Claimed d, Integer status, String error) {
+        return jdbc.sql(FAILED).param("id", d.id()).param("lease", d.lease()).param("status", status).param("error", error)
+                .update() == 1;
+    }
+
+    /** The receiver asked to stop: the output is stopped and the rest of its lane failed, with {@code reason}. */
+    void stopOutput(UUID jobId, int output, String reason) {
+        jdbc.sql(STOP_OUTPUT).param("jobId", jobId).param("output", output).param("reason", reason).update();
+        jdbc.sql(FAIL_LANE).param("jobId", jobId).param("output", output).param("error", reason).update();
+    }
+
+    /** @return false when the delivery is not failed (replayed already, or gone with its job) */
+    boolean replay(long id) {
+        return jdbc.sql(REPLAY).param("id", id).update() == 1;
+    }
+
+    long pending() {
+        return jdbc.sql(PENDING).query(Long.class).single();
+    }
+}

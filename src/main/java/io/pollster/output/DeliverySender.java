@@ -1,0 +1,276 @@
+package io.pollster.output;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.pollster.fetch.FetchRequest;
+import io.pollster.fetch.FetchResult;
+import io.pollster.fetch.Fetcher;
+import io.pollster.job.OutputDefinition;
+import io.pollster.system.Roles;
+import io.pollster.system.loop.LoopService;
+import io.pollster.system.loop.Loops;
+import io.pollster.system.loop.ShutdownPhase;
+import io.pollster.system.memory.ByteBudget;
+import io.pollster.system.secret.UnreadableSecretException;
+import io.pollster.transport.DeadLetterSink;
+import io.pollster.transport.DeadLetterType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Sends due deliveries to their webhooks, on the nodes that poll. Each round claims as many due
+ * deliveries as it has free sending slots ({@code pollster.outputs.concurrency}), under a lease
+ * longer than one attempt, and sends each on a virtual thread; a slot coming free, or an event
+ * committed on this node, starts the next round at once; otherwise it looks every
+ * {@code pollster.outputs.poll-interval} (events committed on other nodes). One user holds at most
+ * a quarter of the slots: deliveries beyond that wait a moment without spending an attempt.
+ */
+@Component
+class DeliverySender extends LoopService {
+
+    private static final Logger log = LoggerFactory.getLogger(DeliverySender.class);
+    static final Duration TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration LEASE = TIMEOUT.plusSeconds(30);
+    private static final Duration BUSY_PAUSE = Duration.ofSeconds(1);
+    private static final long RESPONSE_BYTES = 64 * 1024;
+
+    private final Deliveries deliveries;
+    private final OutputSecrets secrets;
+    private final DeadLetterSink deadLetters;
+    private final TransactionTemplate tx;
+    private final Fetcher fetcher;
+    private final ByteBudget budget;
+    private final JsonMapper json;
+    private final Clock clock;
+    private final MeterRegistry meters;
+    private final Timer latency;
+    private final Roles roles;
+    private final Duration pollInterval;
+    private final int concurrency;
+    private final int perOwner;
+    private final Semaphore slots;
+    private final Map<UUID, AtomicInteger> inFlightByOwner = new ConcurrentHashMap<>();
+    private final ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor();
+
+    DeliverySender(Deliveries deliveries, OutputSecrets secrets, DeadLetterSink deadLetters, TransactionTemplate tx,
+                   @Qualifier("webhookFetcher") Fetcher fetcher, ByteBudget budget, JsonMapper json, Clock clock, MeterRegistry meters,
+                   Roles roles, Loops loops, DeliveryWakeup wakeup,
+                   @Value("${pollster.outputs.concurrency:64}") int concurrency,
+                   @Value("${pollster.outputs.poll-interval:500ms}") Duration pollInterval) {
+        super(loops, "deliveries", Duration.ofSeconds(1), ShutdownPhase.CONSUMING, TIMEOUT.plusSeconds(5));
+        this.deliveries = deliveries;
+        this.secrets = secrets;
+        this.deadLetters = deadLetters;
+        this.tx = tx;
+        this.fetcher = fetcher;
+        this.budget = budget;
+        this.json = json;
+        this.clock = clock;
+        this.meters = meters;
+        this.roles = roles;
+        this.pollInterval = pollInterval;
+        this.concurrency = concurrency;
+        this.perOwner = Math.max(1, concurrency / 4);
+        this.slots = new Semaphore(concurrency);
+        this.latency = Timer.builder("pollster.delivery.latency")
+                .description("From an event's commit to its receiver's 2xx")
+                .publishPercentileHistogram()
+                .register(meters);
+        wakeup.listen(this::wake);
+    }
+
+    @Override
+    protected boolean enabled() {
+        return roles.has(Roles.Role.POLLER);
+    }
+
+    @Override
+    protected Duration runOnce() {
+        int free = slots.availablePermits();
+        if (free == 0) {
+            return pollInterval; // a send that ends wakes this loop
+        }
+        List<Deliveries.Claimed> claimed = tx.execute(status -> claim(free));
+        for (Deliveries.Claimed delivery : claimed) {
+            slots.acquireUninterruptibly();
+            senders.execute(() -> {
+                try {
+                    send(delivery);
+                } catch (RuntimeException e) {
+                    // its lease lapses and another round sends it again
+                    log.warn("Delivery {} of job {} failed unexpectedly: {}", delivery.id(), delivery.jobId(), e.toString());
+                } finally {
+                    release(delivery.ownerId());
+                    slots.release();
+                    wake();
+                }
+            });
+        }
+        return claimed.size() == free ? Duration.ZERO : pollInterval;
+    }
+
+    /** Due deliveries, less those over their output's rate or their owner's share (back in the lane, no attempt spent). */
+    private List<Deliveries.Claimed> claim(int limit) {
+        List<Deliveries.Claimed> sendable = new ArrayList<>();
+        for (Deliveries.Claimed d : deliveries.claim(limit, LEASE)) {
+            OutputDefinition definition = d.definition() == null ? null : OutputDefinition.of(json.readTree(d.definition()));
+            if (definition instanceof OutputDefinition.Webhook webhook && webhook.rate() != null) {
+                Optional<Instant> opens = deliveries.takeSend(d.jobId(), d.output(), webhook.rate().limit(), webhook.rate().per());
+                if (opens.isPresent()) {
+                    deliveries.postpone(d, opens.get());
+                    continue;
+                }
+            }
+            if (inFlightByOwner.computeIfAbsent(d.ownerId(), k -> new AtomicInteger()).incrementAndGet() > perOwner) {
+                release(d.ownerId());
+                deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE));
+                continue;
+            }
+            sendable.add(d);
+        }
+        return sendable;
+    }
+
+    private void release(UUID owner) {
+        inFlightByOwner.computeIfPresent(owner, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+    }
+
+    private void send(Deliveries.Claimed d) {
+        if (d.definition() == null) {
+            finish(d, () -> deliveries.failed(d, null, "the job no longer has output " + d.output()), "failed");
+            return;
+        }
+        OutputDefinition.Webhook webhook = (OutputDefinition.Webhook) OutputDefinition.of(json.readTree(d.definition()));
+        DeliveryRetry retry = DeliveryRetry.of(webhook.retry());
+        byte[] body = body(d);
+        long timestamp = clock.instant().getEpochSecond();
+        String secret;
+        try {
+            secret = d.secret() == null ? null : secrets.open(d.jobId(), d.output(), d.secret());
+        } catch (UnreadableSecretException e) {
+            secret = null;
+        }
+        if (secret == null) {
+            finish(d, () -> deliveries.failed(d, null, "output " + d.output() + "'s signing secret cannot be read (the server's "
+                    + "secret key changed?); save the job's outputs with a new secret"), "failed");
+            return;
+        }
+        String signature = WebhookSignature.sign(secret, d.eventId().toString(), timestamp, body);
+        FetchRequest request = new FetchRequest("POST", webhook.url(), Map.of("Content-Type", "application/json",
+                "webhook-id", d.eventId().toString(), "webhook-timestamp", Long.toString(timestamp)),
+                Map.of("webhook-signature", signature), body, TIMEOUT, null, null);
+        FetchResult result;
+        try (ByteBudget.Reservation memory = budget.reserve(d.ownerId(), RESPONSE_BYTES, BUSY_PAUSE)) {
+            if (memory == null) {
+                deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE));
+                return;
+            }
+            result = fetcher.fetch(request, BUSY_PAUSE, memory);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return; // its lease lapses and it is sent again
+        }
+        switch (result) {
+            case FetchResult.Fetched fetched -> {
+                finish(d, () -> deliveries.delivered(d, fetched.status()), "delivered");
+                latency.record(Duration.between(d.occurredAt(), clock.instant()));
+            }
+            case FetchResult.NotModified notModified -> finish(d, () -> deliveries.delivered(d, 304), "delivered");
+            case FetchResult.HostBusy busy -> tx.executeWithoutResult(s -> deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE)));
+            case FetchResult.OutOfBudget out -> tx.executeWithoutResult(s -> deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE)));
+            case FetchResult.Failed failed when failed.status() != null && failed.status() == 410 -> gone(d);
+            case FetchResult.Failed failed -> failed(d, retry, failed);
+        }
+    }
+
+    /** The event as its receiver gets it: {@code {"id","type","jobId","occurredAt","data"}}. */
+    private byte[] body(Deliveries.Claimed d) {
+        ObjectNode event = json.createObjectNode();
+        event.put("id", d.eventId().toString());
+        event.put("type", d.type());
+        event.put("jobId", d.jobId().toString());
+        event.put("occurredAt", d.occurredAt().toString());
+        event.set("data", json.readTree(d.data()));
+        return json.writeValueAsString(event).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void failed(Deliveries.Claimed d, DeliveryRetry retry, FetchResult.Failed failed) {
+        String error = failed.status() != null && failed.status() >= 300 && failed.status() < 400
+                ? "the receiver answered " + failed.status() + "; redirects are not followed"
+                : failed.error();
+        if (!retry.exhausted(d.attempt())) {
+            Instant next = clock.instant().plus(retry.after(d.attempt(), failed.retryAfter()));
+            finish(d, () -> deliveries.retry(d, next, failed.status(), error), "retried");
+            return;
+        }
+        String last = error + "; gave up after " + d.attempt() + " attempts";
+        finish(d, () -> {
+            if (!deliveries.failed(d, failed.status(), last)) {
+                return false;
+            }
+            deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.DELIVERY, d.jobId(), d.ownerId(), null,
+                    DeliveryLetters.payload(json, d.id(), d.eventId(), d.output()), last, d.attempt(), clock.instant()));
+            return true;
+        }, "failed");
+        log.info("Delivery of event {} of job {} to output {} failed for good: {}", d.eventId(), d.jobId(), d.output(), last);
+    }
+
+    private void gone(Deliveries.Claimed d) {
+        String reason = "the receiver answered 410 Gone at " + clock.instant() + ": output " + d.output()
+                + " is stopped; save the job's outputs again to start it";
+        finish(d, () -> {
+            if (!deliveries.failed(d, 410, reason)) {
+                return false;
+            }
+            deliveries.stopOutput(d.jobId(), d.output(), reason);
+            return true;
+        }, "stopped");
+        log.info("Output {} of job {} stopped: its receiver answered 410 Gone", d.output(), d.jobId());
+    }
+
+    private interface Outcome {
+        boolean record();
+    }
+
+    private void finish(Deliveries.Claimed d, Outcome outcome, String label) {
+        Boolean recorded = tx.execute(status -> outcome.record());
+        if (Boolean.TRUE.equals(recorded)) {
+            meters.counter("pollster.deliveries", "type", "webhook", "outcome", label).increment();
+        } else {
+            log.debug("Delivery {} was taken over by another sender (its lease lapsed); its outcome here is dropped", d.id());
+        }
+    }
+
+    @Override
+    protected void afterStop(boolean finished) {
+        senders.shutdown();
+        try {
+            // a send cut short leaves its lease to lapse: the delivery is sent again, with the same webhook-id
+            senders.awaitTermination(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.pollster.output;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import io.pollster.system.Ids;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The {@code events} table: what happened to a job, written in the transaction of what it reports
+ * (a version, a poll's outcome), with one pending delivery per output of the job that its receiver
+ * has not stopped. Rolled back with it; committed with it. The one writer of {@code events} and
+ * the one that makes deliveries.
+ */
+@Repository
+public class EventLog {
+
+    /** Only while the job exists: a late outcome of a deleted job reports nothing. */
+    private static final String APPEND = """
+            WITH event AS (
+                INSERT INTO events (id, job_id, owner_id, type, occurred_at, data)
+                SELECT :id, j.id, j.owner_id, :type, :occurredAt, CAST(:data AS JSONB)
+                FROM jobs j
+                WHERE j.id = :jobId
+                RETURNING seq, job_id
+            )
+            INSERT INTO deliveries (event_seq, job_id, output, next_attempt_at)
+            SELECT e.seq, e.job_id, CAST(o.n AS INT) - 1, :occurredAt
+            FROM event e
+            JOIN jobs j ON j.id = e.job_id
+            CROSS JOIN LATERAL jsonb_array_elements(COALESCE(j.spec -> 'outputs', CAST('[]' AS JSONB)))
+                WITH ORDINALITY AS o(definition, n)
+            WHERE NOT EXISTS (
+                SELECT 1
+                FROM job_outputs x
+                WHERE x.job_id = e.job_id AND x.output = o.n - 1 AND x.stopped_at IS NOT NULL)
+            """;
+
+    private static final String PAGE = """
+            SELECT seq, id, type, job_id, occurred_at, data
+            FROM events
+            WHERE job_id = :jobId AND seq > :after
+            ORDER BY seq
+            LIMIT :limit
+            """;
+
+    private static final String DELIVERIES_OF = """
+            SELECT event_seq, output, state, attempts, last_status, last_error, next_attempt_at, finished_at
+            FROM deliveries
+            WHERE event_seq = ANY(:seqs)
+            ORDER BY event_seq, output
+            """;
+
+    private final JdbcClient jdbc;
+    private final JsonMapper json;
+    private final DeliveryWakeup wakeup;
+
+    EventLog(JdbcClient jdbc, JsonMapper json, DeliveryWakeup wakeup) {
+        this.jdbc = jdbc;
+        this.json = json;
+        this.wakeup = wakeup;
+    }
+
+    /**
+     * Records an event of the job in the caller's transaction (there must be one), with its
+     * deliveries; once that commits, this process's senders look at once.
+     *
+     * @param data the event's {@code data}, as JSON
+     * @return the event's id
+     */
+    public UUID append(UUID jobId, EventType type, Instant occurredAt, JsonNode data) {
+        UUID id = Ids.next();
+        int deliveries = jdbc.sql(APPEND)
+                .param("id", id)
+                .param("jobId", jobId)
+                .param("type", type.wireName())
+                .param("occurredAt", Timestamp.from(occurredAt))
+                .param("data", json.writeValueAsString(data))
+                .update();
+        if (deliveries > 0 && TransactionSynchronizationManager.isSynchronizationActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    wakeup.wake();
+                }
+            });
+        }
+        return id;
+    }
+
+    /** An event with how far each of its deliveries has got. */
+    public record EventView(@JsonIgnore long seq, UUID id, String type, UUID jobId, Instant occurredAt, JsonNode data,
+                            List<DeliveryView> deliveries) {
+    }
+
+    /**
+     * @param state         {@code pending}, {@code delivered} or {@code failed}
+     * @param nextAttemptAt when a pending delivery is tried next
+     * @param finishedAt    when it was delivered or failed for good
+     */
+    public record DeliveryView(int output, String state, int attempts, Integer lastStatus, String lastError,
+                               Instant nextAttemptAt, Instant finishedAt) {
+    }
+
+    /** A job's events after {@code afterSeq}, oldest first, at most {@code limit}. */
+    List<EventView> page(UUID jobId, long afterSeq, int limit) {
+        List<EventView> events = jdbc.sql(PAGE).param("jobId", jobId).param("after", afterSeq).param("limit", limit)
+                .query((rs, n) -> new EventView(rs.getLong("seq"), rs.getObject("id", UUID.class), rs.getString("type"),
+                        rs.getObject("job_id", UUID.class), rs.getTimestamp("occurred_at").toInstant(),
+                        json.readTree(rs.getString("data")), new ArrayList<>()))
+                .list();
+        if (events.isEmpty()) {
+            return events;
+        }
+        Map<Long, EventView> bySeq = new LinkedHashMap<>();
+        events.forEach(e -> bySeq.put(e.seq(), e));
+        jdbc.sql(DELIVERIES_OF).param("seqs", bySeq.keySet().toArray(Long[]::new)).query((rs, n) -> {
+            Timestamp next = rs.getTimestamp("next_attempt_at");
+            Timestamp finished = rs.getTimestamp("finished_at");
+            int status = rs.getInt("last_status");
+            Integer lastStatus = rs.wasNull() ? null : status;
+            String state = rs.getString("state");
+            bySeq.get(rs.getLong("event_seq")).deliveries().add(new DeliveryView(rs.getInt("output"), state, rs.getInt("attempts"),
+                    lastStatus, rs.getString("last_error"), state.equals("pending") ? next.toInstant() : null,
+                    finished == null ? null : finished.toInstant()));
+            return null;
+        }).list();
+        return events;
+    }
+}

@@ -1,0 +1,51 @@
+-- What happened to a job, told to the outside. An event is inserted in the transaction of what it
+-- reports (a version, a poll's outcome), with one delivery per output of its job: a crash can
+-- neither lose an event nor leave one for a version that was rolled back (transactional outbox).
+-- seq orders a job's events and pages them; id is the event's name outside (webhook-id).
+CREATE TABLE events (
+    seq         BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          UUID        NOT NULL UNIQUE,
+    job_id      UUID        NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    owner_id    UUID        NOT NULL,
+    type        TEXT        NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
+    data        JSONB       NOT NULL
+);
+
+CREATE INDEX events_by_job ON events (job_id, seq);
+
+-- One event sent to one output of its job (output = its position in the job's outputs). A job's
+-- output is a lane: its next pending delivery waits until the one before it succeeded or failed
+-- for good. A sender leases a delivery (lease, leased_until) for the length of one attempt; a
+-- sender that died leaves a lease that lapses, and another takes the delivery over.
+CREATE TABLE deliveries (
+    id              BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_seq       BIGINT      NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+    job_id          UUID        NOT NULL,
+    output          INT         NOT NULL,
+    state           TEXT        NOT NULL DEFAULT 'pending',
+    attempts        INT         NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ NOT NULL,
+    lease           UUID,
+    leased_until    TIMESTAMPTZ,
+    last_status     INT,
+    last_error      TEXT,
+    finished_at     TIMESTAMPTZ,
+    UNIQUE (event_seq, output)
+);
+
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX deliveries_lane ON deliveries (job_id, output, id) WHERE state = 'pending';
+
+-- What an output keeps beside its definition (which is in the job's spec): its signing secret,
+-- sealed like the secret headers; its recent sends (a sliding window for its rate, shared by every
+-- node); and whether its receiver told it to stop (410 Gone).
+CREATE TABLE job_outputs (
+    job_id         UUID          NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    output         INT           NOT NULL,
+    secret         BYTEA,
+    sends          TIMESTAMPTZ[] NOT NULL DEFAULT '{}',
+    stopped_at     TIMESTAMPTZ,
+    stopped_reason TEXT,
+    PRIMARY KEY (job_id, output)
+);
