@@ -120,6 +120,29 @@ class WebhookOutputTest extends PipelineTest {
     }
 
     @Test
+    void whileTheReceiverIsDownEventsWaitAndThenAllArriveInOrder() {
+        upstream.route("/stream", n -> Answer.json("{\"n\":" + n + "}"));
+        AtomicInteger up = new AtomicInteger();
+        receiver.route("/outage", n -> up.get() == 1 ? Answer.status(200) : Answer.status(502));
+        String id = job("""
+                {"url":"%s","interval":"100ms","outputs":[{"type":"webhook","url":"%s",
+                 "retry":{"maxAttempts":20,"backoff":"100ms","maxBackoff":"300ms"}}]}
+                """.formatted(upstream.url("/stream"), receiver.url("/outage")));
+
+        await("events pile up while the receiver is down").atMost(WAIT).until(() -> types(id).size() >= 8);
+        up.set(1);
+        alice.post("/api/v1/jobs/" + id + "/stop");
+        int events = types(id).size();
+
+        await("every event delivered").atMost(WAIT).until(() -> alice.get("/api/v1/jobs/" + id + "/events?limit=1000").json()
+                .get("items").valueStream().allMatch(e -> e.get("deliveries").get(0).get("state").asString().equals("delivered")));
+        List<String> ids = receiver.requests("/outage").stream()
+                .filter(r -> r.headers().getFirst("webhook-id") != null)
+                .map(r -> r.headers().getFirst("webhook-id")).distinct().toList();
+        assertThat(ids).hasSizeGreaterThanOrEqualTo(events).isSorted();
+    }
+
+    @Test
     void twoFailuresThenSuccessIsOneDeliveryWithTheSameIdEachTime() {
         upstream.route("/once", n -> Answer.json("{\"a\":1}"));
         receiver.route("/flaky", n -> n < 2 ? Answer.status(503) : Answer.status(200));
