@@ -4,7 +4,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.stream.Stream;
 
+import io.pollster.output.DeliveryQueue;
 import io.pollster.transport.QueueStats;
 import io.pollster.transport.Transport;
 import io.pollster.user.Caller;
@@ -19,11 +21,14 @@ class ClusterController {
 
     private final ClusterRepository cluster;
     private final Transport transport;
+    private final DeliveryQueue deliveries;
     private final ClusterProperties properties;
     private final Clock clock;
 
-    ClusterController(ClusterRepository cluster, Transport transport, ClusterProperties properties, Clock clock) {
+    ClusterController(ClusterRepository cluster, Transport transport, DeliveryQueue deliveries, ClusterProperties properties,
+                      Clock clock) {
         this.cluster = cluster;
+        this.deliveries = deliveries;
         this.transport = transport;
         this.properties = properties;
         this.clock = clock;
@@ -37,7 +42,7 @@ class ClusterController {
         List<NodeView> nodes = cluster.live(since).stream()
                 .map(n -> new NodeView(n.id(), n.roles(), n.startedAt(), n.lastHeartbeatAt()))
                 .toList();
-        List<QueueView> queues = transport.stats().stream()
+        List<QueueView> queues = Stream.concat(transport.stats().stream(), Stream.of(deliveries.stats()))
                 .map(q -> new QueueView(q.name(), q.depth(), ageMs(q, now)))
                 .toList();
         return new ClusterView(nodes, queues);

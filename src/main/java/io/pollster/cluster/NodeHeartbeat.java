@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pollster.output.DeliveryQueue;
 import io.pollster.system.NodeId;
 import io.pollster.system.Roles;
 import io.pollster.system.loop.LoopService;
@@ -31,6 +32,7 @@ class NodeHeartbeat extends LoopService {
 
     private final ClusterRepository cluster;
     private final Transport transport;
+    private final DeliveryQueue deliveries;
     private final NodeId node;
     private final Roles roles;
     private final ClusterProperties properties;
@@ -39,12 +41,13 @@ class NodeHeartbeat extends LoopService {
     private final Map<String, AtomicLong> depths = new ConcurrentHashMap<>();
     private final Instant startedAt;
 
-    NodeHeartbeat(ClusterRepository cluster, Transport transport, NodeId node, Roles roles, ClusterProperties properties, Clock clock,
-                  MeterRegistry meters, Loops loops) {
+    NodeHeartbeat(ClusterRepository cluster, Transport transport, DeliveryQueue deliveries, NodeId node, Roles roles,
+                  ClusterProperties properties, Clock clock, MeterRegistry meters, Loops loops) {
         // leaves after the work loops have stopped; waits for a heartbeat in flight, which could re-add the node
         super(loops, "heartbeat", properties.heartbeatInterval(), ShutdownPhase.UPKEEP, Duration.ofSeconds(10));
         this.cluster = cluster;
         this.transport = transport;
+        this.deliveries = deliveries;
         this.node = node;
         this.roles = roles;
         this.properties = properties;
@@ -65,6 +68,7 @@ class NodeHeartbeat extends LoopService {
         cluster.forget(now.minus(properties.heartbeatInterval().multipliedBy(properties.deadAfter() * 100L)));
         Map<String, Long> current = new HashMap<>();
         transport.stats().forEach(queue -> current.put(queue.name(), queue.depth()));
+        current.put(DeliveryQueue.NAME, deliveries.stats().depth());
         depths.keySet().forEach(name -> current.putIfAbsent(name, 0L)); // a queue that emptied shows 0, not its last depth
         current.forEach((name, depth) -> depths.computeIfAbsent(name, this::depthGauge).set(depth));
     }

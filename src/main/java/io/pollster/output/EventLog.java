@@ -62,6 +62,23 @@ public class EventLog {
             ORDER BY event_seq, output
             """;
 
+    /**
+     * Events beyond the newest {@code :keep} of a job, or older than the cutoff, once none of their
+     * deliveries is pending; their deliveries go with them.
+     */
+    private static final String PRUNE = """
+            WITH ranked AS (
+                SELECT seq, occurred_at, row_number() OVER (PARTITION BY job_id ORDER BY seq DESC) AS rank
+                FROM events
+                WHERE job_id = ANY(:ids)
+            )
+            DELETE FROM events e
+            USING ranked r
+            WHERE e.seq = r.seq
+              AND (r.rank > :keep OR r.occurred_at < :cutoff)
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = 'pending')
+            """;
+
     private final JdbcClient jdbc;
     private final JsonMapper json;
     private final DeliveryWakeup wakeup;
@@ -97,6 +114,17 @@ public class EventLog {
             });
         }
         return id;
+    }
+
+    /**
+     * Prunes the events of these jobs as versions are pruned: the newest {@code keep} of each job,
+     * and none older than {@code cutoff}, stay — and any whose delivery is still pending.
+     *
+     * @return the events removed
+     */
+    public int prune(List<UUID> jobIds, int keep, Instant cutoff) {
+        return jdbc.sql(PRUNE).param("ids", jobIds.toArray(UUID[]::new)).param("keep", keep)
+                .param("cutoff", Timestamp.from(cutoff)).update();
     }
 
     /** An event with how far each of its deliveries has got. */

@@ -38,6 +38,8 @@ class WebhookOutputTest extends PipelineTest {
 
     @Autowired
     private JdbcClient jdbc;
+    @Autowired
+    private io.pollster.poll.Retention retention;
 
     private Api alice;
 
@@ -234,6 +236,30 @@ class WebhookOutputTest extends PipelineTest {
         JsonNode failed = alice.get("/api/v1/jobs/" + id + "/events").json().get("items").get(0);
         assertThat(failed.get("data").get("consecutiveFailures").asInt()).isEqualTo(2);
         assertThat(failed.get("data").get("httpStatus").asInt()).isEqualTo(500);
+    }
+
+    @Test
+    void pendingDeliveriesShowAsAQueueAndOldEventsArePrunedOnceDelivered() {
+        upstream.route("/kept", n -> Answer.json("{\"n\":" + n + "}"));
+        receiver.route("/slowly", n -> Answer.status(503));
+        String id = job("""
+                {"url":"%s","interval":"100ms","outputs":[{"type":"webhook","url":"%s",
+                 "retry":{"maxAttempts":20,"backoff":"1h","maxBackoff":"1h"}}]}
+                """.formatted(upstream.url("/kept"), receiver.url("/slowly")));
+        await().atMost(WAIT).until(() -> types(id).size() >= 5);
+        alice.post("/api/v1/jobs/" + id + "/stop");
+
+        JsonNode queues = admin().get("/api/v1/cluster").json().get("queues");
+        JsonNode deliveries = queues.valueStream().filter(q -> q.get("name").asString().equals("deliveries")).findFirst().orElseThrow();
+        assertThat(deliveries.get("depth").asLong()).isEqualTo(types(id).size());
+        assertThat(deliveries.get("oldestAgeMs").asLong()).isPositive();
+
+        // retention keeps 3 versions here; events whose deliveries are pending stay all the same
+        retention.prune();
+        assertThat(types(id)).hasSizeGreaterThanOrEqualTo(5);
+        jdbc.sql("UPDATE deliveries SET state = 'delivered'").update();
+        retention.prune();
+        assertThat(types(id)).hasSize(3);
     }
 
     @Test
