@@ -52,7 +52,6 @@ class DeliverySender extends LoopService {
 
     private static final Logger log = LoggerFactory.getLogger(DeliverySender.class);
     static final Duration TIMEOUT = Duration.ofSeconds(15);
-    private static final Duration LEASE = TIMEOUT.plusSeconds(30);
     private static final Duration BUSY_PAUSE = Duration.ofSeconds(1);
     private static final long RESPONSE_BYTES = 64 * 1024;
 
@@ -68,7 +67,7 @@ class DeliverySender extends LoopService {
     private final Timer latency;
     private final Roles roles;
     private final Duration pollInterval;
-    private final int concurrency;
+    private final Duration lease;
     private final int perOwner;
     private final Semaphore slots;
     private final Map<UUID, AtomicInteger> inFlightByOwner = new ConcurrentHashMap<>();
@@ -78,7 +77,8 @@ class DeliverySender extends LoopService {
                    @Qualifier("webhookFetcher") Fetcher fetcher, ByteBudget budget, JsonMapper json, Clock clock, MeterRegistry meters,
                    Roles roles, Loops loops, DeliveryWakeup wakeup,
                    @Value("${pollster.outputs.concurrency:64}") int concurrency,
-                   @Value("${pollster.outputs.poll-interval:500ms}") Duration pollInterval) {
+                   @Value("${pollster.outputs.poll-interval:500ms}") Duration pollInterval,
+                   @Value("${pollster.outputs.lease:45s}") Duration lease) {
         super(loops, "deliveries", Duration.ofSeconds(1), ShutdownPhase.CONSUMING, TIMEOUT.plusSeconds(5));
         this.deliveries = deliveries;
         this.secrets = secrets;
@@ -91,7 +91,10 @@ class DeliverySender extends LoopService {
         this.meters = meters;
         this.roles = roles;
         this.pollInterval = pollInterval;
-        this.concurrency = concurrency;
+        if (lease.compareTo(TIMEOUT.plusSeconds(1)) < 0) {
+            throw new IllegalArgumentException("pollster.outputs.lease must be longer than a webhook's 15 s timeout, is " + lease);
+        }
+        this.lease = lease;
         this.perOwner = Math.max(1, concurrency / 4);
         this.slots = new Semaphore(concurrency);
         this.latency = Timer.builder("pollster.delivery.latency")
@@ -134,7 +137,7 @@ class DeliverySender extends LoopService {
     /** Due deliveries, less those over their output's rate or their owner's share (back in the lane, no attempt spent). */
     private List<Deliveries.Claimed> claim(int limit) {
         List<Deliveries.Claimed> sendable = new ArrayList<>();
-        for (Deliveries.Claimed d : deliveries.claim(limit, LEASE)) {
+        for (Deliveries.Claimed d : deliveries.claim(limit, lease)) {
             OutputDefinition definition = d.definition() == null ? null : OutputDefinition.of(json.readTree(d.definition()));
             if (definition instanceof OutputDefinition.Webhook webhook && webhook.rate() != null) {
                 Optional<Instant> opens = deliveries.takeSend(d.jobId(), d.output(), webhook.rate().limit(), webhook.rate().per());
