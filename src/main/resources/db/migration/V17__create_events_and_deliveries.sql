@@ -2,9 +2,12 @@
 -- reports (a version, a poll's outcome), with one delivery per output of its job: a crash can
 -- neither lose an event nor leave one for a version that was rolled back (transactional outbox).
 -- seq orders a job's events and pages them; id is the event's name outside (webhook-id).
+-- tx_id is the inserting transaction: the live stream reads in (tx_id, seq) order only what
+-- transactions older than every running one wrote, so a slow commit can never slip in behind it.
 CREATE TABLE events (
     seq         BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id          UUID        NOT NULL UNIQUE,
+    tx_id       XID8        NOT NULL DEFAULT pg_current_xact_id(),
     job_id      UUID        NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     owner_id    UUID        NOT NULL,
     type        TEXT        NOT NULL,
@@ -13,6 +16,7 @@ CREATE TABLE events (
 );
 
 CREATE INDEX events_by_job ON events (job_id, seq);
+CREATE INDEX events_by_owner ON events (owner_id, tx_id, seq);
 
 -- One event sent to one output of its job (output = its position in the job's outputs). A job's
 -- output is a lane: its next pending delivery waits until the one before it succeeded or failed

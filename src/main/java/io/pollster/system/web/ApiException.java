@@ -28,6 +28,11 @@ public class ApiException extends RuntimeException {
         return new ApiException(HttpStatus.SERVICE_UNAVAILABLE, detail, List.of(), retryAfter);
     }
 
+    /** 429 with a {@code Retry-After}: the caller holds or asks too much at once. */
+    public static ApiException tooManyRequests(String detail, Duration retryAfter) {
+        return new ApiException(HttpStatus.TOO_MANY_REQUESTS, detail, List.of(), retryAfter);
+    }
+
     public static ApiException notFound(String what) {
         return new ApiException(HttpStatus.NOT_FOUND, what + " not found", List.of());
     }
