@@ -24,6 +24,15 @@ public sealed interface OutputDefinition {
     record Webhook(URI url, Rate rate, Retry retry) implements OutputDefinition {
     }
 
+    /**
+     * Appends each event as a JSON line to files under the owner's {@code <dataDir>/outputs/<userId>/<dir>/},
+     * {@code batchSize} events a file, or fewer once the first has waited {@code linger}.
+     *
+     * @param dir relative, without {@code ..}: letters, digits, {@code . _ -} and {@code /}
+     */
+    record File(String dir, int batchSize, Duration linger) implements OutputDefinition {
+    }
+
     record Rate(int limit, Duration per) {
     }
 
@@ -33,6 +42,10 @@ public sealed interface OutputDefinition {
     /** A stored definition (validated when it was saved). */
     static OutputDefinition of(JsonNode stored) {
         String type = stored.path("type").asString("");
+        if (type.equals("file")) {
+            return new File(stored.path("dir").asString(), stored.path("batchSize").asInt(),
+                    Duration.parse(stored.path("linger").asString()));
+        }
         if (!type.equals("webhook")) {
             throw new IllegalArgumentException("unsupported output type " + type);
         }

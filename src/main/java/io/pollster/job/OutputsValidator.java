@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import io.pollster.system.Durations;
 import tools.jackson.databind.JsonNode;
@@ -22,6 +23,8 @@ final class OutputsValidator {
     static final int MAX_OUTPUTS = 10;
     private static final String SECRET_PREFIX = "whsec_";
     private static final Set<String> WEBHOOK_FIELDS = Set.of("type", "url", "secret", "rate", "retry");
+    private static final Set<String> FILE_FIELDS = Set.of("type", "dir", "batchSize", "linger");
+    private static final Pattern SAFE_DIR = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
     private static final Set<String> RATE_FIELDS = Set.of("limit", "per");
     private static final Set<String> RETRY_FIELDS = Set.of("maxAttempts", "backoff", "maxBackoff");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -64,6 +67,13 @@ final class OutputsValidator {
             String type = output.path("type").isString() ? output.path("type").asString() : null;
             if (type == null || !OutputDefinition.TYPES.contains(type)) {
                 errors.add(field + ".type", "must be one of " + String.join(", ", OutputDefinition.TYPES));
+                continue;
+            }
+            if (type.equals("file")) {
+                JsonNode file = file(field, output, errors);
+                stored.add(file);
+                shown.add(file);
+                secrets.add(null);
                 continue;
             }
             if (!type.equals("webhook")) {
@@ -120,6 +130,51 @@ final class OutputsValidator {
         }
         shown.add(answer);
         secrets.add(secret);
+    }
+
+    private static JsonNode file(String field, JsonNode given, JobValidator.Errors errors) {
+        unknownFields(field, given, FILE_FIELDS, errors);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("type", "file");
+        JsonNode dir = given.path("dir");
+        String problem = !dir.isString() ? "is required: a directory relative to your outputs folder, such as \"out/prices\""
+                : dirProblem(dir.asString());
+        if (problem != null) {
+            errors.add(field + ".dir", problem);
+        } else {
+            out.put("dir", dir.asString());
+        }
+        JsonNode batchSize = given.path("batchSize");
+        if (batchSize.isMissingNode()) {
+            out.put("batchSize", 100);
+        } else if (!batchSize.isIntegralNumber() || batchSize.asLong() < 1 || batchSize.asLong() > 10_000) {
+            errors.add(field + ".batchSize", "must be a whole number between 1 and 10000");
+        } else {
+            out.put("batchSize", batchSize.asInt());
+        }
+        Duration linger = given.has("linger") ? duration(field + ".linger", given.path("linger"), errors) : Duration.ofSeconds(1);
+        if (linger != null && (linger.isNegative() || linger.compareTo(Duration.ofHours(1)) > 0)) {
+            errors.add(field + ".linger", "must be between 0 and 1h");
+        } else if (linger != null) {
+            out.put("linger", linger.toString());
+        }
+        return out;
+    }
+
+    /** Why a file output's directory is refused, or null: it must stay inside the owner's folder. */
+    static String dirProblem(String dir) {
+        if (dir.isEmpty() || dir.length() > 200) {
+            return "must be 1 to 200 characters";
+        }
+        if (!SAFE_DIR.matcher(dir).matches()) {
+            return "may hold only letters, digits, '.', '_', '-' and '/' between names, and must be relative";
+        }
+        for (String part : dir.split("/")) {
+            if (part.equals(".") || part.equals("..")) {
+                return "must not contain '.' or '..' as a name: it stays inside your outputs folder";
+            }
+        }
+        return null;
     }
 
     private static JsonNode rate(String field, JsonNode given, JobValidator.Errors errors) {

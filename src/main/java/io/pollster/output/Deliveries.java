@@ -114,6 +114,49 @@ class Deliveries {
             WHERE id = :id AND state = 'failed'
             """;
 
+    /** The pending deliveries of a lane, up to a limit: whether a batch of that size is ready. */
+    private static final String LANE_SIZE = """
+            SELECT count(*)
+            FROM (
+                SELECT 1
+                FROM deliveries
+                WHERE job_id = :jobId AND output = :output AND state = 'pending'
+                LIMIT :limit) lane
+            """;
+
+    /**
+     * The deliveries after a leased head of its lane, for the head's lease: a batch sent together.
+     * Nothing else leases a lane's later deliveries, so they come in one unbroken run.
+     */
+    private static final String CLAIM_LANE = """
+            WITH next AS (
+                SELECT id
+                FROM deliveries
+                WHERE job_id = :jobId AND output = :output AND state = 'pending' AND id > :head
+                ORDER BY id
+                LIMIT :limit
+                FOR UPDATE
+            )
+            UPDATE deliveries d
+            SET lease = :lease, leased_until = now() + make_interval(secs => :leaseSeconds)
+            FROM next, events e
+            WHERE d.id = next.id AND e.seq = d.event_seq
+            RETURNING d.id, d.attempts, e.id AS event_id, e.type, e.occurred_at, CAST(e.data AS TEXT) AS data
+            """;
+
+    private static final String DELIVERED_ALL = """
+            UPDATE deliveries
+            SET state = 'delivered', finished_at = now(), last_status = NULL, last_error = NULL, lease = NULL,
+                leased_until = NULL
+            WHERE id = ANY(:ids) AND lease = :lease
+            """;
+
+    private static final String RELEASE = """
+            UPDATE deliveries
+            SET lease = NULL, leased_until = NULL
+            WHERE id = ANY(:ids) AND lease = :lease
+            """;
+
     private static final String PENDING = "SELECT count(*) FROM deliveries WHERE state = 'pending'";
 
     private final JdbcClient jdbc;
@@ -156,6 +199,36 @@ class Deliveries {
         }
         return Optional.of(jdbc.sql(WINDOW_OPENS).param("jobId", jobId).param("output", output).param("limit", limit)
                 .param("perSeconds", per.toMillis() / 1000.0).query(Timestamp.class).single().toInstant());
+    }
+
+    /** How many deliveries of the head's lane are pending, counting at most {@code limit}. */
+    int laneSize(Claimed head, int limit) {
+        return jdbc.sql(LANE_SIZE).param("jobId", head.jobId()).param("output", head.output()).param("limit", limit)
+                .query(Integer.class).single();
+    }
+
+    /** Leases up to {@code limit} deliveries that follow the head in its lane, in order, for the head's lease. */
+    List<Claimed> claimLane(Claimed head, int limit, Duration lease) {
+        return jdbc.sql(CLAIM_LANE).param("jobId", head.jobId()).param("output", head.output()).param("head", head.id())
+                .param("limit", limit).param("lease", head.lease()).param("leaseSeconds", lease.toMillis() / 1000.0)
+                .query((rs, n) -> new Claimed(rs.getLong("id"), head.jobId(), head.output(), rs.getInt("attempts"),
+                        rs.getObject("event_id", UUID.class), rs.getString("type"), rs.getTimestamp("occurred_at").toInstant(),
+                        rs.getString("data"), head.ownerId(), head.definition(), head.secret(), head.lease()))
+                .list().stream().sorted(java.util.Comparator.comparingLong(Claimed::id)).toList();
+    }
+
+    /** @return false when the lease had lapsed: another sender owns them now */
+    boolean deliveredAll(List<Claimed> batch) {
+        return jdbc.sql(DELIVERED_ALL).param("ids", batch.stream().map(Claimed::id).toArray(Long[]::new))
+                .param("lease", batch.getFirst().lease()).update() == batch.size();
+    }
+
+    /** Gives back the leases of deliveries that were not sent: they go with their lane's head next time. */
+    void release(List<Claimed> batch) {
+        if (!batch.isEmpty()) {
+            jdbc.sql(RELEASE).param("ids", batch.stream().map(Claimed::id).toArray(Long[]::new))
+                    .param("lease", batch.getFirst().lease()).update();
+        }
     }
 
     void postpone(Claimed d, Instant at) {

@@ -1,5 +1,6 @@
 package io.pollster.output;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -56,6 +57,7 @@ class DeliverySender extends LoopService {
     private static final long RESPONSE_BYTES = 64 * 1024;
 
     private final Deliveries deliveries;
+    private final OutputFiles files;
     private final OutputSecrets secrets;
     private final DeadLetterSink deadLetters;
     private final TransactionTemplate tx;
@@ -73,7 +75,7 @@ class DeliverySender extends LoopService {
     private final Map<UUID, AtomicInteger> inFlightByOwner = new ConcurrentHashMap<>();
     private final ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor();
 
-    DeliverySender(Deliveries deliveries, OutputSecrets secrets, DeadLetterSink deadLetters, TransactionTemplate tx,
+    DeliverySender(Deliveries deliveries, OutputFiles files, OutputSecrets secrets, DeadLetterSink deadLetters, TransactionTemplate tx,
                    @Qualifier("webhookFetcher") Fetcher fetcher, ByteBudget budget, JsonMapper json, Clock clock, MeterRegistry meters,
                    Roles roles, Loops loops, DeliveryWakeup wakeup,
                    @Value("${pollster.outputs.concurrency:64}") int concurrency,
@@ -81,6 +83,7 @@ class DeliverySender extends LoopService {
                    @Value("${pollster.outputs.lease:45s}") Duration lease) {
         super(loops, "deliveries", Duration.ofSeconds(1), ShutdownPhase.CONSUMING, TIMEOUT.plusSeconds(5));
         this.deliveries = deliveries;
+        this.files = files;
         this.secrets = secrets;
         this.deadLetters = deadLetters;
         this.tx = tx;
@@ -115,12 +118,13 @@ class DeliverySender extends LoopService {
         if (free == 0) {
             return pollInterval; // a send that ends wakes this loop
         }
-        List<Deliveries.Claimed> claimed = tx.execute(status -> claim(free));
-        for (Deliveries.Claimed delivery : claimed) {
+        List<Batch> claimed = tx.execute(status -> claim(free));
+        for (Batch batch : claimed) {
+            Deliveries.Claimed delivery = batch.head();
             slots.acquireUninterruptibly();
             senders.execute(() -> {
                 try {
-                    send(delivery);
+                    send(batch);
                 } catch (RuntimeException e) {
                     // its lease lapses and another round sends it again
                     log.warn("Delivery {} of job {} failed unexpectedly: {}", delivery.id(), delivery.jobId(), e.toString());
@@ -134,11 +138,39 @@ class DeliverySender extends LoopService {
         return claimed.size() == free ? Duration.ZERO : pollInterval;
     }
 
-    /** Due deliveries, less those over their output's rate or their owner's share (back in the lane, no attempt spent). */
-    private List<Deliveries.Claimed> claim(int limit) {
-        List<Deliveries.Claimed> sendable = new ArrayList<>();
+    /**
+     * The head of a lane and, for a file output, the deliveries after it that go in the same file.
+     *
+     * @param definition the output as the job defines it now, or null when the job no longer has it
+     */
+    private record Batch(Deliveries.Claimed head, OutputDefinition definition, List<Deliveries.Claimed> rest) {
+
+        List<Deliveries.Claimed> all() {
+            List<Deliveries.Claimed> all = new ArrayList<>(rest.size() + 1);
+            all.add(head);
+            all.addAll(rest);
+            return all;
+        }
+    }
+
+    /**
+     * Due deliveries, less those over their output's rate or their owner's share, and file outputs'
+     * batches not yet full whose first event has not lingered long enough (back in the lane, no
+     * attempt spent).
+     */
+    private List<Batch> claim(int limit) {
+        List<Batch> sendable = new ArrayList<>();
         for (Deliveries.Claimed d : deliveries.claim(limit, lease)) {
             OutputDefinition definition = d.definition() == null ? null : OutputDefinition.of(json.readTree(d.definition()));
+            List<Deliveries.Claimed> rest = List.of();
+            if (definition instanceof OutputDefinition.File file) {
+                Instant lingered = d.occurredAt().plus(file.linger());
+                if (lingered.isAfter(clock.instant()) && deliveries.laneSize(d, file.batchSize()) < file.batchSize()) {
+                    deliveries.postpone(d, lingered);
+                    continue;
+                }
+                rest = deliveries.claimLane(d, file.batchSize() - 1, lease);
+            }
             if (definition instanceof OutputDefinition.Webhook webhook && webhook.rate() != null) {
                 Optional<Instant> opens = deliveries.takeSend(d.jobId(), d.output(), webhook.rate().limit(), webhook.rate().per());
                 if (opens.isPresent()) {
@@ -148,10 +180,11 @@ class DeliverySender extends LoopService {
             }
             if (inFlightByOwner.computeIfAbsent(d.ownerId(), k -> new AtomicInteger()).incrementAndGet() > perOwner) {
                 release(d.ownerId());
+                deliveries.release(rest);
                 deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE));
                 continue;
             }
-            sendable.add(d);
+            sendable.add(new Batch(d, definition, rest));
         }
         return sendable;
     }
@@ -160,12 +193,31 @@ class DeliverySender extends LoopService {
         inFlightByOwner.computeIfPresent(owner, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
 
-    private void send(Deliveries.Claimed d) {
-        if (d.definition() == null) {
-            finish(d, () -> deliveries.failed(d, null, "the job no longer has output " + d.output()), "failed");
+    private void send(Batch batch) {
+        Deliveries.Claimed d = batch.head();
+        switch (batch.definition()) {
+            case null -> finish(d, () -> deliveries.failed(d, null, "the job no longer has output " + d.output()), "failed");
+            case OutputDefinition.Webhook webhook -> post(d, webhook);
+            case OutputDefinition.File file -> write(batch, file);
+        }
+    }
+
+    /** A file output's batch as one file of JSON lines; a failure to write is retried like a webhook's. */
+    private void write(Batch batch, OutputDefinition.File file) {
+        Deliveries.Claimed head = batch.head();
+        List<Deliveries.Claimed> all = batch.all();
+        try {
+            files.write(head.ownerId(), file.dir(), head.jobId(), head.eventId(), all.stream().map(this::body).toList());
+        } catch (IOException e) {
+            tx.executeWithoutResult(status -> deliveries.release(batch.rest()));
+            failed(head, DeliveryRetry.of(null), new FetchResult.Failed(null, "could not write the file: " + e, true, null,
+                    Duration.ZERO), "file");
             return;
         }
-        OutputDefinition.Webhook webhook = (OutputDefinition.Webhook) OutputDefinition.of(json.readTree(d.definition()));
+        finish(head, () -> deliveries.deliveredAll(all), "delivered", "file", all.size());
+    }
+
+    private void post(Deliveries.Claimed d, OutputDefinition.Webhook webhook) {
         DeliveryRetry retry = DeliveryRetry.of(webhook.retry());
         byte[] body = body(d);
         long timestamp = clock.instant().getEpochSecond();
@@ -204,11 +256,11 @@ class DeliverySender extends LoopService {
             case FetchResult.HostBusy busy -> tx.executeWithoutResult(s -> deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE)));
             case FetchResult.OutOfBudget out -> tx.executeWithoutResult(s -> deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE)));
             case FetchResult.Failed failed when failed.status() != null && failed.status() == 410 -> gone(d);
-            case FetchResult.Failed failed -> failed(d, retry, failed);
+            case FetchResult.Failed failed -> failed(d, retry, failed, "webhook");
         }
     }
 
-    /** The event as its receiver gets it: {@code {"id","type","jobId","occurredAt","data"}}. */
+    /** The event as its receiver gets it (a webhook's body, a file's line): {@code {"id","type","jobId","occurredAt","data"}}. */
     private byte[] body(Deliveries.Claimed d) {
         ObjectNode event = json.createObjectNode();
         event.put("id", d.eventId().toString());
@@ -219,13 +271,13 @@ class DeliverySender extends LoopService {
         return json.writeValueAsString(event).getBytes(StandardCharsets.UTF_8);
     }
 
-    private void failed(Deliveries.Claimed d, DeliveryRetry retry, FetchResult.Failed failed) {
+    private void failed(Deliveries.Claimed d, DeliveryRetry retry, FetchResult.Failed failed, String type) {
         String error = failed.status() != null && failed.status() >= 300 && failed.status() < 400
                 ? "the receiver answered " + failed.status() + "; redirects are not followed"
                 : failed.error();
         if (!retry.exhausted(d.attempt())) {
             Instant next = clock.instant().plus(retry.after(d.attempt(), failed.retryAfter()));
-            finish(d, () -> deliveries.retry(d, next, failed.status(), error), "retried");
+            finish(d, () -> deliveries.retry(d, next, failed.status(), error), "retried", type, 1);
             return;
         }
         String last = error + "; gave up after " + d.attempt() + " attempts";
@@ -236,7 +288,7 @@ class DeliverySender extends LoopService {
             deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.DELIVERY, d.jobId(), d.ownerId(), null,
                     DeliveryLetters.payload(json, d.id(), d.eventId(), d.output()), last, d.attempt(), clock.instant()));
             return true;
-        }, "failed");
+        }, "failed", type, 1);
         log.info("Delivery of event {} of job {} to output {} failed for good: {}", d.eventId(), d.jobId(), d.output(), last);
     }
 
@@ -258,9 +310,20 @@ class DeliverySender extends LoopService {
     }
 
     private void finish(Deliveries.Claimed d, Outcome outcome, String label) {
-        Boolean recorded = tx.execute(status -> outcome.record());
+        finish(d, outcome, label, "webhook", 1);
+    }
+
+    /** Records an outcome fenced by the lease: when the lease lapsed meanwhile, nothing of it stays. */
+    private void finish(Deliveries.Claimed d, Outcome outcome, String label, String type, int count) {
+        Boolean recorded = tx.execute(status -> {
+            boolean done = outcome.record();
+            if (!done) {
+                status.setRollbackOnly();
+            }
+            return done;
+        });
         if (Boolean.TRUE.equals(recorded)) {
-            meters.counter("pollster.deliveries", "type", "webhook", "outcome", label).increment();
+            meters.counter("pollster.deliveries", "type", type, "outcome", label).increment(count);
         } else {
             log.debug("Delivery {} was taken over by another sender (its lease lapsed); its outcome here is dropped", d.id());
         }
