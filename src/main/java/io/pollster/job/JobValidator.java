@@ -59,9 +59,13 @@ class JobValidator {
     private final Duration minInterval;
     private final AddressPolicy addresses;
     private final Clock clock;
+    /** Whether RabbitMQ outputs have a broker: the RabbitMQ transport, or {@code SPRING_RABBITMQ_*} set. */
+    private final boolean brokerConfigured;
 
     JobValidator(PollsterProperties properties, @Value("${pollster.fetch.allow-private-networks:false}") boolean allowPrivateNetworks,
-                 Clock clock) {
+                 Clock clock, @Value("${pollster.transport:postgres}") String transport,
+                 @Value("${spring.rabbitmq.host:}") String rabbitHost, @Value("${spring.rabbitmq.addresses:}") String rabbitAddresses) {
+        this.brokerConfigured = transport.equals("rabbitmq") || !rabbitHost.isBlank() || !rabbitAddresses.isBlank();
         this.minInterval = properties.minInterval();
         this.addresses = AddressPolicy.defaultPolicy(allowPrivateNetworks);
         this.clock = clock;
@@ -169,7 +173,8 @@ class JobValidator {
         notYet("items", r.items(), errors);
         notYet("cache", r.cache(), errors);
         notYet("rateLimit", r.rateLimit(), errors);
-        OutputsValidator.Result outputs = OutputsValidator.validate(r.outputs(), existing.outputSecrets(), this::url, errors);
+        OutputsValidator.Result outputs = OutputsValidator.validate(r.outputs(), existing.outputSecrets(), this::url,
+                brokerConfigured, errors);
         int alertAfterFailures = r.alertAfterFailures() == null ? JobSpec.DEFAULT_ALERT_AFTER_FAILURES : r.alertAfterFailures();
         if (alertAfterFailures < 1 || alertAfterFailures > 1000) {
             errors.add("alertAfterFailures", "must be between 1 and 1000");

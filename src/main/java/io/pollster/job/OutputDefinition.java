@@ -33,6 +33,15 @@ public sealed interface OutputDefinition {
     record File(String dir, int batchSize, Duration linger) implements OutputDefinition {
     }
 
+    /**
+     * Publishes each event, persistent and confirmed, to a durable topic exchange (declared if missing).
+     *
+     * @param routingKey a template: {@code {jobId}} and {@code {type}} are replaced by the event's
+     * @param format     {@code json} or {@code protobuf}
+     */
+    record RabbitMq(String exchange, String routingKey, String format) implements OutputDefinition {
+    }
+
     record Rate(int limit, Duration per) {
     }
 
@@ -45,6 +54,10 @@ public sealed interface OutputDefinition {
         if (type.equals("file")) {
             return new File(stored.path("dir").asString(), stored.path("batchSize").asInt(),
                     Duration.parse(stored.path("linger").asString()));
+        }
+        if (type.equals("rabbitmq")) {
+            return new RabbitMq(stored.path("exchange").asString(), stored.path("routingKey").asString(),
+                    stored.path("format").asString());
         }
         if (!type.equals("webhook")) {
             throw new IllegalArgumentException("unsupported output type " + type);

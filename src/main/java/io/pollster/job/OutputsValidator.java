@@ -25,6 +25,9 @@ final class OutputsValidator {
     private static final Set<String> WEBHOOK_FIELDS = Set.of("type", "url", "secret", "rate", "retry");
     private static final Set<String> FILE_FIELDS = Set.of("type", "dir", "batchSize", "linger");
     private static final Pattern SAFE_DIR = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+    private static final Set<String> RABBIT_FIELDS = Set.of("type", "exchange", "routingKey", "format");
+    private static final Pattern RABBIT_NAME = Pattern.compile("[A-Za-z0-9._:-]{1,200}");
+    private static final Pattern ROUTING_KEY = Pattern.compile("([A-Za-z0-9._:#*-]|\\{jobId}|\\{type})*");
     private static final Set<String> RATE_FIELDS = Set.of("limit", "per");
     private static final Set<String> RETRY_FIELDS = Set.of("maxAttempts", "backoff", "maxBackoff");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -46,7 +49,12 @@ final class OutputsValidator {
     private OutputsValidator() {
     }
 
-    static Result validate(List<JsonNode> given, List<String> existingSecrets, UrlCheck urls, JobValidator.Errors errors) {
+    /**
+     * @param brokerConfigured whether this installation has a RabbitMQ broker to publish to
+     *                         ({@code SPRING_RABBITMQ_*} or the RabbitMQ transport)
+     */
+    static Result validate(List<JsonNode> given, List<String> existingSecrets, UrlCheck urls, boolean brokerConfigured,
+                           JobValidator.Errors errors) {
         if (given == null || given.isEmpty()) {
             return Result.NONE;
         }
@@ -76,8 +84,11 @@ final class OutputsValidator {
                 secrets.add(null);
                 continue;
             }
-            if (!type.equals("webhook")) {
-                errors.add(field + ".type", type + " outputs are not supported by this version yet");
+            if (type.equals("rabbitmq")) {
+                JsonNode rabbit = rabbitMq(field, output, brokerConfigured, errors);
+                stored.add(rabbit);
+                shown.add(rabbit);
+                secrets.add(null);
                 continue;
             }
             String existing = i < existingSecrets.size() ? existingSecrets.get(i) : null;
@@ -157,6 +168,44 @@ final class OutputsValidator {
             errors.add(field + ".linger", "must be between 0 and 1h");
         } else if (linger != null) {
             out.put("linger", linger.toString());
+        }
+        return out;
+    }
+
+    private static JsonNode rabbitMq(String field, JsonNode given, boolean brokerConfigured, JobValidator.Errors errors) {
+        unknownFields(field, given, RABBIT_FIELDS, errors);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("type", "rabbitmq");
+        if (!brokerConfigured) {
+            errors.add(field + ".type", "this Pollster has no RabbitMQ broker to publish to: set SPRING_RABBITMQ_HOST "
+                    + "(and its user and password), or use a webhook or file output");
+        }
+        JsonNode exchange = given.path("exchange");
+        if (exchange.isMissingNode()) {
+            out.put("exchange", "pollster.events");
+        } else if (!exchange.isString() || !RABBIT_NAME.matcher(exchange.asString()).matches()
+                || exchange.asString().startsWith("amq.")) {
+            errors.add(field + ".exchange", "must be 1 to 200 letters, digits and . _ - : (not starting with amq.)");
+        } else {
+            out.put("exchange", exchange.asString());
+        }
+        JsonNode routingKey = given.path("routingKey");
+        if (routingKey.isMissingNode()) {
+            out.put("routingKey", "jobs.{jobId}");
+        } else if (!routingKey.isString() || routingKey.asString().length() > 200
+                || !ROUTING_KEY.matcher(routingKey.asString()).matches()) {
+            errors.add(field + ".routingKey", "must be up to 200 letters, digits and . _ - : #*, with {jobId} and {type} "
+                    + "as placeholders");
+        } else {
+            out.put("routingKey", routingKey.asString());
+        }
+        JsonNode format = given.path("format");
+        if (format.isMissingNode()) {
+            out.put("format", "json");
+        } else if (!format.isString() || !(format.asString().equals("json") || format.asString().equals("protobuf"))) {
+            errors.add(field + ".format", "must be json or protobuf");
+        } else {
+            out.put("format", format.asString());
         }
         return out;
     }

@@ -236,7 +236,7 @@ class Deliveries {
     }
 
     /** @return false when the lease had lapsed: another sender owns the delivery now */
-    boolean delivered(Claimed d, int status) {
+    boolean delivered(Claimed d, Integer status) {
         return jdbc.sql(DELIVERED).param("id", d.id()).param("lease", d.lease()).param("status", status).update() == 1;
     }
 

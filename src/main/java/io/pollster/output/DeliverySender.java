@@ -58,6 +58,7 @@ class DeliverySender extends LoopService {
 
     private final Deliveries deliveries;
     private final OutputFiles files;
+    private final RabbitOutput rabbit;
     private final OutputSecrets secrets;
     private final DeadLetterSink deadLetters;
     private final TransactionTemplate tx;
@@ -75,7 +76,7 @@ class DeliverySender extends LoopService {
     private final Map<UUID, AtomicInteger> inFlightByOwner = new ConcurrentHashMap<>();
     private final ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor();
 
-    DeliverySender(Deliveries deliveries, OutputFiles files, OutputSecrets secrets, DeadLetterSink deadLetters, TransactionTemplate tx,
+    DeliverySender(Deliveries deliveries, OutputFiles files, RabbitOutput rabbit, OutputSecrets secrets, DeadLetterSink deadLetters, TransactionTemplate tx,
                    @Qualifier("webhookFetcher") Fetcher fetcher, ByteBudget budget, JsonMapper json, Clock clock, MeterRegistry meters,
                    Roles roles, Loops loops, DeliveryWakeup wakeup,
                    @Value("${pollster.outputs.concurrency:64}") int concurrency,
@@ -84,6 +85,7 @@ class DeliverySender extends LoopService {
         super(loops, "deliveries", Duration.ofSeconds(1), ShutdownPhase.CONSUMING, TIMEOUT.plusSeconds(5));
         this.deliveries = deliveries;
         this.files = files;
+        this.rabbit = rabbit;
         this.secrets = secrets;
         this.deadLetters = deadLetters;
         this.tx = tx;
@@ -199,7 +201,20 @@ class DeliverySender extends LoopService {
             case null -> finish(d, () -> deliveries.failed(d, null, "the job no longer has output " + d.output()), "failed");
             case OutputDefinition.Webhook webhook -> post(d, webhook);
             case OutputDefinition.File file -> write(batch, file);
+            case OutputDefinition.RabbitMq rabbit -> publish(d, rabbit);
         }
+    }
+
+    private void publish(Deliveries.Claimed d, OutputDefinition.RabbitMq output) {
+        try {
+            rabbit.publish(output, d, body(d));
+        } catch (RuntimeException e) {
+            failed(d, DeliveryRetry.of(null), new FetchResult.Failed(null, RabbitOutput.describe(e), true, null, Duration.ZERO),
+                    "rabbitmq");
+            return;
+        }
+        finish(d, () -> deliveries.delivered(d, null), "delivered", "rabbitmq", 1);
+        latency.record(Duration.between(d.occurredAt(), clock.instant()));
     }
 
     /** A file output's batch as one file of JSON lines; a failure to write is retried like a webhook's. */
