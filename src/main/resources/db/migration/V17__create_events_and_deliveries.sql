@@ -53,3 +53,8 @@ CREATE TABLE job_outputs (
     stopped_reason TEXT,
     PRIMARY KEY (job_id, output)
 );
+
+-- job.stale: when the poller last reported a job's quiet spell (once per spell: a change starts a
+-- new one), and the jobs that ask for it, found by index rather than by reading every definition.
+ALTER TABLE job_polls ADD COLUMN stale_reported_at TIMESTAMPTZ;
+CREATE INDEX jobs_expecting_change ON jobs (id) WHERE (spec ->> 'expectChangeWithin') IS NOT NULL AND status = 'ACTIVE';

@@ -29,6 +29,7 @@ record JobRequest(
         JsonNode rateLimit,
         List<JsonNode> outputs,
         Integer alertAfterFailures,
+        String expectChangeWithin,
         Boolean active) {
 
     record Retry(Integer maxAttempts, String backoff, String maxBackoff) {

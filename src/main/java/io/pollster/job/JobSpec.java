@@ -31,6 +31,7 @@ public record JobSpec(
         JsonNode rateLimit,
         List<JsonNode> outputs,
         Integer alertAfterFailures,
+        String expectChangeWithin,
         boolean active) {
 
     public static final String MASK = "***";
@@ -54,13 +55,13 @@ public record JobSpec(
     /** The same definition, active or not. */
     public JobSpec withActive(boolean active) {
         return new JobSpec(name, url, method, headers, secretHeaders, body, interval, cron, jitter, timeout, retry, dedup,
-                pagination, items, cache, adaptive, rateLimit, outputs, alertAfterFailures, active);
+                pagination, items, cache, adaptive, rateLimit, outputs, alertAfterFailures, expectChangeWithin, active);
     }
 
     /** The same definition showing these outputs (a webhook's generated secret, once, in the answer that made it). */
     public JobSpec withOutputs(List<JsonNode> shown) {
         return new JobSpec(name, url, method, headers, secretHeaders, body, interval, cron, jitter, timeout, retry, dedup,
-                pagination, items, cache, adaptive, rateLimit, shown, alertAfterFailures, active);
+                pagination, items, cache, adaptive, rateLimit, shown, alertAfterFailures, expectChangeWithin, active);
     }
 
     public Duration timeoutDuration() {

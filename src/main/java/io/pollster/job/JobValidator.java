@@ -179,6 +179,12 @@ class JobValidator {
         if (alertAfterFailures < 1 || alertAfterFailures > 1000) {
             errors.add("alertAfterFailures", "must be between 1 and 1000");
         }
+        Duration expectChangeWithin = r.expectChangeWithin() == null ? null
+                : duration("expectChangeWithin", r.expectChangeWithin(), errors);
+        if (expectChangeWithin != null && (expectChangeWithin.compareTo(Duration.ofSeconds(1)) < 0
+                || expectChangeWithin.compareTo(Duration.ofDays(366)) > 0)) {
+            errors.add("expectChangeWithin", "must be between 1s and 366d");
+        }
         errors.throwIfAny();
 
         Map<String, String> maskedSecrets = new TreeMap<>();
@@ -186,7 +192,7 @@ class JobValidator {
         JobSpec spec = new JobSpec(name, url, method, headers, maskedSecrets, nullIfJsonNull(r.body()),
                 interval == null ? null : interval.toString(), r.cron() == null ? null : r.cron().strip(),
                 jitter.toString(), timeout.toString(), retry, dedup, null, null, null, adaptive, null, outputs.stored(),
-                alertAfterFailures, r.active() == null || r.active());
+                alertAfterFailures, expectChangeWithin == null ? null : expectChangeWithin.toString(), r.active() == null || r.active());
         return new Validated(spec, secrets, schedule, effective, outputs);
     }
 

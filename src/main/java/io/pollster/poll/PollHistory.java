@@ -126,6 +126,26 @@ class PollHistory {
             """;
 
     /** Moves the job to the new hash only if nobody else did first (a redelivered or concurrent poll). */
+    /** Active jobs past their {@code expectChangeWithin} whose quiet spell is not reported yet; by the partial index. */
+    private static final String QUIET = """
+            SELECT j.id, CAST(j.spec ->> 'expectChangeWithin' AS TEXT) AS expect, v.id AS version_id,
+                   COALESCE(v.fetched_at, j.created_at) AS changed_at
+            FROM jobs j
+            JOIN job_polls p ON p.job_id = j.id
+            LEFT JOIN versions v ON v.id = p.latest_version_id
+            WHERE (j.spec ->> 'expectChangeWithin') IS NOT NULL AND j.status = 'ACTIVE'
+              AND COALESCE(v.fetched_at, j.created_at) + CAST(j.spec ->> 'expectChangeWithin' AS INTERVAL) < :now
+              AND (p.stale_reported_at IS NULL OR p.stale_reported_at < COALESCE(v.fetched_at, j.created_at))
+            LIMIT :limit
+            """;
+
+    /** Takes a quiet spell's report: of two nodes, one marks it. */
+    private static final String MARK_STALE = """
+            UPDATE job_polls
+            SET stale_reported_at = :now
+            WHERE job_id = :id AND (stale_reported_at IS NULL OR stale_reported_at < :changedAt)
+            """;
+
     private static final String ADVANCE_LATEST = """
             UPDATE job_polls
             SET latest_hash = :hash, latest_version_id = :versionId
@@ -279,6 +299,28 @@ class PollHistory {
      * false when another poll moved it first. The caller stores the version in the same
      * transaction, so a version is stored once per change, however many polls saw it.
      */
+    /**
+     * A job quiet past its {@code expectChangeWithin}.
+     *
+     * @param versionId its newest version, or null
+     * @param changedAt when that version came, or when the job was created
+     */
+    record Quiet(UUID jobId, String expect, UUID versionId, Instant changedAt) {
+    }
+
+    List<Quiet> quietPastExpectation(Instant now, int limit) {
+        return jdbc.sql(QUIET).param("now", Timestamp.from(now)).param("limit", limit)
+                .query((rs, n) -> new Quiet(rs.getObject("id", UUID.class), rs.getString("expect"),
+                        rs.getObject("version_id", UUID.class), rs.getTimestamp("changed_at").toInstant()))
+                .list();
+    }
+
+    /** @return whether this call took the report of the job's quiet spell (false: reported already) */
+    boolean markStale(Quiet job, Instant now) {
+        return jdbc.sql(MARK_STALE).param("id", job.jobId()).param("now", Timestamp.from(now))
+                .param("changedAt", Timestamp.from(job.changedAt())).update() == 1;
+    }
+
     boolean advanceLatest(JobId jobId, byte[] previous, byte[] hash, UUID versionId) {
         return jdbc.sql(ADVANCE_LATEST)
                 .param("id", jobId.value())

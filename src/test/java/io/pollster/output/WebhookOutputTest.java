@@ -47,6 +47,7 @@ class WebhookOutputTest extends PipelineTest {
     static void outputs(DynamicPropertyRegistry registry) {
         registry.add("pollster.min-interval", () -> "100ms");
         registry.add("pollster.outputs.poll-interval", () -> "50ms");
+        registry.add("pollster.stale.check-interval", () -> "100ms");
     }
 
     @BeforeEach
@@ -260,6 +261,29 @@ class WebhookOutputTest extends PipelineTest {
         jdbc.sql("UPDATE deliveries SET state = 'delivered'").update();
         retention.prune();
         assertThat(types(id)).hasSize(3);
+    }
+
+    @Test
+    void aJobQuietPastExpectChangeWithinIsReportedStaleOncePerQuietSpell() throws Exception {
+        AtomicInteger content = new AtomicInteger(1);
+        upstream.route("/quiet", n -> Answer.json("{\"v\":" + content.get() + "}"));
+        String id = job("""
+                {"url":"%s","interval":"100ms","expectChangeWithin":"1s"}
+                """.formatted(upstream.url("/quiet")));
+
+        await("reported stale").atMost(WAIT).until(() -> types(id).contains("job.stale"));
+        Thread.sleep(1_500); // quiet on: the same spell, not reported again
+        assertThat(types(id)).containsExactly("version.created", "job.stale");
+        JsonNode stale = alice.get("/api/v1/jobs/" + id + "/events").json().get("items").get(1);
+        assertThat(stale.get("data").get("expectChangeWithin").asString()).isEqualTo("PT1S");
+
+        content.set(2);
+        await("a change, then a new quiet spell").atMost(WAIT)
+                .until(() -> types(id).equals(List.of("version.created", "job.stale", "version.created", "job.stale")));
+        alice.post("/api/v1/jobs/" + id + "/stop");
+        assertThat(alice.post("/api/v1/jobs", """
+                {"url":"%s","interval":"1h","expectChangeWithin":"500ms"}
+                """.formatted(upstream.url("/quiet"))).body()).contains("expectChangeWithin");
     }
 
     @Test
