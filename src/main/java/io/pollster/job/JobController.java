@@ -2,6 +2,7 @@ package io.pollster.job;
 
 import java.net.URI;
 import java.util.Locale;
+import java.util.List;
 import java.util.UUID;
 
 import io.pollster.system.web.ApiException;
@@ -26,17 +27,24 @@ import tools.jackson.databind.json.JsonMapper;
 class JobController {
 
     private final JobService jobs;
+    private final OutputStates outputs;
     private final JsonMapper json;
 
-    JobController(JobService jobs, JsonMapper json) {
+    JobController(JobService jobs, OutputStates outputs, JsonMapper json) {
         this.jobs = jobs;
+        this.outputs = outputs;
         this.json = json;
+    }
+
+    /** One job, with the outputs its receivers stopped. */
+    private JobView one(Job job) {
+        return JobView.of(job, job.spec().outputs().isEmpty() ? List.of() : outputs.stopped(job.id().value()));
     }
 
     @PostMapping
     ResponseEntity<JobView> create(Caller caller, @RequestBody JobRequest request) {
         Job job = jobs.create(caller, request);
-        return ResponseEntity.created(URI.create("/api/v1/jobs/" + job.id())).body(JobView.of(job));
+        return ResponseEntity.created(URI.create("/api/v1/jobs/" + job.id())).body(one(job));
     }
 
     /** Written to JSON while the page's bytes are reserved: the definitions are gone once it is done. */
@@ -50,12 +58,12 @@ class JobController {
 
     @GetMapping("/{id}")
     JobView get(Caller caller, @PathVariable UUID id) {
-        return JobView.of(jobs.get(caller, new JobId(id)));
+        return one(jobs.get(caller, new JobId(id)));
     }
 
     @PatchMapping(path = "/{id}", consumes = {"application/merge-patch+json", "application/json"})
     JobView patch(Caller caller, @PathVariable UUID id, @RequestBody JsonNode patch) {
-        return JobView.of(jobs.patch(caller, new JobId(id), patch));
+        return one(jobs.patch(caller, new JobId(id), patch));
     }
 
     @DeleteMapping("/{id}")
@@ -66,12 +74,12 @@ class JobController {
 
     @PostMapping("/{id}/stop")
     JobView stop(Caller caller, @PathVariable UUID id) {
-        return JobView.of(jobs.stop(caller, new JobId(id)));
+        return one(jobs.stop(caller, new JobId(id)));
     }
 
     @PostMapping("/{id}/start")
     JobView start(Caller caller, @PathVariable UUID id) {
-        return JobView.of(jobs.start(caller, new JobId(id)));
+        return one(jobs.start(caller, new JobId(id)));
     }
 
     @PostMapping("/{id}/run")

@@ -1,8 +1,10 @@
 package io.pollster.job;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 
 /** A job as the API answers it: its definition plus what Pollster knows about it. */
@@ -17,11 +19,21 @@ record JobView(
         String lastOutcome,
         Job.Stats stats,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        @JsonInclude(JsonInclude.Include.NON_NULL) List<OutputStates.Stopped> stoppedOutputs) {
 
+    /** A job in a list: without the state of its outputs. */
     static JobView of(Job job) {
+        return of(job, null);
+    }
+
+    /**
+     * @param stoppedOutputs the outputs its receivers stopped (410 Gone), shown when one job is
+     *                       answered; null in lists
+     */
+    static JobView of(Job job, List<OutputStates.Stopped> stoppedOutputs) {
         return new JobView(job.id().value(), job.ownerId(), job.spec(), job.status().name().toLowerCase(),
                 job.effectiveInterval() == null ? null : job.effectiveInterval().toString(),
-                job.nextRunAt(), job.lastRunAt(), job.lastOutcome(), job.stats(), job.createdAt(), job.updatedAt());
+                job.nextRunAt(), job.lastRunAt(), job.lastOutcome(), job.stats(), job.createdAt(), job.updatedAt(), stoppedOutputs);
     }
 }

@@ -4,14 +4,13 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
 /**
- * The {@code deliveries} table and the send-side columns of {@code job_outputs}. A sender claims
+ * The {@code deliveries} table. A sender claims
  * due deliveries under a lease ({@link #claim}), sends them outside any transaction, then records
  * each outcome fenced by its lease: a sender whose lease lapsed (it was too slow, or presumed dead)
  * changes nothing, and the delivery's next sender owns it.
@@ -50,22 +49,6 @@ class Deliveries {
                       (SELECT o.secret FROM job_outputs o WHERE o.job_id = d.job_id AND o.output = d.output) AS secret
             """;
 
-    /** One send of the output's window, if the window has room: the sends of the last {@code per}, at most {@code limit}. */
-    private static final String TAKE_SEND = """
-            UPDATE job_outputs
-            SET sends = (sends || now())[greatest(1, cardinality(sends) + 2 - :limit):]
-            WHERE job_id = :jobId AND output = :output
-              AND (cardinality(sends) < :limit OR sends[cardinality(sends) + 1 - :limit] <= now() - make_interval(secs => :perSeconds))
-            RETURNING output
-            """;
-
-    /** When the output's window has room again. */
-    private static final String WINDOW_OPENS = """
-            SELECT sends[cardinality(sends) + 1 - :limit] + make_interval(secs => :perSeconds)
-            FROM job_outputs
-            WHERE job_id = :jobId AND output = :output
-            """;
-
     /** Back to the lane without spending an attempt: its output's rate said not yet. */
     private static final String POSTPONE = """
             UPDATE deliveries
@@ -91,12 +74,6 @@ class Deliveries {
             SET state = 'failed', finished_at = now(), last_status = :status, last_error = :error, lease = NULL,
                 leased_until = NULL
             WHERE id = :id AND lease = :lease
-            """;
-
-    private static final String STOP_OUTPUT = """
-            UPDATE job_outputs
-            SET stopped_at = now(), stopped_reason = :reason
-            WHERE job_id = :jobId AND output = :output
             """;
 
     /** The rest of a stopped output's lane: nothing more goes to it. */
@@ -186,21 +163,6 @@ class Deliveries {
                 .list();
     }
 
-    /**
-     * Takes one send from the output's window, in the claim's transaction (which locks the
-     * output's row until it commits, so two senders never both take the last one); empty when it
-     * has room, else when it opens.
-     */
-    Optional<Instant> takeSend(UUID jobId, int output, int limit, Duration per) {
-        boolean taken = !jdbc.sql(TAKE_SEND).param("jobId", jobId).param("output", output).param("limit", limit)
-                .param("perSeconds", per.toMillis() / 1000.0).query().listOfRows().isEmpty();
-        if (taken) {
-            return Optional.empty();
-        }
-        return Optional.of(jdbc.sql(WINDOW_OPENS).param("jobId", jobId).param("output", output).param("limit", limit)
-                .param("perSeconds", per.toMillis() / 1000.0).query(Timestamp.class).single().toInstant());
-    }
-
     /** How many deliveries of the head's lane are pending, counting at most {@code limit}. */
     int laneSize(Claimed head, int limit) {
         return jdbc.sql(LANE_SIZE).param("jobId", head.jobId()).param("output", head.output()).param("limit", limit)
@@ -250,9 +212,8 @@ class Deliveries {
                 .update() == 1;
     }
 
-    /** The receiver asked to stop: the output is stopped and the rest of its lane failed, with {@code reason}. */
-    void stopOutput(UUID jobId, int output, String reason) {
-        jdbc.sql(STOP_OUTPUT).param("jobId", jobId).param("output", output).param("reason", reason).update();
+    /** The output was stopped: the rest of its lane fails, with {@code reason}. */
+    void failLane(UUID jobId, int output, String reason) {
         jdbc.sql(FAIL_LANE).param("jobId", jobId).param("output", output).param("error", reason).update();
     }
 

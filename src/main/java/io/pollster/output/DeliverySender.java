@@ -59,7 +59,7 @@ class DeliverySender extends LoopService {
     private final Deliveries deliveries;
     private final OutputFiles files;
     private final RabbitOutput rabbit;
-    private final OutputSecrets secrets;
+    private final JobOutputs outputs;
     private final DeadLetterSink deadLetters;
     private final TransactionTemplate tx;
     private final Fetcher fetcher;
@@ -76,7 +76,7 @@ class DeliverySender extends LoopService {
     private final Map<UUID, AtomicInteger> inFlightByOwner = new ConcurrentHashMap<>();
     private final ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor();
 
-    DeliverySender(Deliveries deliveries, OutputFiles files, RabbitOutput rabbit, OutputSecrets secrets, DeadLetterSink deadLetters, TransactionTemplate tx,
+    DeliverySender(Deliveries deliveries, OutputFiles files, RabbitOutput rabbit, JobOutputs outputs, DeadLetterSink deadLetters, TransactionTemplate tx,
                    @Qualifier("webhookFetcher") Fetcher fetcher, ByteBudget budget, JsonMapper json, Clock clock, MeterRegistry meters,
                    Roles roles, Loops loops, DeliveryWakeup wakeup,
                    @Value("${pollster.outputs.concurrency:64}") int concurrency,
@@ -86,7 +86,7 @@ class DeliverySender extends LoopService {
         this.deliveries = deliveries;
         this.files = files;
         this.rabbit = rabbit;
-        this.secrets = secrets;
+        this.outputs = outputs;
         this.deadLetters = deadLetters;
         this.tx = tx;
         this.fetcher = fetcher;
@@ -174,7 +174,7 @@ class DeliverySender extends LoopService {
                 rest = deliveries.claimLane(d, file.batchSize() - 1, lease);
             }
             if (definition instanceof OutputDefinition.Webhook webhook && webhook.rate() != null) {
-                Optional<Instant> opens = deliveries.takeSend(d.jobId(), d.output(), webhook.rate().limit(), webhook.rate().per());
+                Optional<Instant> opens = outputs.takeSend(d.jobId(), d.output(), webhook.rate().limit(), webhook.rate().per());
                 if (opens.isPresent()) {
                     deliveries.postpone(d, opens.get());
                     continue;
@@ -238,7 +238,7 @@ class DeliverySender extends LoopService {
         long timestamp = clock.instant().getEpochSecond();
         String secret;
         try {
-            secret = d.secret() == null ? null : secrets.open(d.jobId(), d.output(), d.secret());
+            secret = d.secret() == null ? null : outputs.open(d.jobId(), d.output(), d.secret());
         } catch (UnreadableSecretException e) {
             secret = null;
         }
@@ -314,7 +314,8 @@ class DeliverySender extends LoopService {
             if (!deliveries.failed(d, 410, reason)) {
                 return false;
             }
-            deliveries.stopOutput(d.jobId(), d.output(), reason);
+            outputs.stop(d.jobId(), d.output(), reason);
+            deliveries.failLane(d.jobId(), d.output(), reason);
             return true;
         }, "stopped");
         log.info("Output {} of job {} stopped: its receiver answered 410 Gone", d.output(), d.jobId());

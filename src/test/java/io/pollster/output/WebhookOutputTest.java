@@ -195,8 +195,12 @@ class WebhookOutputTest extends PipelineTest {
         assertThat(later.get("deliveries")).isEmpty();
         assertThat(receiver.requests("/unsubscribed")).hasSize(1);
 
-        JsonNode outputs = alice.get("/api/v1/jobs/" + id).json().get("outputs");
-        assertThat(alice.patch("/api/v1/jobs/" + id, "{\"outputs\":" + outputs + "}").status()).isEqualTo(200);
+        JsonNode job = alice.get("/api/v1/jobs/" + id).json();
+        assertThat(job.get("stoppedOutputs").get(0).get("output").asInt()).isZero();
+        assertThat(job.get("stoppedOutputs").get(0).get("reason").asString()).contains("410 Gone");
+        Api.Response saved = alice.patch("/api/v1/jobs/" + id, "{\"outputs\":" + job.get("outputs") + "}");
+        assertThat(saved.status()).isEqualTo(200);
+        assertThat(saved.json().get("stoppedOutputs")).isEmpty();
         version.set(3);
         await("delivered again once saved").atMost(WAIT).until(() -> receiver.requests("/unsubscribed").size() == 2);
     }
