@@ -40,6 +40,10 @@ CREATE TABLE deliveries (
 
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX deliveries_lane ON deliveries (job_id, output, id) WHERE state = 'pending';
+-- every delivery is updated a few times and leaves dead entries in the two indexes above, which a
+-- lane's next claim walks past: vacuum early rather than at the default fifth of the table
+ALTER TABLE deliveries SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 500,
+                            autovacuum_vacuum_insert_scale_factor = 0.05);
 
 -- What an output keeps beside its definition (which is in the job's spec): its signing secret,
 -- sealed like the secret headers; its recent sends (a sliding window for its rate, shared by every

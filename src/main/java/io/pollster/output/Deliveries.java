@@ -16,7 +16,10 @@ import org.springframework.stereotype.Repository;
  * changes nothing, and the delivery's next sender owns it.
  *
  * <p>Order: a delivery is due only when no earlier delivery of its job and output is still
- * pending, so a job's events reach each output in order, across retries and nodes.
+ * pending, so a job's events reach each output in order, across retries and nodes. Only a lane's
+ * head is armed (due at a real time); the ones behind it wait due at infinity, out of the claim's
+ * way, and the head arms the next when it is done ({@link #armNext}). A delivery made while its
+ * lane's head finished in another transaction can miss that: {@link #armStalled} arms such heads.
  */
 @Repository
 class Deliveries {
@@ -81,6 +84,34 @@ class Deliveries {
             UPDATE deliveries
             SET state = 'failed', finished_at = now(), last_error = :error, lease = NULL, leased_until = NULL
             WHERE job_id = :jobId AND output = :output AND state = 'pending'
+            """;
+
+    /** The lane's next pending delivery becomes due, if it waits unarmed. */
+    private static final String ARM_NEXT = """
+            UPDATE deliveries
+            SET next_attempt_at = now()
+            WHERE id = (
+                SELECT min(id)
+                FROM deliveries
+                WHERE job_id = :jobId AND output = :output AND state = 'pending')
+              AND next_attempt_at = CAST('infinity' AS TIMESTAMPTZ)
+            """;
+
+    /**
+     * Heads left unarmed by a race between a new delivery and its lane's head finishing: one pass
+     * over the pending deliveries in lane order (the lane index), not a probe per waiting one.
+     */
+    private static final String ARM_STALLED = """
+            WITH heads AS (
+                SELECT DISTINCT ON (job_id, output) id, next_attempt_at
+                FROM deliveries
+                WHERE state = 'pending'
+                ORDER BY job_id, output, id
+            )
+            UPDATE deliveries d
+            SET next_attempt_at = now()
+            FROM heads h
+            WHERE d.id = h.id AND h.next_attempt_at = CAST('infinity' AS TIMESTAMPTZ)
             """;
 
     /** A dead delivery pending again, first in its lane (the lane is ordered by id). */
@@ -182,7 +213,7 @@ class Deliveries {
     /** @return false when the lease had lapsed: another sender owns them now */
     boolean deliveredAll(List<Claimed> batch) {
         return jdbc.sql(DELIVERED_ALL).param("ids", batch.stream().map(Claimed::id).toArray(Long[]::new))
-                .param("lease", batch.getFirst().lease()).update() == batch.size();
+                .param("lease", batch.getFirst().lease()).update() == batch.size() && armNext(batch.getFirst());
     }
 
     /** Gives back the leases of deliveries that were not sent: they go with their lane's head next time. */
@@ -199,7 +230,19 @@ class Deliveries {
 
     /** @return false when the lease had lapsed: another sender owns the delivery now */
     boolean delivered(Claimed d, Integer status) {
-        return jdbc.sql(DELIVERED).param("id", d.id()).param("lease", d.lease()).param("status", status).update() == 1;
+        return jdbc.sql(DELIVERED).param("id", d.id()).param("lease", d.lease()).param("status", status).update() == 1
+                && armNext(d);
+    }
+
+    /** Arms the next delivery of the lane; always true, so that it chains after an outcome that held. */
+    private boolean armNext(Claimed d) {
+        jdbc.sql(ARM_NEXT).param("jobId", d.jobId()).param("output", d.output()).update();
+        return true;
+    }
+
+    /** @return how many lanes were stalled */
+    int armStalled() {
+        return jdbc.sql(ARM_STALLED).update();
     }
 
     boolean retry(Claimed d, Instant at, Integer status, String error) {
@@ -209,7 +252,7 @@ class Deliveries {
 
     boolean failed(Claimed d, Integer status, String error) {
         return jdbc.sql(FAILED).param("id", d.id()).param("lease", d.lease()).param("status", status).param("error", error)
-                .update() == 1;
+                .update() == 1 && armNext(d);
     }
 
     /** The output was stopped: the rest of its lane fails, with {@code reason}. */

@@ -44,7 +44,8 @@ import tools.jackson.databind.node.ObjectNode;
  * Sends due deliveries to their webhooks, on the nodes that poll. Each round claims as many due
  * deliveries as it has free sending slots ({@code pollster.outputs.concurrency}), under a lease
  * longer than one attempt, and sends each on a virtual thread; a slot coming free, or an event
- * committed on this node, starts the next round at once; otherwise it looks every
+ * committed on this node, starts the next round at once (under load, once an eighth of the slots
+ * are free, so that one query claims several); otherwise it looks every
  * {@code pollster.outputs.poll-interval} (events committed on other nodes). One user holds at most
  * a quarter of the slots: deliveries beyond that wait a moment without spending an attempt.
  */
@@ -55,6 +56,7 @@ class DeliverySender extends LoopService {
     static final Duration TIMEOUT = Duration.ofSeconds(15);
     private static final Duration BUSY_PAUSE = Duration.ofSeconds(1);
     private static final long RESPONSE_BYTES = 64 * 1024;
+    private static final Duration STALL_CHECK = Duration.ofSeconds(15);
 
     private final Deliveries deliveries;
     private final OutputFiles files;
@@ -75,12 +77,17 @@ class DeliverySender extends LoopService {
     private final Semaphore slots;
     private final Map<UUID, AtomicInteger> inFlightByOwner = new ConcurrentHashMap<>();
     private final ExecutorService senders = Executors.newVirtualThreadPerTaskExecutor();
+    /** When this loop last looked for stalled lanes, and last claimed ({@link System#nanoTime()}); the loop's own. */
+    private long lastStallCheck = System.nanoTime();
+    private long lastClaim;
+    /** Free slots worth a claim before the poll interval is up: under load, one query claims several deliveries. */
+    private final int claimBatch;
 
     DeliverySender(Deliveries deliveries, OutputFiles files, RabbitOutput rabbit, JobOutputs outputs, DeadLetterSink deadLetters, TransactionTemplate tx,
                    @Qualifier("webhookFetcher") Fetcher fetcher, ByteBudget budget, JsonMapper json, Clock clock, MeterRegistry meters,
                    Roles roles, Loops loops, DeliveryWakeup wakeup,
                    @Value("${pollster.outputs.concurrency:64}") int concurrency,
-                   @Value("${pollster.outputs.poll-interval:500ms}") Duration pollInterval,
+                   @Value("${pollster.outputs.poll-interval:100ms}") Duration pollInterval,
                    @Value("${pollster.outputs.lease:45s}") Duration lease) {
         super(loops, "deliveries", Duration.ofSeconds(1), ShutdownPhase.CONSUMING, TIMEOUT.plusSeconds(5));
         this.deliveries = deliveries;
@@ -102,6 +109,7 @@ class DeliverySender extends LoopService {
         this.lease = lease;
         this.perOwner = Math.max(1, concurrency / 4);
         this.slots = new Semaphore(concurrency);
+        this.claimBatch = Math.max(1, concurrency / 8);
         this.latency = Timer.builder("pollster.delivery.latency")
                 .description("From an event's commit to its receiver's 2xx")
                 .publishPercentileHistogram()
@@ -116,10 +124,20 @@ class DeliverySender extends LoopService {
 
     @Override
     protected Duration runOnce() {
-        int free = slots.availablePermits();
-        if (free == 0) {
-            return pollInterval; // a send that ends wakes this loop
+        if (System.nanoTime() - lastStallCheck > STALL_CHECK.toNanos()) {
+            lastStallCheck = System.nanoTime();
+            int stalled = deliveries.armStalled();
+            if (stalled > 0) {
+                log.debug("Armed {} delivery lanes left waiting by a race with their head", stalled);
+            }
         }
+        int free = slots.availablePermits();
+        long sinceClaim = System.nanoTime() - lastClaim;
+        if (free == 0 || free < claimBatch && sinceClaim < pollInterval.toNanos()) {
+            // a send that ends wakes this loop: claim when enough slots are free to be worth a query
+            return Duration.ofNanos(Math.max(1_000_000, pollInterval.toNanos() - sinceClaim));
+        }
+        lastClaim = System.nanoTime();
         List<Batch> claimed = tx.execute(status -> claim(free));
         for (Batch batch : claimed) {
             Deliveries.Claimed delivery = batch.head();

@@ -21,7 +21,8 @@ import tools.jackson.databind.json.JsonMapper;
  * The {@code events} table: what happened to a job, written in the transaction of what it reports
  * (a version, a poll's outcome), with one pending delivery per output of the job that its receiver
  * has not stopped. Rolled back with it; committed with it. The one writer of {@code events} and
- * the one that makes deliveries.
+ * the one that makes deliveries: a delivery behind others in its lane waits unarmed (due at
+ * infinity) until the one before it is done ({@link Deliveries}).
  */
 @Repository
 public class EventLog {
@@ -36,7 +37,12 @@ public class EventLog {
                 RETURNING seq, job_id
             )
             INSERT INTO deliveries (event_seq, job_id, output, next_attempt_at)
-            SELECT e.seq, e.job_id, CAST(o.n AS INT) - 1, :occurredAt
+            SELECT e.seq, e.job_id, CAST(o.n AS INT) - 1,
+                   CASE WHEN EXISTS (
+                       SELECT 1
+                       FROM deliveries p
+                       WHERE p.job_id = e.job_id AND p.output = o.n - 1 AND p.state = 'pending')
+                   THEN CAST('infinity' AS TIMESTAMPTZ) ELSE :occurredAt END
             FROM event e
             JOIN jobs j ON j.id = e.job_id
             CROSS JOIN LATERAL jsonb_array_elements(COALESCE(j.spec -> 'outputs', CAST('[]' AS JSONB)))
@@ -56,7 +62,9 @@ public class EventLog {
             """;
 
     private static final String DELIVERIES_OF = """
-            SELECT event_seq, output, state, attempts, last_status, last_error, next_attempt_at, finished_at
+            SELECT event_seq, output, state, attempts, last_status, last_error,
+                   CASE WHEN next_attempt_at = CAST('infinity' AS TIMESTAMPTZ) THEN NULL ELSE next_attempt_at END AS next_attempt_at,
+                   finished_at
             FROM deliveries
             WHERE event_seq = ANY(:seqs)
             ORDER BY event_seq, output
@@ -134,7 +142,7 @@ public class EventLog {
 
     /**
      * @param state         {@code pending}, {@code delivered} or {@code failed}
-     * @param nextAttemptAt when a pending delivery is tried next
+     * @param nextAttemptAt when a pending delivery is tried next; null while one before it in its lane is pending
      * @param finishedAt    when it was delivered or failed for good
      */
     public record DeliveryView(int output, String state, int attempts, Integer lastStatus, String lastError,
@@ -160,7 +168,7 @@ public class EventLog {
             Integer lastStatus = rs.wasNull() ? null : status;
             String state = rs.getString("state");
             bySeq.get(rs.getLong("event_seq")).deliveries().add(new DeliveryView(rs.getInt("output"), state, rs.getInt("attempts"),
-                    lastStatus, rs.getString("last_error"), state.equals("pending") ? next.toInstant() : null,
+                    lastStatus, rs.getString("last_error"), state.equals("pending") && next != null ? next.toInstant() : null,
                     finished == null ? null : finished.toInstant()));
             return null;
         }).list();

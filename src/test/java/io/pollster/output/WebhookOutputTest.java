@@ -40,6 +40,10 @@ class WebhookOutputTest extends PipelineTest {
     private JdbcClient jdbc;
     @Autowired
     private io.pollster.poll.Retention retention;
+    @Autowired
+    private EventLog events;
+    @Autowired
+    private org.springframework.transaction.support.TransactionTemplate tx;
 
     private Api alice;
 
@@ -288,6 +292,21 @@ class WebhookOutputTest extends PipelineTest {
         assertThat(alice.post("/api/v1/jobs", """
                 {"url":"%s","interval":"1h","expectChangeWithin":"500ms"}
                 """.formatted(upstream.url("/quiet"))).body()).contains("expectChangeWithin");
+    }
+
+    @Test
+    void aLaneWhoseHeadWasLeftUnarmedByARaceIsArmedAndSent() {
+        upstream.route("/unarmed", n -> Answer.json("{\"a\":1}"));
+        receiver.route("/armed", n -> Answer.status(200));
+        String id = job("""
+                {"url":"%s","interval":"1h","active":false,"outputs":[{"type":"webhook","url":"%s"}]}
+                """.formatted(upstream.url("/unarmed"), receiver.url("/armed")));
+        // as when a new delivery is made while its lane's head finishes in another transaction
+        tx.executeWithoutResult(s -> events.append(java.util.UUID.fromString(id), EventType.JOB_STALE, java.time.Instant.now(),
+                JSON.createObjectNode()));
+        jdbc.sql("UPDATE deliveries SET next_attempt_at = 'infinity' WHERE job_id = CAST(:id AS UUID)").param("id", id).update();
+
+        await("armed by the stall check and sent").atMost(WAIT).until(() -> receiver.requests("/armed").size() == 1);
     }
 
     @Test

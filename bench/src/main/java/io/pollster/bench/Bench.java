@@ -62,6 +62,7 @@ public final class Bench {
                         case "poll-path" -> PollPathScenario.run(run);
                         case "ingest" -> IngestScenario.run(run);
                         case "memory" -> MemoryScenario.run(run);
+                        case "deliveries" -> DeliveriesScenario.run(run);
                         default -> throw new IllegalArgumentException(scenario);
                     }
                 } catch (Exception e) {

@@ -22,7 +22,7 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
                double changeFraction, boolean etag, Path root, Path jar) {
 
     /** In the order {@code all} runs them: poll-path first, whose job definition the scheduler scenarios reuse. */
-    static final List<String> SCENARIOS = List.of("poll-path", "scheduler", "ingest", "memory");
+    static final List<String> SCENARIOS = List.of("poll-path", "scheduler", "ingest", "memory", "deliveries");
 
     static final String USAGE = """
             usage: ./pollster bench <scenario> [options]
