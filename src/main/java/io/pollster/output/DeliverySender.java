@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -141,6 +142,7 @@ class DeliverySender extends LoopService {
         List<Batch> claimed = tx.execute(status -> claim(free));
         for (Batch batch : claimed) {
             Deliveries.Claimed delivery = batch.head();
+            inFlightByOwner.computeIfAbsent(delivery.ownerId(), k -> new AtomicInteger()).incrementAndGet();
             slots.acquireUninterruptibly();
             senders.execute(() -> {
                 try {
@@ -180,7 +182,13 @@ class DeliverySender extends LoopService {
      */
     private List<Batch> claim(int limit) {
         List<Batch> sendable = new ArrayList<>();
+        Map<UUID, Integer> taken = new HashMap<>(); // this round's, counted in once the claim commits
         for (Deliveries.Claimed d : deliveries.claim(limit, lease)) {
+            AtomicInteger held = inFlightByOwner.get(d.ownerId());
+            if ((held == null ? 0 : held.get()) + taken.getOrDefault(d.ownerId(), 0) >= perOwner) {
+                deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE));
+                continue;
+            }
             OutputDefinition definition = d.definition() == null ? null : OutputDefinition.of(json.readTree(d.definition()));
             List<Deliveries.Claimed> rest = List.of();
             if (definition instanceof OutputDefinition.File file) {
@@ -198,12 +206,7 @@ class DeliverySender extends LoopService {
                     continue;
                 }
             }
-            if (inFlightByOwner.computeIfAbsent(d.ownerId(), k -> new AtomicInteger()).incrementAndGet() > perOwner) {
-                release(d.ownerId());
-                deliveries.release(rest);
-                deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE));
-                continue;
-            }
+            taken.merge(d.ownerId(), 1, Integer::sum);
             sendable.add(new Batch(d, definition, rest));
         }
         return sendable;

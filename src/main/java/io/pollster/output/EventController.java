@@ -4,7 +4,6 @@ import java.util.UUID;
 
 import io.pollster.job.JobId;
 import io.pollster.job.JobService;
-import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
 import io.pollster.user.Caller;
@@ -32,12 +31,7 @@ class EventController {
                                   @RequestParam(required = false) String cursor) {
         jobs.get(caller, new JobId(jobId)); // 404 unless the caller's (or the admin asks)
         PageQuery page = PageQuery.of(limit, cursor);
-        long after;
-        try {
-            after = page.after() == null ? 0 : Long.parseLong(page.after());
-        } catch (NumberFormatException e) {
-            throw ApiException.invalid("cursor", "is not a cursor this list returned");
-        }
+        long after = page.afterNumber(0);
         return Page.of(events.page(jobId, after, page.fetchSize()), page, e -> Long.toString(e.seq()));
     }
 }

@@ -46,8 +46,10 @@ class PollHistory {
      * Records polls of distinct jobs, one statement for any number of them. Rows are locked in id
      * order so concurrent batches of several pollers cannot deadlock. Due times skipped since the
      * open entry's last poll stay with it when the poll folds into it or closes it; an entry that
-     * opens on a job without history takes those skipped before its first poll. Done marks only
-     * move forward: an older fire ending late leaves a newer one's mark alone.
+     * opens on a job without history takes those skipped before its first poll. A fire's poll is
+     * recorded once: a second poll of a fire already done (two deliveries of one task at once, as a
+     * broker's redelivery beside an outbox copy can make) records nothing — the row lock makes the
+     * second wait and then see the first's done mark.
      */
     private static final String RECORD = """
             WITH input AS (
@@ -69,6 +71,9 @@ class PollHistory {
                         AND p.fold_error IS NOT DISTINCT FROM i.error) AS same
                 FROM job_polls p
                 JOIN input i ON i.id = p.job_id
+                WHERE NULLIF(i.fire_us, :none) IS NULL
+                   OR p.done_fire_at IS NULL
+                   OR p.done_fire_at < TIMESTAMPTZ 'epoch' + i.fire_us * INTERVAL '1 microsecond'
                 ORDER BY p.job_id
                 FOR UPDATE OF p
             ), closed AS (

@@ -4,7 +4,6 @@ import java.util.UUID;
 
 import io.pollster.job.JobId;
 import io.pollster.job.JobService;
-import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
 import io.pollster.user.Caller;
@@ -32,12 +31,7 @@ class PollHistoryController {
                                     @RequestParam(required = false) String cursor) {
         jobs.get(caller, new JobId(jobId));
         PageQuery page = PageQuery.of(limit, cursor);
-        long before;
-        try {
-            before = page.after() == null ? Long.MAX_VALUE : Long.parseLong(page.after());
-        } catch (NumberFormatException e) {
-            throw ApiException.invalid("cursor", "is not a cursor this list returned");
-        }
+        long before = page.afterNumber(Long.MAX_VALUE);
         return Page.of(history.page(jobId, before, page.fetchSize()), page, r -> Long.toString(r.rank()))
                 .map(PollHistory.Ranked::view);
     }

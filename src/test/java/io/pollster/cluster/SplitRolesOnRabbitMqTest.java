@@ -49,17 +49,7 @@ class SplitRolesOnRabbitMqTest {
             upstream.route("/job/" + i, n -> Answer.json("{\"job\":%d,\"epoch\":%d}".formatted(job, System.currentTimeMillis() / 3000)));
         }
         TestDatabase db = TestDatabase.get().sibling("split");
-        Map<String, String> env = Map.of(
-                "SPRING_DATASOURCE_URL", db.url(),
-                "SPRING_DATASOURCE_USERNAME", db.username(),
-                "SPRING_DATASOURCE_PASSWORD", db.password(),
-                "POLLSTER_ADMIN_TOKEN", ADMIN,
-                "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
-                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
-                "POLLSTER_TRANSPORT", "rabbitmq",
-                "SPRING_RABBITMQ_HOST", "127.0.0.1",
-                "SPRING_RABBITMQ_VIRTUAL_HOST", TestBroker.get().vhost(),
-                "POLLSTER_QUEUE_PREFIX", "split.");
+        Map<String, String> env = PollsterProcess.sharedEnv(db, ADMIN, "POLLSTER_TRANSPORT", "rabbitmq", "SPRING_RABBITMQ_HOST", "127.0.0.1", "SPRING_RABBITMQ_VIRTUAL_HOST", TestBroker.get().vhost(), "POLLSTER_QUEUE_PREFIX", "split.");
 
         Instant first;
         try (PollsterProcess front = PollsterProcess.start(TestDirs.newDir("split-api-").resolve("data"), roles(env, "api,scheduler"));

@@ -41,15 +41,7 @@ class SenderCrashTest {
     void aKilledSenderLosesNoEventAndReordersNone() throws Exception {
         upstream.route("/burst", n -> Answer.json("{\"n\":" + n + "}"));
         receiver.route("/hook", n -> Answer.status(200).after(300)); // slow: a send is in flight when the kill comes
-        Map<String, String> env = Map.of(
-                "SPRING_DATASOURCE_URL", db.url(),
-                "SPRING_DATASOURCE_USERNAME", db.username(),
-                "SPRING_DATASOURCE_PASSWORD", db.password(),
-                "POLLSTER_ADMIN_TOKEN", ADMIN,
-                "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
-                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
-                "POLLSTER_MININTERVAL", "100ms",
-                "POLLSTER_OUTPUTS_LEASE", "16s");
+        Map<String, String> env = PollsterProcess.sharedEnv(db, ADMIN, "POLLSTER_MININTERVAL", "100ms", "POLLSTER_OUTPUTS_LEASE", "16s");
 
         String id;
         try (PollsterProcess first = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(180))) {

@@ -41,14 +41,7 @@ class TwoSendersTest {
     void aRateOfTwoPerFourSecondsHoldsAcrossTwoProcesses() throws Exception {
         upstream.route("/ticker", n -> Answer.json("{\"n\":" + n + "}"));
         receiver.route("/hook", n -> Answer.status(200));
-        Map<String, String> env = Map.of(
-                "SPRING_DATASOURCE_URL", db.url(),
-                "SPRING_DATASOURCE_USERNAME", db.username(),
-                "SPRING_DATASOURCE_PASSWORD", db.password(),
-                "POLLSTER_ADMIN_TOKEN", ADMIN,
-                "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
-                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
-                "POLLSTER_OUTPUTS_POLL_INTERVAL", "50ms");
+        Map<String, String> env = PollsterProcess.sharedEnv(db, ADMIN, "POLLSTER_OUTPUTS_POLL_INTERVAL", "50ms");
         Path base = TestDirs.newDir("two-senders-");
 
         try (PollsterProcess first = PollsterProcess.start(base.resolve("first"), env);

@@ -41,14 +41,7 @@ class PollerCrashTest {
             int job = i;
             upstream.route("/job/" + i, n -> Answer.json("{\"job\":%d,\"epoch\":%d}".formatted(job, System.currentTimeMillis() / 2000)));
         }
-        Map<String, String> env = Map.of(
-                "SPRING_DATASOURCE_URL", db.url(),
-                "SPRING_DATASOURCE_USERNAME", db.username(),
-                "SPRING_DATASOURCE_PASSWORD", db.password(),
-                "POLLSTER_ADMIN_TOKEN", ADMIN,
-                "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
-                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
-                "POLLSTER_POLLER_VISIBILITY_TIMEOUT", "5s");
+        Map<String, String> env = PollsterProcess.sharedEnv(db, ADMIN, "POLLSTER_POLLER_VISIBILITY_TIMEOUT", "5s");
 
         List<String> ids = new ArrayList<>();
         try (PollsterProcess first = PollsterProcess.start(dataDir, env).awaitReady(Duration.ofSeconds(180))) {

@@ -39,13 +39,7 @@ class TwoPollersTest {
         for (String job : List.of("a", "b", "c")) {
             upstream.route("/slow/" + job, n -> Answer.json("{\"n\":" + n + "}").after(1_500));
         }
-        Map<String, String> env = Map.of(
-                "SPRING_DATASOURCE_URL", db.url(),
-                "SPRING_DATASOURCE_USERNAME", db.username(),
-                "SPRING_DATASOURCE_PASSWORD", db.password(),
-                "POLLSTER_ADMIN_TOKEN", ADMIN,
-                "POLLSTER_SECRET_KEY", PollsterProcess.SECRET_KEY,
-                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true");
+        Map<String, String> env = PollsterProcess.sharedEnv(db, ADMIN);
         Path base = TestDirs.newDir("two-pollers-");
 
         try (PollsterProcess first = PollsterProcess.start(base.resolve("first"), env);

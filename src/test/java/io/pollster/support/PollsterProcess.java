@@ -40,6 +40,24 @@ public final class PollsterProcess implements AutoCloseable {
         this.port = port;
     }
 
+    /**
+     * What a test process needs to share a database with others: the database, an admin token, the
+     * shared secret key, loopback upstreams allowed; plus {@code extra} settings.
+     */
+    public static Map<String, String> sharedEnv(TestDatabase db, String adminToken, String... extra) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of(
+                "SPRING_DATASOURCE_URL", db.url(),
+                "SPRING_DATASOURCE_USERNAME", db.username(),
+                "SPRING_DATASOURCE_PASSWORD", db.password(),
+                "POLLSTER_ADMIN_TOKEN", adminToken,
+                "POLLSTER_SECRET_KEY", SECRET_KEY,
+                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true"));
+        for (int i = 0; i + 1 < extra.length; i += 2) {
+            env.put(extra[i], extra[i + 1]);
+        }
+        return env;
+    }
+
     /** Starts Pollster with {@code env} on top of this environment (minus Pollster's own settings). */
     public static PollsterProcess start(Path dataDir, Map<String, String> env) {
         int port = freePort();

@@ -39,6 +39,18 @@ public record PageQuery(int limit, String after) {
         }
     }
 
+    /** The cursor as a number, for lists ordered by one; {@code none} on the first page. */
+    public long afterNumber(long none) {
+        if (after == null) {
+            return none;
+        }
+        try {
+            return Long.parseLong(after);
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid("cursor", "is not a cursor this list returned");
+        }
+    }
+
     static String encode(String position) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(position.getBytes(StandardCharsets.UTF_8));
     }
