@@ -161,7 +161,7 @@ public class JobService {
         Map<String, String> oldSecrets = secretsToKeep(job, request);
         List<String> oldOutputSecrets = job.spec().outputs().isEmpty() ? List.of() : outputSecrets.find(id.value());
         JobValidator.Validated valid = validator.validate(request, new JobValidator.Existing(job.spec().url(), oldSecrets,
-                oldOutputSecrets));
+                oldOutputSecrets, job.spec().outputs()));
         JobSpec before = job.spec();
         JobSpec after = valid.spec();
         JobStatus status = after.active() ? JobStatus.ACTIVE : JobStatus.STOPPED;
@@ -244,7 +244,7 @@ public class JobService {
             // stand in for the values
             JobValidator.Validated valid = validator.validate(json.convertValue(spec, JobRequest.class),
                     new JobValidator.Existing(job.spec().url(), job.spec().secretHeaders(),
-                            Collections.nCopies(job.spec().outputs().size(), JobSpec.MASK)));
+                            Collections.nCopies(job.spec().outputs().size(), JobSpec.MASK), job.spec().outputs()));
             spec = valid.spec();
             schedule = schedule(valid, job.effectiveInterval(), JobStatus.ACTIVE, now, true);
         } else {

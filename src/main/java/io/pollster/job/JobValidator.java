@@ -82,9 +82,11 @@ class JobValidator {
      * @param url     its current URL; secrets kept with {@code "***"} must stay on its origin
      * @param secrets its current secret header values, which {@code "***"} keeps
      * @param outputSecrets its outputs' current secrets by position, which {@code "***"} keeps
+     *                      while the output at that position keeps its URL's origin
+     * @param outputs       its outputs now, by position
      */
-    record Existing(String url, Map<String, String> secrets, List<String> outputSecrets) {
-        static final Existing NONE = new Existing(null, Map.of(), List.of());
+    record Existing(String url, Map<String, String> secrets, List<String> outputSecrets, List<JsonNode> outputs) {
+        static final Existing NONE = new Existing(null, Map.of(), List.of(), List.of());
     }
 
     Validated validate(JobRequest r, Existing existing) {
@@ -173,8 +175,8 @@ class JobValidator {
         notYet("items", r.items(), errors);
         notYet("cache", r.cache(), errors);
         notYet("rateLimit", r.rateLimit(), errors);
-        OutputsValidator.Result outputs = OutputsValidator.validate(r.outputs(), existing.outputSecrets(), this::url,
-                brokerConfigured, errors);
+        OutputsValidator.Result outputs = OutputsValidator.validate(r.outputs(), existing.outputSecrets(), existing.outputs(),
+                this::url, brokerConfigured, errors);
         int alertAfterFailures = r.alertAfterFailures() == null ? JobSpec.DEFAULT_ALERT_AFTER_FAILURES : r.alertAfterFailures();
         if (alertAfterFailures < 1 || alertAfterFailures > 1000) {
             errors.add("alertAfterFailures", "must be between 1 and 1000");
@@ -269,7 +271,7 @@ class JobValidator {
                 .orElse(null);
     }
 
-    private static boolean sameOrigin(String before, String after) {
+    static boolean sameOrigin(String before, String after) {
         try {
             return Origin.of(URI.create(before)).equals(Origin.of(URI.create(after)));
         } catch (IllegalArgumentException e) {

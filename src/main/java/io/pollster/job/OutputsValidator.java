@@ -53,8 +53,8 @@ final class OutputsValidator {
      * @param brokerConfigured whether this installation has a RabbitMQ broker to publish to
      *                         ({@code SPRING_RABBITMQ_*} or the RabbitMQ transport)
      */
-    static Result validate(List<JsonNode> given, List<String> existingSecrets, UrlCheck urls, boolean brokerConfigured,
-                           JobValidator.Errors errors) {
+    static Result validate(List<JsonNode> given, List<String> existingSecrets, List<JsonNode> existingOutputs, UrlCheck urls,
+                           boolean brokerConfigured, JobValidator.Errors errors) {
         if (given == null || given.isEmpty()) {
             return Result.NONE;
         }
@@ -92,13 +92,15 @@ final class OutputsValidator {
                 continue;
             }
             String existing = i < existingSecrets.size() ? existingSecrets.get(i) : null;
-            webhook(field, (ObjectNode) output, existing, urls, errors, stored, shown, secrets);
+            String existingUrl = i < existingOutputs.size() && existingOutputs.get(i).path("type").asString("").equals("webhook")
+                    ? existingOutputs.get(i).path("url").asString(null) : null;
+            webhook(field, (ObjectNode) output, existing, existingUrl, urls, errors, stored, shown, secrets);
         }
         return new Result(stored, shown, secrets);
     }
 
-    private static void webhook(String field, ObjectNode given, String existingSecret, UrlCheck urls, JobValidator.Errors errors,
-                                List<JsonNode> stored, List<JsonNode> shown, List<String> secrets) {
+    private static void webhook(String field, ObjectNode given, String existingSecret, String existingUrl, UrlCheck urls,
+                                JobValidator.Errors errors, List<JsonNode> stored, List<JsonNode> shown, List<String> secrets) {
         unknownFields(field, given, WEBHOOK_FIELDS, errors);
         JsonNode rawUrl = given.path("url");
         String url = urls.check(field + ".url", rawUrl.isString() ? rawUrl.asString() : null, errors);
@@ -114,8 +116,12 @@ final class OutputsValidator {
         } else if (!rawSecret.isString()) {
             errors.add(field + ".secret", "must be a string: whsec_ followed by base64");
         } else if (rawSecret.asString().equals(JobSpec.MASK)) {
-            if (existingSecret == null) {
+            if (existingSecret == null || existingUrl == null) {
                 errors.add(field + ".secret", "'***' keeps the secret of the webhook at this position, and there is none");
+            } else if (url != null && !JobValidator.sameOrigin(existingUrl, url)) {
+                // a secret signs for one receiver: another origin must not be able to forge the first one's webhooks
+                errors.add(field + ".secret", "the URL now points to another origin (scheme, host or port) than the webhook at "
+                        + "this position: give a secret again, or omit it to have one generated");
             }
             secret = existingSecret;
         } else {

@@ -137,12 +137,18 @@ class Deliveries {
      * Nothing else leases a lane's later deliveries, so they come in one unbroken run.
      */
     private static final String CLAIM_LANE = """
-            WITH next AS (
+            WITH lane AS (
+                SELECT d.id, sum(octet_length(CAST(e.data AS TEXT))) OVER (ORDER BY d.id) AS bytes
+                FROM deliveries d
+                JOIN events e ON e.seq = d.event_seq
+                WHERE d.job_id = :jobId AND d.output = :output AND d.state = 'pending' AND d.id > :head
+                ORDER BY d.id
+                LIMIT :limit
+            ), next AS (
                 SELECT id
                 FROM deliveries
-                WHERE job_id = :jobId AND output = :output AND state = 'pending' AND id > :head
+                WHERE id IN (SELECT id FROM lane WHERE bytes <= :maxBytes)
                 ORDER BY id
-                LIMIT :limit
                 FOR UPDATE
             )
             UPDATE deliveries d
@@ -200,10 +206,13 @@ class Deliveries {
                 .query(Integer.class).single();
     }
 
-    /** Leases up to {@code limit} deliveries that follow the head in its lane, in order, for the head's lease. */
-    List<Claimed> claimLane(Claimed head, int limit, Duration lease) {
+    /**
+     * Leases up to {@code limit} deliveries that follow the head in its lane, in order, for the
+     * head's lease, as long as their events' data stays within {@code maxBytes}.
+     */
+    List<Claimed> claimLane(Claimed head, int limit, long maxBytes, Duration lease) {
         return jdbc.sql(CLAIM_LANE).param("jobId", head.jobId()).param("output", head.output()).param("head", head.id())
-                .param("limit", limit).param("lease", head.lease()).param("leaseSeconds", lease.toMillis() / 1000.0)
+                .param("limit", limit).param("maxBytes", maxBytes).param("lease", head.lease()).param("leaseSeconds", lease.toMillis() / 1000.0)
                 .query((rs, n) -> new Claimed(rs.getLong("id"), head.jobId(), head.output(), rs.getInt("attempts"),
                         rs.getObject("event_id", UUID.class), rs.getString("type"), rs.getTimestamp("occurred_at").toInstant(),
                         rs.getString("data"), head.ownerId(), head.definition(), head.secret(), head.lease()))

@@ -32,6 +32,7 @@ import io.pollster.system.memory.ByteBudget;
 import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.transport.DeadLetterSink;
 import io.pollster.transport.DeadLetterType;
+import org.springframework.dao.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -58,6 +59,8 @@ class DeliverySender extends LoopService {
     private static final Duration BUSY_PAUSE = Duration.ofSeconds(1);
     private static final long RESPONSE_BYTES = 64 * 1024;
     private static final Duration STALL_CHECK = Duration.ofSeconds(15);
+    /** A file batch holds at most this many bytes of events (and at least its first): memory per batch is bounded. */
+    private static final long FILE_BATCH_BYTES = 8L * 1024 * 1024;
 
     private final Deliveries deliveries;
     private final OutputFiles files;
@@ -142,14 +145,20 @@ class DeliverySender extends LoopService {
         List<Batch> claimed = tx.execute(status -> claim(free));
         for (Batch batch : claimed) {
             Deliveries.Claimed delivery = batch.head();
-            inFlightByOwner.computeIfAbsent(delivery.ownerId(), k -> new AtomicInteger()).incrementAndGet();
+            inFlightByOwner.compute(delivery.ownerId(), (k, n) -> {
+                AtomicInteger held = n == null ? new AtomicInteger() : n;
+                held.incrementAndGet();
+                return held;
+            });
             slots.acquireUninterruptibly();
             senders.execute(() -> {
                 try {
                     send(batch);
                 } catch (RuntimeException e) {
-                    // its lease lapses and another round sends it again
-                    log.warn("Delivery {} of job {} failed unexpectedly: {}", delivery.id(), delivery.jobId(), e.toString());
+                    // retried on the default schedule, then a dead letter: a delivery that always fails here
+                    // must not come back every lease forever
+                    log.warn("Delivery {} of job {} failed unexpectedly: {}", delivery.id(), delivery.jobId(), e.toString(), e);
+                    unexpected(batch, e);
                 } finally {
                     release(delivery.ownerId());
                     slots.release();
@@ -184,32 +193,48 @@ class DeliverySender extends LoopService {
         List<Batch> sendable = new ArrayList<>();
         Map<UUID, Integer> taken = new HashMap<>(); // this round's, counted in once the claim commits
         for (Deliveries.Claimed d : deliveries.claim(limit, lease)) {
-            AtomicInteger held = inFlightByOwner.get(d.ownerId());
-            if ((held == null ? 0 : held.get()) + taken.getOrDefault(d.ownerId(), 0) >= perOwner) {
-                deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE));
-                continue;
-            }
-            OutputDefinition definition = d.definition() == null ? null : OutputDefinition.of(json.readTree(d.definition()));
-            List<Deliveries.Claimed> rest = List.of();
-            if (definition instanceof OutputDefinition.File file) {
-                Instant lingered = d.occurredAt().plus(file.linger());
-                if (lingered.isAfter(clock.instant()) && deliveries.laneSize(d, file.batchSize()) < file.batchSize()) {
-                    deliveries.postpone(d, lingered);
-                    continue;
+            try {
+                Batch batch = prepare(d, taken);
+                if (batch != null) {
+                    taken.merge(d.ownerId(), 1, Integer::sum);
+                    sendable.add(batch);
                 }
-                rest = deliveries.claimLane(d, file.batchSize() - 1, lease);
+            } catch (DataAccessException e) {
+                throw e; // the transaction is lost: the whole round goes back, and is claimed again
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // one delivery that cannot be prepared must not hold up the others claimed with it
+                log.warn("Delivery {} of job {} could not be prepared; it waits a minute: {}", d.id(), d.jobId(), e.toString());
+                deliveries.postpone(d, clock.instant().plus(Duration.ofMinutes(1)));
             }
-            if (definition instanceof OutputDefinition.Webhook webhook && webhook.rate() != null) {
-                Optional<Instant> opens = outputs.takeSend(d.jobId(), d.output(), webhook.rate().limit(), webhook.rate().per());
-                if (opens.isPresent()) {
-                    deliveries.postpone(d, opens.get());
-                    continue;
-                }
-            }
-            taken.merge(d.ownerId(), 1, Integer::sum);
-            sendable.add(new Batch(d, definition, rest));
         }
         return sendable;
+    }
+
+    /** The head as a batch to send now; null when it waits (its owner's share, a file's linger, the output's rate). */
+    private Batch prepare(Deliveries.Claimed d, Map<UUID, Integer> taken) {
+        AtomicInteger held = inFlightByOwner.get(d.ownerId());
+        if ((held == null ? 0 : held.get()) + taken.getOrDefault(d.ownerId(), 0) >= perOwner) {
+            deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE));
+            return null;
+        }
+        OutputDefinition definition = d.definition() == null ? null : OutputDefinition.of(json.readTree(d.definition()));
+        List<Deliveries.Claimed> rest = List.of();
+        if (definition instanceof OutputDefinition.File file) {
+            Instant lingered = d.occurredAt().plus(file.linger());
+            if (lingered.isAfter(clock.instant()) && deliveries.laneSize(d, file.batchSize()) < file.batchSize()) {
+                deliveries.postpone(d, lingered);
+                return null;
+            }
+            rest = deliveries.claimLane(d, file.batchSize() - 1, FILE_BATCH_BYTES, lease);
+        }
+        if (definition instanceof OutputDefinition.Webhook webhook && webhook.rate() != null) {
+            Optional<Instant> opens = outputs.takeSend(d.jobId(), d.output(), webhook.rate().limit(), webhook.rate().per());
+            if (opens.isPresent()) {
+                deliveries.postpone(d, opens.get());
+                return null;
+            }
+        }
+        return new Batch(d, definition, rest);
     }
 
     private void release(UUID owner) {
@@ -223,6 +248,22 @@ class DeliverySender extends LoopService {
             case OutputDefinition.Webhook webhook -> post(d, webhook);
             case OutputDefinition.File file -> write(batch, file);
             case OutputDefinition.RabbitMq rabbit -> publish(d, rabbit);
+        }
+    }
+
+    private void unexpected(Batch batch, RuntimeException e) {
+        try {
+            tx.executeWithoutResult(status -> deliveries.release(batch.rest()));
+            failed(batch.head(), DeliveryRetry.of(null), new FetchResult.Failed(null, "internal error: " + e.getClass().getSimpleName(),
+                    true, null, Duration.ZERO), switch (batch.definition()) {
+                        case OutputDefinition.Webhook w -> "webhook";
+                        case OutputDefinition.File f -> "file";
+                        case OutputDefinition.RabbitMq r -> "rabbitmq";
+                        case null -> "unknown";
+                    });
+        } catch (RuntimeException again) {
+            log.warn("Could not record the failure of delivery {}; its lease lapses and it is sent again: {}", batch.head().id(),
+                    again.toString());
         }
     }
 
@@ -264,8 +305,10 @@ class DeliverySender extends LoopService {
             secret = null;
         }
         if (secret == null) {
-            finish(d, () -> deliveries.failed(d, null, "output " + d.output() + "'s signing secret cannot be read (the server's "
-                    + "secret key changed?); save the job's outputs with a new secret"), "failed");
+            // perhaps only this node's key differs: retried (by any node), then a dead letter to replay once fixed
+            failed(d, retry, new FetchResult.Failed(null, "output " + d.output() + "'s signing secret cannot be read here (does "
+                    + "this node have the same POLLSTER_SECRET_KEY?); if the key changed, save the job's outputs with a new secret",
+                    true, null, Duration.ZERO), "webhook");
             return;
         }
         String signature = WebhookSignature.sign(secret, d.eventId().toString(), timestamp, body);

@@ -72,7 +72,8 @@ public class EventLog {
 
     /**
      * Events beyond the newest {@code :keep} of a job, or older than the cutoff, once none of their
-     * deliveries is pending; their deliveries go with them.
+     * deliveries is pending, nor failed recently enough for its dead letter to be replayed; their
+     * deliveries go with them.
      */
     private static final String PRUNE = """
             WITH ranked AS (
@@ -85,6 +86,10 @@ public class EventLog {
             WHERE e.seq = r.seq
               AND (r.rank > :keep OR r.occurred_at < :cutoff)
               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = 'pending')
+              AND NOT EXISTS (
+                  SELECT 1
+                  FROM deliveries d
+                  WHERE d.event_seq = e.seq AND d.state = 'failed' AND d.finished_at >= :replayable)
             """;
 
     private final JdbcClient jdbc;
@@ -126,13 +131,14 @@ public class EventLog {
 
     /**
      * Prunes the events of these jobs as versions are pruned: the newest {@code keep} of each job,
-     * and none older than {@code cutoff}, stay — and any whose delivery is still pending.
+     * and none older than {@code cutoff}, stay — and any whose delivery is still pending, or failed
+     * since {@code replayable} (its dead letter is kept that long, and replays it).
      *
      * @return the events removed
      */
-    public int prune(List<UUID> jobIds, int keep, Instant cutoff) {
+    public int prune(List<UUID> jobIds, int keep, Instant cutoff, Instant replayable) {
         return jdbc.sql(PRUNE).param("ids", jobIds.toArray(UUID[]::new)).param("keep", keep)
-                .param("cutoff", Timestamp.from(cutoff)).update();
+                .param("cutoff", Timestamp.from(cutoff)).param("replayable", Timestamp.from(replayable)).update();
     }
 
     /** An event with how far each of its deliveries has got. */

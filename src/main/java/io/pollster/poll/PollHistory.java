@@ -149,6 +149,7 @@ class PollHistory {
             UPDATE job_polls
             SET stale_reported_at = :now
             WHERE job_id = :id AND (stale_reported_at IS NULL OR stale_reported_at < :changedAt)
+              AND latest_version_id IS NOT DISTINCT FROM :versionId
             """;
 
     private static final String ADVANCE_LATEST = """
@@ -237,18 +238,20 @@ class PollHistory {
         }).optional();
     }
 
-    void record(PollRecord poll) {
-        recordAll(List.of(poll));
+    /** @return false when it recorded nothing: the poll's fire was done already (by another delivery of its task) */
+    boolean record(PollRecord poll) {
+        return recordAll(List.of(poll)) == 1;
     }
 
     /**
      * Records polls of distinct jobs in one statement: the quiet polls of many jobs at once.
      *
+     * @return how many were recorded (a poll of a fire already done is not)
      * @throws IllegalArgumentException for a job twice
      */
-    void recordAll(List<PollRecord> polls) {
+    int recordAll(List<PollRecord> polls) {
         if (polls.isEmpty()) {
-            return;
+            return 0;
         }
         if (polls.stream().map(PollRecord::jobId).distinct().count() != polls.size()) {
             throw new IllegalArgumentException("polls recorded together must be of distinct jobs");
@@ -257,7 +260,7 @@ class PollHistory {
         for (int i = 0; i < validators.length; i++) {
             validators[i] = polls.get(i).validators() != null;
         }
-        jdbc.sql(RECORD)
+        int recorded = jdbc.sql(RECORD)
                 .param("ids", polls.stream().map(p -> p.jobId().value()).toArray(UUID[]::new))
                 .param("startedUs", polls.stream().mapToLong(p -> EpochMicros.of(p.startedAt())).toArray())
                 .param("durationMs", polls.stream().mapToLong(PollRecord::durationMs).toArray())
@@ -278,6 +281,7 @@ class PollHistory {
         schedules.adapt(adaptive.stream().map(p -> p.jobId().value()).toList(),
                 adaptive.stream().mapToLong(PollRecord::effectiveMs).toArray(),
                 adaptive.stream().mapToLong(PollRecord::jobVersion).toArray());
+        return recorded;
     }
 
     /** Counts skipped due times on each job's open history entry. */
@@ -322,8 +326,9 @@ class PollHistory {
 
     /** @return whether this call took the report of the job's quiet spell (false: reported already) */
     boolean markStale(Quiet job, Instant now) {
+        // a version stored since the job was found quiet ends that spell: nothing to report
         return jdbc.sql(MARK_STALE).param("id", job.jobId()).param("now", Timestamp.from(now))
-                .param("changedAt", Timestamp.from(job.changedAt())).update() == 1;
+                .param("changedAt", Timestamp.from(job.changedAt())).param("versionId", job.versionId()).update() == 1;
     }
 
     boolean advanceLatest(JobId jobId, byte[] previous, byte[] hash, UUID versionId) {

@@ -275,8 +275,7 @@ class Poller {
             PollRecord recorded = PollRecord.fetched(job, attempt.task, attempt.started, attempt.took(clock),
                     fetched.status(), stores ? versionId : null, validators(fetched),
                     attempt.target.adapt(job.effectiveInterval(), stores));
-            history.record(recorded);
-            if (PollEvents.recovers(job, attempt.target)) {
+            if (history.record(recorded) && PollEvents.recovers(job, attempt.target)) {
                 events.recovered(job, clock.instant());
             }
             return recorded;
@@ -288,8 +287,9 @@ class Poller {
     private TaskHandler.Result quiet(Attempt attempt, PollRecord poll) {
         if (PollEvents.recovers(attempt.job, attempt.target)) {
             tx.executeWithoutResult(status -> {
-                history.record(poll);
-                events.recovered(attempt.job, clock.instant());
+                if (history.record(poll)) {
+                    events.recovered(attempt.job, clock.instant());
+                }
             });
         } else {
             quietPolls.record(poll); // most polls: batched with others
@@ -358,9 +358,10 @@ class Poller {
         PollState job = found.get();
         if (!over(task, job)) {
             PollRecord poll = PollRecord.abandoned(job, task, clock.instant(), error);
-            history.record(poll);
-            events.failed(job, alertAfterFailures(job), poll, clock.instant());
-            count(poll);
+            if (history.record(poll)) {
+                events.failed(job, alertAfterFailures(job), poll, clock.instant());
+                count(poll);
+            }
         }
         return new TaskHandler.DeadLetterInfo(DeadLetterType.POLL, job.id().value(), job.ownerId());
     }
@@ -383,13 +384,19 @@ class Poller {
     }
 
     private void record(PollRecord failed, PollState job, PollTask task, String error, int alertAfterFailures) {
-        tx.executeWithoutResult(tx -> {
-            history.record(failed);
+        // another delivery of the task that recorded the fire first made its events and dead letter
+        Boolean recorded = tx.execute(tx -> {
+            if (!history.record(failed)) {
+                return false;
+            }
             events.failed(job, alertAfterFailures, failed, clock.instant());
             deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.POLL, job.id().value(), job.ownerId(),
                     queue, task.encode(), error, failed.attempts(), clock.instant()));
+            return true;
         });
-        count(failed);
+        if (Boolean.TRUE.equals(recorded)) {
+            count(failed);
+        }
     }
 
     private <T> T cpuIfLarge(UUID owner, int bytes, Callable<T> work) {

@@ -110,7 +110,8 @@ public class Retention extends LoopService {
         jobs.addStored(released);
         // the job's open entry is one more, kept in its poll state
         int polls = history.prune(batch, Math.max(0, pollHistory - 1));
-        events.prune(batch, retention.versions(), clock.instant().minus(retention.age()));
+        events.prune(batch, retention.versions(), clock.instant().minus(retention.age()),
+                clock.instant().minus(retention.deadLettersAge()));
         return new Pruned(removedVersions, freed.bodies(), polls);
     }
 

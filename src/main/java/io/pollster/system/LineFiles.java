@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * Writes lines as one file, whole: into a temporary file beside it, forced to disk, then renamed
@@ -39,20 +40,27 @@ public final class LineFiles {
     /** Writes {@code lines}, each ended by a newline, as {@code dir/name}, replacing a file of that name. */
     public static Path writeWhole(Path dir, String name, List<byte[]> lines) throws IOException {
         Path target = dir.resolve(name);
-        Path temp = dir.resolve("." + name + ".tmp");
-        int size = lines.stream().mapToInt(l -> l.length + 1).sum();
-        ByteBuffer buffer = ByteBuffer.allocate(size);
+        // why: its own temporary name, so that two writers of one name (a retry beside a slow first try) never share one
+        Path temp = dir.resolve("." + name + "." + UUID.randomUUID() + ".tmp");
+        long size = lines.stream().mapToLong(l -> l.length + 1L).sum();
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IOException("a file of " + size + " bytes is more than one write takes");
+        }
+        ByteBuffer buffer = ByteBuffer.allocate((int) size);
         lines.forEach(line -> buffer.put(line).put(NEWLINE));
         buffer.flip();
-        // a temporary file left by a crash may have other permissions: start from a new one
-        Files.deleteIfExists(temp);
-        try (FileChannel out = FileChannel.open(temp, CREATE, FILE)) {
-            while (buffer.hasRemaining()) {
-                out.write(buffer);
+        try {
+            try (FileChannel out = FileChannel.open(temp, CREATE, FILE)) {
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                out.force(true);
             }
-            out.force(true);
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw e;
         }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         syncDirectory(dir);
         return target;
     }

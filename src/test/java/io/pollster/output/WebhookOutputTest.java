@@ -332,6 +332,21 @@ class WebhookOutputTest extends PipelineTest {
     }
 
     @Test
+    void aKeptSecretDoesNotFollowTheWebhookToAnotherOrigin() {
+        String id = job("""
+                {"url":"%s","interval":"1h","active":false,"outputs":[{"type":"webhook","url":"%s"}]}
+                """.formatted(upstream.url("/x"), receiver.url("/first")));
+        String sameOrigin = "{\"outputs\":[{\"type\":\"webhook\",\"url\":\"" + receiver.url("/second") + "\",\"secret\":\"***\"}]}";
+        assertThat(alice.patch("/api/v1/jobs/" + id, sameOrigin).status()).isEqualTo(200);
+
+        String elsewhere = "{\"outputs\":[{\"type\":\"webhook\",\"url\":\"" + upstream.url("/hook") + "\",\"secret\":\"***\"}]}";
+        Api.Response refused = alice.patch("/api/v1/jobs/" + id, elsewhere);
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.body()).contains("outputs[0].secret").contains("another origin");
+        assertThat(alice.get("/api/v1/jobs/" + id).json().get("outputs").get(0).get("url").asString()).isEqualTo(receiver.url("/second"));
+    }
+
+    @Test
     void anotherUserSeesNoneOfTheEvents() {
         upstream.route("/mine", n -> Answer.json("{\"a\":1}"));
         String id = job("{\"url\":\"%s\",\"interval\":\"1h\"}".formatted(upstream.url("/mine")));
