@@ -4,7 +4,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 
-/** A job: its definition, with what the scheduler and the poller keep about it. */
+/**
+ * A job: its definition, with what the scheduler and the poller keep about it.
+ *
+ * @param stale it has {@code expectChangeWithin}, and a {@code job.stale} event reported a quiet
+ *              spell that no change has ended since
+ */
 public record Job(
         JobId id,
         UUID ownerId,
@@ -18,7 +23,8 @@ public record Job(
         Stats stats,
         long version,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        boolean stale) {
 
     public record Stats(long polls, long changes, long failures, int consecutiveFailures) {
     }

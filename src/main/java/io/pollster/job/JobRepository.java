@@ -28,7 +28,10 @@ public class JobRepository {
 
     private static final String COLUMNS = """
             j.id, j.owner_id, j.spec, j.secret_headers, j.status, s.effective_interval_ms, s.next_run_at, p.last_run_at,
-            p.last_outcome, p.polls, p.changes, p.failures, p.consecutive_failures, j.version, j.created_at, j.updated_at
+            p.last_outcome, p.polls, p.changes, p.failures, p.consecutive_failures, j.version, j.created_at, j.updated_at,
+            (j.spec ->> 'expectChangeWithin') IS NOT NULL AND p.stale_reported_at IS NOT NULL
+            AND p.stale_reported_at >= COALESCE(
+                (SELECT v.fetched_at FROM versions v WHERE v.id = p.latest_version_id), j.created_at) AS stale
             FROM jobs j
             JOIN job_schedules s ON s.job_id = j.id
             JOIN job_polls p ON p.job_id = j.id
@@ -56,7 +59,10 @@ public class JobRepository {
                 FROM (
                     SELECT j.id, j.owner_id, j.spec, j.spec_bytes, j.secret_headers, j.status, s.effective_interval_ms,
                            s.next_run_at, p.last_run_at, p.last_outcome, p.polls, p.changes, p.failures,
-                           p.consecutive_failures, j.version, j.created_at, j.updated_at
+                           p.consecutive_failures, j.version, j.created_at, j.updated_at,
+                           (j.spec ->> 'expectChangeWithin') IS NOT NULL AND p.stale_reported_at IS NOT NULL
+                           AND p.stale_reported_at >= COALESCE(
+                               (SELECT v.fetched_at FROM versions v WHERE v.id = p.latest_version_id), j.created_at) AS stale
                     FROM jobs j
                     JOIN job_schedules s ON s.job_id = j.id
                     JOIN job_polls p ON p.job_id = j.id
@@ -280,7 +286,8 @@ public class JobRepository {
                         rs.getInt("consecutive_failures")),
                 rs.getLong("version"),
                 instant(rs, "created_at"),
-                instant(rs, "updated_at"));
+                instant(rs, "updated_at"),
+                rs.getBoolean("stale"));
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -199,7 +199,7 @@ public class JobService {
         }
         return new Job(job.id(), job.ownerId(), job.spec().withOutputs(valid.outputs().shown()), job.sealedSecrets(), job.status(),
                 job.effectiveInterval(), job.nextRunAt(), job.lastRunAt(), job.lastOutcome(), job.stats(), job.version(),
-                job.createdAt(), job.updatedAt());
+                job.createdAt(), job.updatedAt(), job.stale());
     }
 
     @Transactional

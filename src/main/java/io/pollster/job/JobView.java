@@ -17,6 +17,7 @@ record JobView(
         Instant nextRunAt,
         Instant lastRunAt,
         String lastOutcome,
+        boolean stale,
         Job.Stats stats,
         Instant createdAt,
         Instant updatedAt,
@@ -34,6 +35,6 @@ record JobView(
     static JobView of(Job job, List<OutputStates.Stopped> stoppedOutputs) {
         return new JobView(job.id().value(), job.ownerId(), job.spec(), job.status().name().toLowerCase(),
                 job.effectiveInterval() == null ? null : job.effectiveInterval().toString(),
-                job.nextRunAt(), job.lastRunAt(), job.lastOutcome(), job.stats(), job.createdAt(), job.updatedAt(), stoppedOutputs);
+                job.nextRunAt(), job.lastRunAt(), job.lastOutcome(), job.stale(), job.stats(), job.createdAt(), job.updatedAt(), stoppedOutputs);
     }
 }

@@ -112,6 +112,7 @@ class Deliveries {
             SET next_attempt_at = now()
             FROM heads h
             WHERE d.id = h.id AND h.next_attempt_at = CAST('infinity' AS TIMESTAMPTZ)
+              AND d.state = 'pending' AND d.next_attempt_at = CAST('infinity' AS TIMESTAMPTZ)
             """;
 
     /** A dead delivery pending again, first in its lane (the lane is ordered by id). */

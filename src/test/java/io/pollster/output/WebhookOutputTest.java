@@ -279,7 +279,9 @@ class WebhookOutputTest extends PipelineTest {
                 {"url":"%s","interval":"100ms","expectChangeWithin":"1s"}
                 """.formatted(upstream.url("/quiet")));
 
+        assertThat(alice.get("/api/v1/jobs/" + id).json().get("stale").asBoolean()).isFalse();
         await("reported stale").atMost(WAIT).until(() -> types(id).contains("job.stale"));
+        assertThat(alice.get("/api/v1/jobs/" + id).json().get("stale").asBoolean()).as("stale on the job too").isTrue();
         Thread.sleep(1_500); // quiet on: the same spell, not reported again
         assertThat(types(id)).containsExactly("version.created", "job.stale");
         JsonNode stale = alice.get("/api/v1/jobs/" + id + "/events").json().get("items").get(1);
