@@ -18,8 +18,9 @@ import org.springframework.stereotype.Repository;
  * <p>Order: a delivery is due only when no earlier delivery of its job and output is still
  * pending, so a job's events reach each output in order, across retries and nodes. Only a lane's
  * head is armed (due at a real time); the ones behind it wait due at infinity, out of the claim's
- * way, and the head arms the next when it is done ({@link #armNext}). A delivery made while its
- * lane's head finished in another transaction can miss that: {@link #armStalled} arms such heads.
+ * way, and the head arms the next when it is done ({@link #armNext}), both under the output's row
+ * lock, so a delivery made while its head finishes is never missed. {@link #armStalled} is the
+ * safety net for a lane left unarmed anyway (a row of an older release, a manual change).
  */
 @Repository
 class Deliveries {
@@ -84,6 +85,14 @@ class Deliveries {
             UPDATE deliveries
             SET state = 'failed', finished_at = now(), last_error = :error, lease = NULL, leased_until = NULL
             WHERE job_id = :jobId AND output = :output AND state = 'pending'
+            """;
+
+    /** The lane's output, locked as a new event's transaction locks it ({@link EventLog}). */
+    private static final String LOCK_OUTPUT = """
+            SELECT output
+            FROM job_outputs
+            WHERE job_id = :jobId AND output = :output
+            FOR UPDATE
             """;
 
     /** The lane's next pending delivery becomes due, if it waits unarmed. */
@@ -244,8 +253,13 @@ class Deliveries {
                 && armNext(d);
     }
 
-    /** Arms the next delivery of the lane; always true, so that it chains after an outcome that held. */
+    /**
+     * Arms the next delivery of the lane, under the output's lock: a delivery made by a transaction
+     * that held it first is seen here; one made after waits for this commit and finds the lane
+     * without a head. Always true, so that it chains after an outcome that held.
+     */
     private boolean armNext(Claimed d) {
+        jdbc.sql(LOCK_OUTPUT).param("jobId", d.jobId()).param("output", d.output()).query(Integer.class).list();
         jdbc.sql(ARM_NEXT).param("jobId", d.jobId()).param("output", d.output()).update();
         return true;
     }

@@ -53,6 +53,19 @@ public class EventLog {
                 WHERE x.job_id = e.job_id AND x.output = o.n - 1 AND x.stopped_at IS NOT NULL)
             """;
 
+    /**
+     * The job's outputs, locked for the rest of the transaction: a delivery's outcome locks its
+     * output the same way before it arms the next one, so the two never miss each other (a new
+     * delivery behind a head that finishes meanwhile is armed by it, or finds the lane empty).
+     */
+    private static final String LOCK_OUTPUTS = """
+            SELECT output
+            FROM job_outputs
+            WHERE job_id = :jobId
+            ORDER BY output
+            FOR UPDATE
+            """;
+
     private static final String PAGE = """
             SELECT seq, id, type, job_id, occurred_at, data
             FROM events
@@ -111,6 +124,7 @@ public class EventLog {
      */
     public UUID append(UUID jobId, EventType type, Instant occurredAt, JsonNode data) {
         UUID id = Ids.next();
+        jdbc.sql(LOCK_OUTPUTS).param("jobId", jobId).query(Integer.class).list();
         int deliveries = jdbc.sql(APPEND)
                 .param("id", id)
                 .param("jobId", jobId)
