@@ -181,7 +181,6 @@ class Deliveries {
             WHERE id = ANY(:ids) AND lease = :lease
             """;
 
-    private static final String PENDING = "SELECT count(*) FROM deliveries WHERE state = 'pending'";
 
     private final JdbcClient jdbc;
 
@@ -287,9 +286,5 @@ class Deliveries {
     /** @return false when the delivery is not failed (replayed already, or gone with its job) */
     boolean replay(long id) {
         return jdbc.sql(REPLAY).param("id", id).update() == 1;
-    }
-
-    long pending() {
-        return jdbc.sql(PENDING).query(Long.class).single();
     }
 }

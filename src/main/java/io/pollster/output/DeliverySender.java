@@ -331,7 +331,9 @@ class DeliverySender extends LoopService {
                 finish(d, () -> deliveries.delivered(d, fetched.status()), "delivered");
                 latency.record(Duration.between(d.occurredAt(), clock.instant()));
             }
-            case FetchResult.NotModified notModified -> finish(d, () -> deliveries.delivered(d, 304), "delivered");
+            // only a 2xx is success: Pollster sends no validators, so a 304 is the receiver's mistake
+            case FetchResult.NotModified notModified -> failed(d, retry, new FetchResult.Failed(304,
+                    "the receiver answered 304, which is not a 2xx", true, null, notModified.duration()), "webhook");
             case FetchResult.HostBusy busy -> tx.executeWithoutResult(s -> deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE)));
             case FetchResult.OutOfBudget out -> tx.executeWithoutResult(s -> deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE)));
             case FetchResult.Failed failed when failed.status() != null && failed.status() == 410 -> gone(d);

@@ -167,6 +167,20 @@ class WebhookOutputTest extends PipelineTest {
     }
 
     @Test
+    void onlyA2xxIsSuccessA304IsRetried() {
+        upstream.route("/nm", n -> Answer.json("{\"a\":1}"));
+        receiver.route("/nm-hook", n -> n == 0 ? new Answer(304, "application/json", "", Map.of(), 0) : Answer.status(200));
+        String id = job("""
+                {"url":"%s","interval":"1h","outputs":[{"type":"webhook","url":"%s",
+                 "retry":{"maxAttempts":3,"backoff":"100ms","maxBackoff":"1s"}}]}
+                """.formatted(upstream.url("/nm"), receiver.url("/nm-hook")));
+
+        await().atMost(WAIT).until(() -> delivery(id, 0).get("state").asString().equals("delivered"));
+        assertThat(delivery(id, 0).get("attempts").asInt()).isEqualTo(2);
+        assertThat(receiver.requests("/nm-hook")).hasSize(2);
+    }
+
+    @Test
     void retryAfterIsHonoured() {
         upstream.route("/later", n -> Answer.json("{\"a\":1}"));
         receiver.route("/busy", n -> n == 0 ? Answer.status(429).withHeader("Retry-After", "1") : Answer.status(200));
