@@ -82,6 +82,32 @@ public record DedupSpec(DedupMode mode, List<String> ignorePaths, List<String> i
     }
 
     private static String jsonPathProblem(String path) {
+        String problem = readPathProblem(path);
+        if (problem != null) {
+            return problem;
+        }
+        JsonPath compiled = JsonPath.compile(path);
+        if (compiled.getPath().equals("$")) {
+            return "must select part of the document, not the whole of it";
+        }
+        if (compiled.getPath().endsWith(")")) {
+            // why: deleting "$.a.length()" deletes $.a, which is never what was meant
+            return "must select values to delete, not end in a function such as length()";
+        }
+        return null;
+    }
+
+    /**
+     * Why a JSONPath that reads from a document (a total, a cursor, a job's items) cannot be used
+     * — it does not parse, or its work could grow faster than the document — or null when it can.
+     */
+    public static String readPathProblem(String path) {
+        if (path == null || path.isBlank()) {
+            return "must be a JSONPath such as $.next";
+        }
+        if (path.length() > MAX_ENTRY_LENGTH) {
+            return "must be at most " + MAX_ENTRY_LENGTH + " characters";
+        }
         if (!path.startsWith("$")) {
             return "is not a valid JSONPath: it must start with $ (e.g. $.serverTime)";
         }
@@ -93,18 +119,10 @@ public record DedupSpec(DedupMode mode, List<String> ignorePaths, List<String> i
         if (shape.unboundedWork() != null) {
             return shape.unboundedWork();
         }
-        JsonPath compiled;
         try {
-            compiled = JsonPath.compile(path);
+            JsonPath.compile(path);
         } catch (InvalidPathException | IllegalArgumentException e) {
             return "is not a valid JSONPath: " + shorten(e.getMessage());
-        }
-        if (compiled.getPath().equals("$")) {
-            return "must select part of the document, not the whole of it";
-        }
-        if (compiled.getPath().endsWith(")")) {
-            // why: deleting "$.a.length()" deletes $.a, which is never what was meant
-            return "must select values to delete, not end in a function such as length()";
         }
         return null;
     }

@@ -202,7 +202,7 @@ public final class Normalizer {
                 spec.ignorePatterns().stream().map(Pattern::compile).toList());
     }
 
-    static byte[] sha256(byte[] content) {
+    public static byte[] sha256(byte[] content) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(content);
         } catch (NoSuchAlgorithmException e) {

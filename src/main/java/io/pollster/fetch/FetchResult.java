@@ -14,9 +14,11 @@ public sealed interface FetchResult {
      * @param contentType  the {@code Content-Type} header as sent, or {@code null}
      * @param etag         the {@code ETag} header, or {@code null}
      * @param lastModified the {@code Last-Modified} header, or {@code null}
+     * @param links        the {@code Link} headers (RFC 8288), joined, or {@code null}
      * @param body         the body, decoded from gzip/deflate; empty for HEAD and 204
      */
-    record Fetched(int status, String contentType, String etag, String lastModified, byte[] body, Duration duration)
+    record Fetched(int status, String contentType, String etag, String lastModified, String links, byte[] body,
+                   Duration duration)
             implements FetchResult {
     }
 

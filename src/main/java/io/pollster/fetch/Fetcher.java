@@ -61,6 +61,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Fetcher implements AutoCloseable {
 
+    /** Link headers beyond this are not read: a next link is near the start of any sane one. */
+    private static final int MAX_LINK_CHARS = 16 * 1024;
+
     private static final Logger log = LoggerFactory.getLogger(Fetcher.class);
 
     private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
@@ -139,7 +142,7 @@ public final class Fetcher implements AutoCloseable {
         Duration took = since(started);
         return switch (outcome) {
             case Body body -> new FetchResult.Fetched(body.status(), body.contentType(), body.etag(), body.lastModified(),
-                    body.bytes(), took);
+                    body.links(), body.bytes(), took);
             case Unchanged unchanged -> new FetchResult.NotModified(unchanged.etag(), unchanged.lastModified(), took);
             case Busy busy -> new FetchResult.HostBusy(busy.host(), took);
             case NoBudget noBudget -> new FetchResult.OutOfBudget(took);
@@ -254,7 +257,7 @@ public final class Fetcher implements AutoCloseable {
             }
             complete = true;
             return new Body(status, header(response, "Content-Type"), header(response, "ETag"),
-                    header(response, "Last-Modified"), body);
+                    header(response, "Last-Modified"), links(response), body);
         } catch (ResponseBodies.OutOfBudget e) {
             return new NoBudget();
         } catch (IOException e) {
@@ -357,6 +360,22 @@ public final class Fetcher implements AutoCloseable {
         return response.getEntity() == null ? -1 : response.getEntity().getContentLength();
     }
 
+    /** Every {@code Link} header, joined as one (RFC 8288 allows either spelling), or {@code null}. */
+    private static String links(ClassicHttpResponse response) {
+        Header[] links = response.getHeaders("Link");
+        if (links.length == 0) {
+            return null;
+        }
+        StringBuilder joined = new StringBuilder();
+        for (Header link : links) {
+            if (joined.length() + link.getValue().length() > MAX_LINK_CHARS) {
+                break;
+            }
+            joined.append(joined.isEmpty() ? "" : ", ").append(link.getValue());
+        }
+        return joined.toString();
+    }
+
     private static String header(ClassicHttpResponse response, String name) {
         Header header = response.getFirstHeader(name);
         return header == null ? null : header.getValue();
@@ -408,7 +427,7 @@ public final class Fetcher implements AutoCloseable {
     private record Redirect(int status, String location) implements Step {
     }
 
-    private record Body(int status, String contentType, String etag, String lastModified, byte[] bytes) implements Outcome {
+    private record Body(int status, String contentType, String etag, String lastModified, String links, byte[] bytes) implements Outcome {
     }
 
     private record Unchanged(String etag, String lastModified) implements Outcome {

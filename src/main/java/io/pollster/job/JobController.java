@@ -28,17 +28,20 @@ class JobController {
 
     private final JobService jobs;
     private final OutputStates outputs;
+    private final RunProgress runs;
     private final JsonMapper json;
 
-    JobController(JobService jobs, OutputStates outputs, JsonMapper json) {
+    JobController(JobService jobs, OutputStates outputs, RunProgress runs, JsonMapper json) {
         this.jobs = jobs;
+        this.runs = runs;
         this.outputs = outputs;
         this.json = json;
     }
 
-    /** One job, with the outputs its receivers stopped. */
+    /** One job, with the outputs its receivers stopped and the progress of its run. */
     private JobView one(Job job) {
-        return JobView.of(job, job.spec().outputs().isEmpty() ? List.of() : outputs.stopped(job.id().value()));
+        return JobView.of(job, job.spec().outputs().isEmpty() ? List.of() : outputs.stopped(job.id().value()),
+                job.spec().pagination() == null ? null : runs.current(job.id().value()).orElse(null));
     }
 
     @PostMapping

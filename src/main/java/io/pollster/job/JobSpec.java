@@ -24,11 +24,11 @@ public record JobSpec(
         String timeout,
         Retry retry,
         Dedup dedup,
-        JsonNode pagination,
-        JsonNode items,
+        Pagination pagination,
+        Items items,
         JsonNode cache,
         Adaptive adaptive,
-        JsonNode rateLimit,
+        RateLimit rateLimit,
         List<JsonNode> outputs,
         Integer alertAfterFailures,
         String expectChangeWithin,
@@ -50,6 +50,36 @@ public record JobSpec(
     }
 
     public record Adaptive(String min, String max) {
+    }
+
+    /**
+     * How one fire walks the pages of a paginated API; null fields are not used by its type.
+     *
+     * @param type      page, offset, cursor, link or auto
+     * @param param     the page number's (page) or the offset's (offset) query parameter
+     * @param start     the first page's number (page)
+     * @param sizeParam the page size's query parameter, or null to send none
+     * @param size      items per page: sent as {@code sizeParam}, and what makes a page short
+     * @param totalIs   what {@code totalPath} counts: items or pages
+     */
+    public record Pagination(String type, String param, Integer start, String sizeParam, Integer size, String totalPath,
+                             String totalIs, String cursorParam, String cursorPath, String nextUrlPath, String hasMorePath,
+                             int maxPages, int parallelism) {
+
+        public static final int DEFAULT_MAX_PAGES = 10_000;
+        public static final int DEFAULT_PARALLELISM = 8;
+    }
+
+    /** How a body splits into items: where they are, what names each, and where its detail is. */
+    public record Items(String path, String key, String follow) {
+    }
+
+    /** At most {@code limit} requests per {@code per} (ISO-8601) from this job, cluster-wide. */
+    public record RateLimit(int limit, String per) {
+
+        public Duration perDuration() {
+            return Duration.parse(per);
+        }
     }
 
     /** The same definition, active or not. */

@@ -171,10 +171,14 @@ class JobValidator {
                 }
             }
         }
-        notYet("pagination", r.pagination(), errors);
-        notYet("items", r.items(), errors);
+        JobSpec.Pagination pagination = PagingValidator.pagination(r.pagination(), errors);
+        JobSpec.Items items = PagingValidator.items(r.items(), errors);
+        JobSpec.RateLimit rateLimit = PagingValidator.rateLimit(r.rateLimit(), errors);
+        if (items != null && items.follow() != null && pagination == null && r.pagination() == null) {
+            errors.add("items.follow", "needs pagination: detail fetches run as part of a run (a single page is "
+                    + "{\"type\":\"auto\"})");
+        }
         notYet("cache", r.cache(), errors);
-        notYet("rateLimit", r.rateLimit(), errors);
         OutputsValidator.Result outputs = OutputsValidator.validate(r.outputs(), existing.outputSecrets(), existing.outputs(),
                 this::url, brokerConfigured, errors);
         int alertAfterFailures = r.alertAfterFailures() == null ? JobSpec.DEFAULT_ALERT_AFTER_FAILURES : r.alertAfterFailures();
@@ -193,7 +197,7 @@ class JobValidator {
         secrets.keySet().forEach(k -> maskedSecrets.put(k, JobSpec.MASK));
         JobSpec spec = new JobSpec(name, url, method, headers, maskedSecrets, nullIfJsonNull(r.body()),
                 interval == null ? null : interval.toString(), r.cron() == null ? null : r.cron().strip(),
-                jitter.toString(), timeout.toString(), retry, dedup, null, null, null, adaptive, null, outputs.stored(),
+                jitter.toString(), timeout.toString(), retry, dedup, pagination, items, null, adaptive, rateLimit, outputs.stored(),
                 alertAfterFailures, expectChangeWithin == null ? null : expectChangeWithin.toString(), r.active() == null || r.active());
         return new Validated(spec, secrets, schedule, effective, outputs);
     }
@@ -437,6 +441,10 @@ class JobValidator {
 
         void add(InvalidField error) {
             list.add(error);
+        }
+
+        int size() {
+            return list.size();
         }
 
         void throwIfAny() {

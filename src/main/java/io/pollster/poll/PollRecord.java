@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.UUID;
 
 import io.pollster.job.JobId;
+import io.pollster.paging.RunEnded;
 import io.pollster.schedule.PollTask;
 
 /** A poll's outcome as the job's poll history keeps it; made by the named factories below. */
@@ -42,6 +43,15 @@ record PollRecord(JobId jobId, long jobVersion, Instant fire, Instant startedAt,
     /** A poll that could not be sent at all (its job's definition cannot be used): no attempt. */
     static PollRecord unsent(PollState job, PollTask task, Instant at, String error) {
         return new PollRecord(job.id(), job.version(), task.firedAt(), at, 0, null, PollOutcome.FAILED, 0, null, error, null, null);
+    }
+
+    /** A paginated run, as the one poll its fire made: changed when it found anything new. */
+    static PollRecord run(RunEnded run) {
+        PollOutcome outcome = run.error() != null || run.status().equals("failed") ? PollOutcome.FAILED
+                : run.changed() ? PollOutcome.CHANGED : PollOutcome.UNCHANGED;
+        return new PollRecord(new JobId(run.jobId()), 0, run.fireAt(), run.startedAt(),
+                Duration.between(run.startedAt(), run.finishedAt()).toMillis(), null, outcome, 1, null,
+                outcome == PollOutcome.FAILED ? "run " + run.runId() + " failed: " + run.error() : null, null, null);
     }
 
     /** ETag and Last-Modified that replace the stored ones; a null {@code Validators} keeps them. */

@@ -23,10 +23,13 @@ import io.pollster.system.web.InvalidField;
  * @param alertAfterFailures failures in a row that make a {@code poll.failed} event
  * @param unusable why the definition cannot be polled as it stands (dedup settings an older
  *                 release accepted and this one refuses), or null
+ * @param pagination how a fire walks the job's pages (a run), or null for one request per fire
+ * @param items    how a body splits into items, or null
  */
 record PollTarget(long version, String method, URI url, Map<String, String> headers, Map<String, String> secretHeaders,
                   byte[] body, Duration timeout, RetryPolicy retry, DedupSpec dedup, Duration adaptiveMin,
-                  Duration adaptiveMax, String unusable, int alertAfterFailures) {
+                  Duration adaptiveMax, String unusable, int alertAfterFailures, JobSpec.Pagination pagination,
+                  JobSpec.Items items) {
 
     static PollTarget of(Job job, Map<String, String> secrets) {
         JobSpec spec = job.spec();
@@ -56,7 +59,8 @@ record PollTarget(long version, String method, URI url, Map<String, String> head
                 new RetryPolicy(retry.maxAttempts(), Duration.parse(retry.backoff()), Duration.parse(retry.maxBackoff())),
                 problems.isEmpty() ? dedupSpec : DedupSpec.DEFAULT,
                 adaptive == null ? null : Duration.parse(adaptive.min()),
-                adaptive == null ? null : Duration.parse(adaptive.max()), unusable, spec.alertAfterFailures());
+                adaptive == null ? null : Duration.parse(adaptive.max()), unusable, spec.alertAfterFailures(),
+                spec.pagination(), spec.items());
     }
 
     /** Roughly the bytes this target holds on the heap, for the cache's bound. */

@@ -21,6 +21,8 @@ import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
 import io.pollster.job.JobSpec;
 import io.pollster.job.JobStatus;
+import io.pollster.paging.PollItems;
+import io.pollster.paging.RunStarter;
 import io.pollster.schedule.PollTask;
 import io.pollster.schedule.PollTimeLimit;
 import io.pollster.system.Durations;
@@ -79,6 +81,8 @@ class Poller {
     private final Quotas quotas;
     private final PollEvents events;
     private final JsonPatches patches;
+    private final RunStarter runs;
+    private final PollItems pollItems;
     private final TransactionTemplate tx;
     private final Clock clock;
     private final MeterRegistry meters;
@@ -91,8 +95,10 @@ class Poller {
            PollHistory history, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
            ByteBudget budget, Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters,
            PollerProperties properties, PollTimeLimit limit,
-           QueueProperties queues, PollEvents events, JsonPatches patches) {
+           QueueProperties queues, PollEvents events, JsonPatches patches, RunStarter runs, PollItems pollItems) {
         this.jobs = jobs;
+        this.runs = runs;
+        this.pollItems = pollItems;
         this.events = events;
         this.patches = patches;
         this.targets = targets;
@@ -145,6 +151,13 @@ class Poller {
         }
         if (target.get().unusable() != null) {
             return failUnsent(job, task, target.get().unusable());
+        }
+        if (target.get().pagination() != null) {
+            // the fire stays open while its run goes on; a fire that finds a run going starts nothing
+            if (!runs.start(id.value(), job.ownerId(), task.firedAt(), target.get().pagination())) {
+                history.skip(id, task.firedAt());
+            }
+            return TaskHandler.DONE;
         }
         Attempt attempt = new Attempt(job, target.get(), task, clock.instant());
         if (!attempt.since.plus(maxPollTime).isAfter(attempt.now)) {
@@ -271,6 +284,10 @@ class Poller {
                 }
                 quotas.stored(job.ownerId(), fetched.body().length);
                 events.versionCreated(job, versionId, normalized.hash(), patch, clock.instant());
+                if (attempt.target.items() != null) {
+                    pollItems.changed(job.id().value(), fetched.body(), attempt.target.items(), attempt.target.dedup(),
+                            clock.instant());
+                }
             }
             PollRecord recorded = PollRecord.fetched(job, attempt.task, attempt.started, attempt.took(clock),
                     fetched.status(), stores ? versionId : null, validators(fetched),

@@ -10,6 +10,7 @@ import java.util.UUID;
 import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
 import io.pollster.output.EventLog;
+import io.pollster.paging.Runs;
 import io.pollster.system.PollsterProperties;
 import io.pollster.system.RetentionProperties;
 import io.pollster.system.Roles;
@@ -26,7 +27,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Prunes what each job keeps, in the background: versions beyond the count or age limits (never
  * a job's newest), bodies no version uses any more (and their bytes from the owner's quota), and
- * poll history beyond {@code pollster.poll-history}, and events by the versions' count and age
+ * poll history and paginated runs beyond {@code pollster.poll-history}, and events by the versions' count and age
  * limits (an event with a delivery still pending stays). It walks the jobs in id order, a batch at a
  * time, each batch one short transaction that reads only those jobs' rows by index: a pass costs
  * what the jobs keep, and no transaction spans the whole table.
@@ -48,13 +49,15 @@ public class Retention extends LoopService {
     private final VersionRepository versions;
     private final PollHistory history;
     private final EventLog events;
+    private final Runs runs;
     private final RetentionProperties retention;
     private final int pollHistory;
     private final Clock clock;
     private final Roles roles;
 
     Retention(JdbcClient jdbc, TransactionTemplate tx, JobRepository jobs, VersionRepository versions, PollHistory history,
-              EventLog events, RetentionProperties retention, PollsterProperties pollster, Clock clock, Roles roles, Loops loops) {
+              EventLog events, Runs runs, RetentionProperties retention, PollsterProperties pollster, Clock clock, Roles roles,
+              Loops loops) {
         // a batch in flight finishes (it is one short transaction); none starts after
         super(loops, "retention", retention.interval(), ShutdownPhase.UPKEEP, Duration.ofSeconds(10));
         this.jdbc = jdbc;
@@ -63,6 +66,7 @@ public class Retention extends LoopService {
         this.versions = versions;
         this.history = history;
         this.events = events;
+        this.runs = runs;
         this.retention = retention;
         this.pollHistory = pollster.pollHistory();
         this.clock = clock;
@@ -112,6 +116,7 @@ public class Retention extends LoopService {
         int polls = history.prune(batch, Math.max(0, pollHistory - 1));
         events.prune(batch, retention.versions(), clock.instant().minus(retention.age()),
                 clock.instant().minus(retention.deadLettersAge()));
+        runs.prune(batch, pollHistory);
         return new Pruned(removedVersions, freed.bodies(), polls);
     }
 

@@ -114,7 +114,7 @@ class JobApiTest extends IntegrationTest {
             "expect header         | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"headers\":{\"Expect\":\"100-continue\"}} | headers.Expect",
             "body on DELETE        | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"method\":\"DELETE\",\"body\":\"x\"} | body",
             "cron never fires      | {\"url\":\"http://h/x\",\"cron\":\"0 0 30 2 *\"}          | cron",
-            "pagination not yet    | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"pagination\":{\"type\":\"link\"}} | pagination",
+            "pagination type       | {\"url\":\"http://h/x\",\"interval\":\"30s\",\"pagination\":{\"type\":\"next\"}} | pagination.type",
             "port above 65535      | {\"url\":\"http://h:70000/x\",\"interval\":\"30s\"}           | url",
             "port zero             | {\"url\":\"http://h:0/x\",\"interval\":\"30s\"}               | url",
             "loopback literal      | {\"url\":\"http://127.0.0.1/x\",\"interval\":\"30s\"}         | url",

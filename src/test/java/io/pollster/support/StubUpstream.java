@@ -59,7 +59,12 @@ public final class StubUpstream implements AutoCloseable {
     }
 
     /** @param receivedAt when the request arrived ({@link System#nanoTime()}) */
-    public record Request(String method, String path, Headers headers, byte[] body, long receivedAt) {
+    public record Request(String method, String path, String query, Headers headers, byte[] body, long receivedAt) {
+
+        /** The value of one query parameter, or null. */
+        public String param(String name) {
+            return queryParams(query).get(name);
+        }
 
         public String bodyText() {
             return new String(body, StandardCharsets.UTF_8);
@@ -67,7 +72,8 @@ public final class StubUpstream implements AutoCloseable {
     }
 
     private final HttpServer server;
-    private final Map<String, Function<Integer, Answer>> routes = new ConcurrentHashMap<>();
+    private final Map<String, java.util.function.BiFunction<Integer, Map<String, String>, Answer>> routes =
+            new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
@@ -85,8 +91,28 @@ public final class StubUpstream implements AutoCloseable {
     }
 
     public StubUpstream route(String path, Function<Integer, Answer> answers) {
-        routes.put(path, answers);
+        routes.put(path, (n, query) -> answers.apply(n));
         return this;
+    }
+
+    /** A route that answers by the request's query parameters (a paginated API). */
+    public StubUpstream routeQuery(String path, Function<Map<String, String>, Answer> answers) {
+        routes.put(path, (n, query) -> answers.apply(query));
+        return this;
+    }
+
+    /** The request's query parameters, decoded (the first of a repeated name). */
+    public static Map<String, String> queryParams(String query) {
+        Map<String, String> params = new java.util.LinkedHashMap<>();
+        if (query == null || query.isEmpty()) {
+            return params;
+        }
+        for (String pair : query.split("&")) {
+            String[] kv = pair.split("=", 2);
+            params.putIfAbsent(java.net.URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
+                    kv.length > 1 ? java.net.URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
+        }
+        return params;
     }
 
     public String url(String path) {
@@ -111,12 +137,14 @@ public final class StubUpstream implements AutoCloseable {
         String path = exchange.getRequestURI().getPath();
         long receivedAt = System.nanoTime();
         byte[] requestBody = exchange.getRequestBody().readAllBytes();
-        requests.add(new Request(exchange.getRequestMethod(), path, exchange.getRequestHeaders(), requestBody, receivedAt));
+        String query = exchange.getRequestURI().getRawQuery();
+        requests.add(new Request(exchange.getRequestMethod(), path, query, exchange.getRequestHeaders(), requestBody,
+                receivedAt));
         int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).getAndIncrement();
         int now = inFlight.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         mostInFlight.computeIfAbsent(path, p -> new AtomicInteger()).accumulateAndGet(now, Math::max);
-        Function<Integer, Answer> route = routes.get(path);
-        Answer answer = route == null ? Answer.status(404) : route.apply(n);
+        var route = routes.get(path);
+        Answer answer = route == null ? Answer.status(404) : route.apply(n, queryParams(query));
         try {
             if (answer.delayMillis() > 0) {
                 Thread.sleep(answer.delayMillis());

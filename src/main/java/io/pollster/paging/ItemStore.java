@@ -1,0 +1,155 @@
+package io.pollster.paging;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+
+/**
+ * {@code items} and {@code job_pages}: the one writer of both. Items are written in the
+ * transaction of the page (or poll) that carried them, keys locked in order, so two writers of one
+ * job's items never deadlock and a redelivered page finds its items already there.
+ */
+@Repository
+class ItemStore {
+
+    private static final String LOCK = """
+            SELECT key, hash FROM items WHERE job_id = :jobId AND key = ANY(:keys) ORDER BY key FOR UPDATE
+            """;
+
+    private static final String UPSERT = """
+            INSERT INTO items (job_id, key, hash, content, first_seen_at, last_seen_at, last_changed_at)
+            SELECT :jobId, t.key, t.hash, t.content, :now, :now, :now
+            FROM unnest(CAST(:keys AS TEXT[]), CAST(:hashes AS BYTEA[]), CAST(:contents AS BYTEA[])) AS t(key, hash, content)
+            ON CONFLICT (job_id, key) DO UPDATE
+            SET last_seen_at = EXCLUDED.last_seen_at,
+                hash = EXCLUDED.hash,
+                content = CASE WHEN items.hash = EXCLUDED.hash THEN items.content ELSE EXCLUDED.content END,
+                last_changed_at = CASE WHEN items.hash = EXCLUDED.hash THEN items.last_changed_at
+                                       ELSE EXCLUDED.last_changed_at END
+            """;
+
+    private static final String DETAIL = """
+            UPDATE items SET content = :content, content_type = :contentType
+            WHERE job_id = :jobId AND key = :key AND hash = :hash
+            """;
+
+    private static final String PAGE_HASH = "SELECT hash FROM job_pages WHERE job_id = :jobId AND number = :number";
+
+    private static final String SET_PAGE_HASH = """
+            INSERT INTO job_pages (job_id, number, hash) VALUES (:jobId, :number, :hash)
+            ON CONFLICT (job_id, number) DO UPDATE SET hash = EXCLUDED.hash
+            """;
+
+    private static final String FORGET_PAGES = "DELETE FROM job_pages WHERE job_id = :jobId";
+
+    private static final String LIST = """
+            SELECT key, hash, first_seen_at, last_seen_at, last_changed_at
+            FROM items WHERE job_id = :jobId AND key > :after ORDER BY key LIMIT :limit
+            """;
+
+    private static final String ONE = """
+            SELECT key, hash, first_seen_at, last_seen_at, last_changed_at, content, content_type
+            FROM items WHERE job_id = :jobId AND key = :key
+            """;
+
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final JdbcClient jdbc;
+
+    ItemStore(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** One item as a page carried it. */
+    record Seen(String key, byte[] hash, byte[] content) {
+    }
+
+    /**
+     * Writes what a page carried; returns the keys that were new and those whose content changed.
+     * Keys seen twice in the batch count once (the last one wins).
+     */
+    Changes write(UUID jobId, List<Seen> seen, Instant now) {
+        Map<String, Seen> byKey = new HashMap<>();
+        seen.forEach(item -> byKey.put(item.key(), item));
+        List<Seen> items = new ArrayList<>(byKey.values());
+        items.sort(Comparator.comparing(Seen::key));
+        if (items.isEmpty()) {
+            return new Changes(List.of(), List.of());
+        }
+        Map<String, byte[]> known = new HashMap<>();
+        jdbc.sql(LOCK).param("jobId", jobId).param("keys", items.stream().map(Seen::key).toArray(String[]::new))
+                .query(rs -> {
+                    known.put(rs.getString("key"), rs.getBytes("hash"));
+                });
+        List<Seen> created = new ArrayList<>();
+        List<Seen> changed = new ArrayList<>();
+        for (Seen item : items) {
+            byte[] before = known.get(item.key());
+            if (before == null) {
+                created.add(item);
+            } else if (!java.util.Arrays.equals(before, item.hash())) {
+                changed.add(item);
+            }
+        }
+        jdbc.sql(UPSERT).param("jobId", jobId).param("now", Timestamp.from(now))
+                .param("keys", items.stream().map(Seen::key).toArray(String[]::new))
+                .param("hashes", items.stream().map(Seen::hash).toArray(byte[][]::new))
+                .param("contents", items.stream().map(Seen::content).toArray(byte[][]::new))
+                .update();
+        return new Changes(created, changed);
+    }
+
+    record Changes(List<Seen> created, List<Seen> changed) {
+    }
+
+    /** An item's followed detail becomes its content, unless the item changed again meanwhile. */
+    void detail(UUID jobId, String key, byte[] hash, byte[] content, String contentType) {
+        jdbc.sql(DETAIL).param("jobId", jobId).param("key", key).param("hash", hash).param("content", content)
+                .param("contentType", contentType == null ? "application/octet-stream" : contentType).update();
+    }
+
+    Optional<byte[]> pageHash(UUID jobId, int number) {
+        return jdbc.sql(PAGE_HASH).param("jobId", jobId).param("number", number).query(byte[].class).optional();
+    }
+
+    void pageHash(UUID jobId, int number, byte[] hash) {
+        jdbc.sql(SET_PAGE_HASH).param("jobId", jobId).param("number", number).param("hash", hash).update();
+    }
+
+    /** The job's page hashes, forgotten when what a page means may have changed (its request, its items). */
+    void forgetPages(UUID jobId) {
+        jdbc.sql(FORGET_PAGES).param("jobId", jobId).update();
+    }
+
+    record ItemView(String key, String hash, Instant firstSeenAt, Instant lastSeenAt, Instant lastChangedAt) {
+    }
+
+    List<ItemView> page(UUID jobId, String after, int limit) {
+        return jdbc.sql(LIST).param("jobId", jobId).param("after", after == null ? "" : after).param("limit", limit)
+                .query((rs, n) -> new ItemView(rs.getString("key"), HEX.formatHex(rs.getBytes("hash")),
+                        rs.getTimestamp("first_seen_at").toInstant(), rs.getTimestamp("last_seen_at").toInstant(),
+                        rs.getTimestamp("last_changed_at").toInstant()))
+                .list();
+    }
+
+    record StoredItem(ItemView view, byte[] content, String contentType) {
+    }
+
+    Optional<StoredItem> find(UUID jobId, String key) {
+        return jdbc.sql(ONE).param("jobId", jobId).param("key", key)
+                .query((rs, n) -> new StoredItem(new ItemView(rs.getString("key"), HEX.formatHex(rs.getBytes("hash")),
+                        rs.getTimestamp("first_seen_at").toInstant(), rs.getTimestamp("last_seen_at").toInstant(),
+                        rs.getTimestamp("last_changed_at").toInstant()), rs.getBytes("content"), rs.getString("content_type")))
+                .optional();
+    }
+}

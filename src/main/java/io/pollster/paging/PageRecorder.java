@@ -1,0 +1,304 @@
+package io.pollster.paging;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+
+import io.pollster.job.JobSpec;
+import io.pollster.transport.DeadLetterSink;
+import io.pollster.transport.DeadLetterType;
+import io.pollster.transport.QueueProperties;
+import io.pollster.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * What a page's answer does to its run, in one transaction that locks the run's row first: the
+ * page done with its hash, its items written, the pages it plans (all of them from a total, or the
+ * next one from a cursor), the next pages queued up to the run's parallelism, and the run's end.
+ * A page already settled (a redelivered task) changes nothing.
+ */
+@Component
+class PageRecorder {
+
+    private static final Logger log = LoggerFactory.getLogger(PageRecorder.class);
+
+    private final Runs runs;
+    private final ItemStore items;
+    private final RunEvents events;
+    private final Transport transport;
+    private final DeadLetterSink deadLetters;
+    private final ApplicationEventPublisher publisher;
+    private final RunProgressLog progress;
+    private final TransactionTemplate tx;
+    private final Clock clock;
+    private final String queue;
+
+    PageRecorder(Runs runs, ItemStore items, RunEvents events, Transport transport, DeadLetterSink deadLetters,
+                 ApplicationEventPublisher publisher, RunProgressLog progress, TransactionTemplate tx, Clock clock,
+                 QueueProperties queues) {
+        this.runs = runs;
+        this.items = items;
+        this.events = events;
+        this.transport = transport;
+        this.deadLetters = deadLetters;
+        this.publisher = publisher;
+        this.progress = progress;
+        this.tx = tx;
+        this.clock = clock;
+        this.queue = queues.name(PageTask.QUEUE);
+    }
+
+    /** A fetched page, as the worker read it. */
+    record Page(int status, URI url, PageDocument document, String links, byte[] hash, ItemSplitter.Split split) {
+    }
+
+    void fetched(PageTask task, RunTarget target, Page page) {
+        tx.executeWithoutResult(status -> {
+            RunState run = runs.lock(task.runId()).orElse(null);
+            Runs.PageRow row = run == null ? null : runs.lockPage(task.runId(), task.number()).orElse(null);
+            if (row == null || !settles(run, row)) {
+                return;
+            }
+            boolean replay = row.state().equals("failed");
+            Instant now = clock.instant();
+            Integer entries = page.split() != null ? (Integer) page.split().items().size() : page.document().entries();
+            if (task.number() == 1 && !replay) {
+                begin(run, target, page, entries);
+            }
+            if (!Arrays.equals(items.pageHash(run.jobId, task.number()).orElse(null), page.hash())) {
+                run.changed++;
+                if (page.split() != null) {
+                    ItemStore.Changes changes = items.write(run.jobId, seen(page.split()), now);
+                    run.itemsCreated += changes.created().size();
+                    run.itemsChanged += changes.changed().size();
+                    events.items(run.jobId, run.id, changes.created(), changes.changed(), now);
+                    follow(run, target, page.split(), changes);
+                }
+                items.pageHash(run.jobId, task.number(), page.hash());
+            }
+            runs.pageDone(run.id, task.number(), Math.max(row.attempts(), task.attempt()), page.status(), page.hash(), now);
+            run.done++;
+            if (replay) {
+                run.failed--;
+            } else {
+                run.queued--;
+            }
+            if (run.running() && run.error == null && !replay) {
+                walk(run, task.number(), page, entries);
+            }
+            settle(run, now);
+        });
+    }
+
+    /** An item's detail fetched: it becomes the item's content, unless the item changed again since it was planned. */
+    void followed(PageTask task, byte[] compressed, String contentType, byte[] hash, int httpStatus) {
+        tx.executeWithoutResult(status -> {
+            RunState run = runs.lock(task.runId()).orElse(null);
+            Runs.PageRow row = run == null ? null : runs.lockPage(task.runId(), task.number()).orElse(null);
+            if (row == null || !settles(run, row) || !row.follow()) {
+                return;
+            }
+            Instant now = clock.instant();
+            items.detail(run.jobId, row.itemKey(), row.hash(), compressed, contentType);
+            runs.pageDone(run.id, task.number(), Math.max(row.attempts(), task.attempt()), httpStatus, hash, now);
+            run.done++;
+            if (row.state().equals("failed")) {
+                run.failed--;
+            } else {
+                run.queued--;
+            }
+            settle(run, now);
+        });
+    }
+
+    /**
+     * The page failed for good: after its last attempt ({@code deadLetter} true: recorded here), or
+     * given up by the transport (which records the dead letter itself). A run without its first
+     * page fails; a sequential run ends at a failed page (nothing names the next one).
+     */
+    void failed(PageTask task, Integer httpStatus, String error, boolean deadLetter) {
+        tx.executeWithoutResult(status -> {
+            RunState run = runs.lock(task.runId()).orElse(null);
+            Runs.PageRow row = run == null ? null : runs.lockPage(task.runId(), task.number()).orElse(null);
+            if (row == null || !row.state().equals("queued") || !run.running()) {
+                return;
+            }
+            Instant now = clock.instant();
+            runs.pageFailed(run.id, task.number(), Math.max(row.attempts(), task.attempt()), httpStatus, error, now);
+            run.queued--;
+            run.failed++;
+            if (task.number() == 1 && run.done == 0) {
+                run.error = "the first page failed: " + error;
+            } else if (run.total == null) {
+                run.total = run.planned;
+            }
+            if (deadLetter) {
+                deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.PAGE, run.jobId, run.ownerId, queue,
+                        task.forReplay().encode(), "page " + task.number() + ": " + error, task.attempt(), now));
+            }
+            settle(run, now);
+        });
+    }
+
+    /**
+     * A run no page has moved for long: its page tasks in flight are queued again (a page settles
+     * once, so a task that was not lost after all costs one duplicate request at most), and what
+     * was left pending is queued. Returns how many tasks it queued.
+     */
+    int resume(java.util.UUID runId) {
+        Integer queued = tx.execute(status -> {
+            RunState run = runs.lock(runId).orElse(null);
+            if (run == null || !run.running()) {
+                return 0;
+            }
+            List<Integer> inFlight = runs.queued(runId);
+            run.queued = inFlight.size();
+            if (!inFlight.isEmpty()) {
+                transport.enqueue(PageTask.QUEUE, inFlight.stream().map(n -> PageTask.first(run.id, run.jobId, n).encode())
+                        .toList());
+            }
+            settle(run, clock.instant());
+            return inFlight.size();
+        });
+        return queued == null ? 0 : queued;
+    }
+
+    private boolean settles(RunState run, Runs.PageRow row) {
+        return switch (row.state()) {
+            case "queued" -> run.running(); // else the run ended without it (a loop, a failed first page)
+            case "failed" -> true;          // a replay of its dead letter
+            default -> false;               // done already: a duplicate task
+        };
+    }
+
+    /** The first page fixes how the run walks: the configured settings, or what auto detects. */
+    private void begin(RunState run, RunTarget target, Page page, Integer entries) {
+        JobSpec.Pagination configured = target.pagination();
+        if (run.settings == null && configured != null && configured.type().equals("auto")) {
+            Paginator.Detection detection = Paginator.detect(configured, page.document(), page.links(), target.url(), entries);
+            if (detection.error() != null) {
+                run.error = detection.error();
+                return;
+            }
+            if (detection.settings() == null) {
+                run.pagination = "auto";
+                run.note("nothing on the first page names more pages: one page");
+                run.total = 1;
+                return;
+            }
+            run.settings = detection.settings();
+            run.pagination = detection.settings().type();
+            run.note("detected " + describe(detection.settings()));
+        }
+        if (run.settings != null) {
+            run.pageSize = run.settings.size() != null ? run.settings.size() : entries;
+        }
+    }
+
+    /** What the page says about the rest of the run. */
+    private void walk(RunState run, int number, Page page, Integer entries) {
+        if (run.settings == null) {
+            run.total = run.planned;
+            return;
+        }
+        Paginator.Step step = Paginator.afterPage(run.settings, number, page.document(), page.links(), page.url(), entries,
+                run.pageSize, number);
+        switch (step) {
+            case Paginator.Plan plan -> {
+                runs.plan(run.id, 2, plan.pages());
+                run.planned += plan.pages() - 1; // pages 2..N; the count holds follows too
+                run.total = run.planned;
+                run.note(plan.note());
+            }
+            case Paginator.Next next -> {
+                if (next.target() != null && runs.seen(run.id, next.target())) {
+                    run.error = "pagination loop: page " + number + " names a cursor or next URL an earlier page named";
+                    return;
+                }
+                runs.add(run.id, number + 1, next.target());
+                run.planned++;
+            }
+            case Paginator.End end -> {
+                run.total = run.planned;
+                run.note(end.note());
+            }
+            case Paginator.Fail fail -> run.error = fail.error();
+        }
+    }
+
+    /** Plans one detail fetch for each new or changed item that names a detail URL. */
+    private void follow(RunState run, RunTarget target, ItemSplitter.Split split, ItemStore.Changes changes) {
+        if (target.items() == null || target.items().follow() == null) {
+            return;
+        }
+        java.util.Map<String, String> urls = new java.util.HashMap<>();
+        split.items().forEach(item -> urls.put(item.key(), item.follow()));
+        int planned = 0;
+        for (List<ItemStore.Seen> group : List.of(changes.created(), changes.changed())) {
+            for (ItemStore.Seen item : group) {
+                String url = Paginator.followUrl(target.url(), urls.get(item.key()));
+                if (url != null) {
+                    run.follows++;
+                    runs.follow(run.id, Paginator.FOLLOW_BASE + run.follows, url, item.key(), item.hash());
+                    planned++;
+                }
+            }
+        }
+        run.planned += planned;
+        if (run.total != null) {
+            run.total += planned;
+        }
+    }
+
+    /** Queues the next pages up to the run's parallelism, ends it when nothing is left, and writes it back. */
+    private void settle(RunState run, Instant now) {
+        if (run.running() && run.error == null) {
+            int parallelism = run.settings != null ? run.settings.parallelism() : 1;
+            List<Integer> next = runs.queueNext(run.id, parallelism - run.queued);
+            if (!next.isEmpty()) {
+                run.queued += next.size();
+                transport.enqueue(PageTask.QUEUE, next.stream().map(n -> PageTask.first(run.id, run.jobId, n).encode()).toList());
+            }
+        }
+        if (run.running() && (run.error != null || run.complete())) {
+            finish(run, now);
+        } else if (!run.running() && run.finishedAt != null && run.status.equals("partial") && run.failed == 0) {
+            run.status = "succeeded"; // its failed pages were replayed
+        }
+        runs.save(run);
+        if (run.running()) {
+            progress.page(run);
+        }
+    }
+
+    private void finish(RunState run, Instant now) {
+        run.status = run.error != null || run.done == 0 ? "failed" : run.failed > 0 ? "partial" : "succeeded";
+        run.finishedAt = now;
+        events.finished(run, now);
+        publisher.publishEvent(new RunEnded(run.id, run.jobId, run.fireAt, run.startedAt, now, run.status,
+                run.changed > 0 || run.itemsCreated > 0 || run.itemsChanged > 0, run.error));
+        progress.finished(run);
+        if (run.error != null) {
+            log.info("Run {} of job {} failed after {} pages: {}", run.id, run.jobId, run.done, run.error);
+        }
+    }
+
+    private static List<ItemStore.Seen> seen(ItemSplitter.Split split) {
+        return split.items().stream().map(i -> new ItemStore.Seen(i.key(), i.hash(), i.content())).toList();
+    }
+
+    private static String describe(JobSpec.Pagination p) {
+        return switch (p.type()) {
+            case "link" -> "Link rel=\"next\" headers";
+            case "cursor" -> "next URLs at " + p.nextUrlPath();
+            default -> p.type() + " parameter " + p.param() + " with a total at " + p.totalPath()
+                    + (p.size() == null ? "" : ", " + p.size() + " per page");
+        };
+    }
+}

@@ -1,0 +1,208 @@
+package io.pollster.paging;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pollster.dedup.Normalizer;
+import io.pollster.fetch.FetchResult;
+import io.pollster.fetch.Fetcher;
+import io.pollster.fetch.RetryPolicy;
+import io.pollster.system.memory.ByteBudget;
+import io.pollster.system.secret.UnreadableSecretException;
+import io.pollster.transport.DeadLetterType;
+import io.pollster.transport.TaskHandler;
+import io.pollster.version.BodyCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * One delivery of a page task: the job's rate and its host's pause first (waiting goes back on
+ * the queue, holding no slot), then one attempt at the page's URL; a failure is retried after its
+ * backoff (a 429's or 503's {@code Retry-After} pauses every task for that host) and after the
+ * last attempt the page fails with a dead letter. A fetched page goes to {@link PageRecorder}.
+ */
+@Component
+class PageWorker implements TaskHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(PageWorker.class);
+    private static final long FIRST_BYTES = 64 * 1024;
+    private static final Duration MAX_DEFERRAL = Duration.ofSeconds(30);
+    /** A 429 or 503 without Retry-After pauses its host this long. */
+    static final Duration DEFAULT_PAUSE = Duration.ofSeconds(1);
+
+    private final Runs runs;
+    private final RunTargets targets;
+    private final Fetcher fetcher;
+    private final Normalizer normalizer;
+    private final ItemSplitter splitter;
+    private final PageRecorder recorder;
+    private final RequestSpacing spacing;
+    private final ByteBudget budget;
+    private final MeterRegistry meters;
+    private final Clock clock;
+    private final Duration hostWait;
+
+    PageWorker(Runs runs, RunTargets targets, Fetcher fetcher, Normalizer normalizer, ItemSplitter splitter,
+               PageRecorder recorder, RequestSpacing spacing, ByteBudget budget, MeterRegistry meters, Clock clock,
+               @Value("${pollster.poller.host-wait:1s}") Duration hostWait) {
+        this.runs = runs;
+        this.targets = targets;
+        this.fetcher = fetcher;
+        this.normalizer = normalizer;
+        this.splitter = splitter;
+        this.recorder = recorder;
+        this.spacing = spacing;
+        this.budget = budget;
+        this.meters = meters;
+        this.clock = clock;
+        this.hostWait = hostWait;
+    }
+
+    @Override
+    public Result handle(Delivery delivery) throws InterruptedException {
+        PageTask task = PageTask.decode(delivery.payload());
+        Optional<RunTarget> found;
+        try {
+            found = targets.of(task.jobId());
+        } catch (UnreadableSecretException e) {
+            recorder.failed(task, null, "the job's secret headers cannot be decrypted; send its secretHeaders again", true);
+            return DONE;
+        }
+        if (found.isEmpty()) {
+            return DONE; // the job is gone, and its runs with it
+        }
+        RunTarget target = found.get();
+        Runs.PageRow page = runs.page(task.runId(), task.number()).orElse(null);
+        if (page == null || page.state().equals("done") || page.state().equals("pending")) {
+            return DONE; // settled already: a task delivered twice
+        }
+        URI url = page.follow() ? URI.create(page.target())
+                : Paginator.pageUrl(runs.settings(task.runId()).orElse(null), target.url(), task.number(), page.target());
+        String host = url.getHost().toLowerCase(java.util.Locale.ROOT);
+        Duration wait = spacing.waitFor(hostKey(host));
+        if (wait.isZero() && target.rateLimit() != null) {
+            Duration interval = target.rateLimit().perDuration().dividedBy(target.rateLimit().limit());
+            wait = spacing.take("job:" + target.jobId(), interval);
+        }
+        if (!wait.isZero()) {
+            return putOff(task, wait);
+        }
+        Instant started = task.startedAt() != null ? task.startedAt() : clock.instant();
+        try (ByteBudget.Reservation memory = budget.reserve(target.ownerId(), FIRST_BYTES, hostWait)) {
+            if (memory == null) {
+                return putOff(task, Duration.ofSeconds(1));
+            }
+            FetchResult result = fetcher.fetch(target.request(url), hostWait, memory);
+            if (!(result instanceof FetchResult.HostBusy)) {
+                meters.counter("pollster.upstream.requests", "status", status(result)).increment();
+            }
+            return switch (result) {
+                case FetchResult.HostBusy busy -> putOff(task, Duration.ofMillis(200));
+                case FetchResult.OutOfBudget out -> putOff(task, Duration.ofSeconds(1));
+                case FetchResult.NotModified notModified -> failed(task, target, host, started,
+                        new FetchResult.Failed(304, "answered 304 Not Modified to a request that was not conditional", false,
+                                null, notModified.duration()));
+                case FetchResult.Failed failed -> failed(task, target, host, started, failed);
+                case FetchResult.Fetched fetched when page.follow() -> followed(task, page, fetched);
+                case FetchResult.Fetched fetched -> fetched(task, target, url, fetched);
+            };
+        }
+    }
+
+    private Result fetched(PageTask task, RunTarget target, URI url, FetchResult.Fetched fetched) {
+        PageDocument document = PageDocument.parse(fetched.body());
+        byte[] hash = pageHash(normalizer.normalize(fetched.body(), fetched.contentType(), target.dedup()).hash(), target);
+        ItemSplitter.Split split = target.items() == null ? null : splitter.split(document, target.items(), target.dedup());
+        recorder.fetched(task, target, new PageRecorder.Page(fetched.status(), url, document, fetched.links(), hash, split));
+        meters.counter("pollster.pages", "outcome", "done").increment();
+        return DONE;
+    }
+
+    /** An item's detail: its content from now on, compressed off the transaction. */
+    private Result followed(PageTask task, Runs.PageRow page, FetchResult.Fetched fetched) {
+        recorder.followed(task, BodyCodec.compress(fetched.body()), fetched.contentType(),
+                Normalizer.sha256(fetched.body()), fetched.status());
+        meters.counter("pollster.pages", "outcome", "done").increment();
+        return DONE;
+    }
+
+    private Result failed(PageTask task, RunTarget target, String host, Instant started, FetchResult.Failed failed) {
+        if (failed.status() != null && (failed.status() == 429 || failed.status() == 503)) {
+            // the host asked everyone to slow down, not just this task
+            spacing.pause(hostKey(host), failed.retryAfter() != null ? failed.retryAfter() : DEFAULT_PAUSE);
+        }
+        return switch (target.retry().after(task.attempt(), failed)) {
+            case RetryPolicy.RetryAfter retry -> {
+                log.debug("Page {} of run {} failed ({}); next attempt in {}", task.number(), task.runId(), failed.error(),
+                        retry.delay());
+                yield new Later(retry.delay(), task.retried(started).encode());
+            }
+            case RetryPolicy.GiveUp giveUp -> {
+                recorder.failed(task, failed.status(), giveUp.error(), true);
+                meters.counter("pollster.pages", "outcome", "failed").increment();
+                meters.counter("pollster.dead.letters", "type", DeadLetterType.PAGE.wireName()).increment();
+                yield DONE;
+            }
+        };
+    }
+
+    /** Back on the queue without an attempt, for about {@code wait} (a little more, spread). */
+    private Result putOff(PageTask task, Duration wait) {
+        Duration pause = wait.compareTo(MAX_DEFERRAL) > 0 ? MAX_DEFERRAL : wait;
+        pause = pause.plusMillis(ThreadLocalRandom.current().nextLong(1 + pause.toMillis() / 10));
+        return new Later(pause, task.deferred().encode());
+    }
+
+    @Override
+    public DeadLetterInfo abandon(byte[] payload, String error) {
+        PageTask task;
+        try {
+            task = PageTask.decode(payload);
+        } catch (IllegalArgumentException poison) {
+            return new DeadLetterInfo(DeadLetterType.PAGE, null, null);
+        }
+        recorder.failed(task, null, error, false);
+        return runs.owner(task.runId())
+                .map(owner -> new DeadLetterInfo(DeadLetterType.PAGE, task.jobId(), owner))
+                .orElse(new DeadLetterInfo(DeadLetterType.PAGE, null, null));
+    }
+
+    /**
+     * A page's hash names what it held and how it was read: with other item settings, the same
+     * body is new data (its items split differently), so a changed {@code items} re-reads every page.
+     */
+    private static byte[] pageHash(byte[] body, RunTarget target) {
+        if (target.items() == null) {
+            return body;
+        }
+        try {
+            var digest = java.security.MessageDigest.getInstance("SHA-256");
+            digest.update(body);
+            digest.update(target.items().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return digest.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("Every JDK has SHA-256", e);
+        }
+    }
+
+    static String hostKey(String host) {
+        return "host:" + host;
+    }
+
+    private static String status(FetchResult result) {
+        return switch (result) {
+            case FetchResult.Fetched f -> Integer.toString(f.status());
+            case FetchResult.NotModified n -> "304";
+            case FetchResult.Failed f -> f.status() == null ? "error" : Integer.toString(f.status());
+            case FetchResult.HostBusy b -> throw new IllegalArgumentException("nothing was sent");
+            case FetchResult.OutOfBudget o -> "error";
+        };
+    }
+}

@@ -1,0 +1,66 @@
+package io.pollster.paging;
+
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+
+import io.pollster.output.EventLog;
+import io.pollster.output.EventType;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** The events of runs and items, appended in the transaction of what they report. */
+@Component
+class RunEvents {
+
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final EventLog events;
+    private final JsonMapper json;
+
+    RunEvents(EventLog events, JsonMapper json) {
+        this.events = events;
+        this.json = json;
+    }
+
+    /** @param runId the run that saw them, or null for a poll's items */
+    void items(UUID jobId, UUID runId, List<ItemStore.Seen> created, List<ItemStore.Seen> changed, Instant at) {
+        for (ItemStore.Seen item : created) {
+            events.append(jobId, EventType.ITEM_CREATED, at, item(runId, item));
+        }
+        for (ItemStore.Seen item : changed) {
+            events.append(jobId, EventType.ITEM_CHANGED, at, item(runId, item));
+        }
+    }
+
+    private ObjectNode item(UUID runId, ItemStore.Seen item) {
+        ObjectNode data = json.createObjectNode();
+        data.put("key", item.key());
+        data.put("hash", HEX.formatHex(item.hash()));
+        if (runId != null) {
+            data.put("runId", runId.toString());
+        }
+        return data;
+    }
+
+    void finished(RunState run, Instant at) {
+        ObjectNode data = json.createObjectNode();
+        data.put("runId", run.id.toString());
+        data.put("status", run.status);
+        data.put("pagination", run.pagination);
+        ObjectNode pages = data.putObject("pages");
+        pages.put("total", run.planned);
+        pages.put("done", run.done);
+        pages.put("failed", run.failed);
+        pages.put("changed", run.changed);
+        ObjectNode items = data.putObject("items");
+        items.put("created", run.itemsCreated);
+        items.put("changed", run.itemsChanged);
+        if (run.error != null) {
+            data.put("error", run.error);
+        }
+        events.append(run.jobId, EventType.RUN_FINISHED, at, data);
+    }
+}

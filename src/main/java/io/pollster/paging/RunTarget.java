@@ -1,0 +1,57 @@
+package io.pollster.paging;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import io.pollster.dedup.DedupMode;
+import io.pollster.dedup.DedupSpec;
+import io.pollster.fetch.FetchRequest;
+import io.pollster.fetch.RetryPolicy;
+import io.pollster.job.Job;
+import io.pollster.job.JobSpec;
+
+/** A job's definition as its pages use it: the request, retries, dedup, pagination, items, rate. */
+record RunTarget(UUID jobId, UUID ownerId, String method, URI url, Map<String, String> headers,
+                 Map<String, String> secretHeaders, byte[] body, Duration timeout, RetryPolicy retry, DedupSpec dedup,
+                 JobSpec.Pagination pagination, JobSpec.Items items, JobSpec.RateLimit rateLimit) {
+
+    static RunTarget of(Job job, Map<String, String> secrets) {
+        JobSpec spec = job.spec();
+        Map<String, String> headers = new LinkedHashMap<>(spec.headers());
+        byte[] body = null;
+        if (spec.body() != null) {
+            body = (spec.body().isString() ? spec.body().asString() : spec.body().toString()).getBytes(StandardCharsets.UTF_8);
+            if (!spec.body().isString() && headers.keySet().stream().noneMatch(h -> h.equalsIgnoreCase("Content-Type"))) {
+                headers.put("Content-Type", "application/json");
+            }
+        }
+        JobSpec.Retry retry = spec.retry();
+        JobSpec.Dedup dedup = spec.dedup();
+        DedupSpec dedupSpec = new DedupSpec(dedup.mode() == null ? null : DedupMode.fromWireName(dedup.mode()),
+                dedup.ignorePaths(), dedup.ignorePatterns());
+        return new RunTarget(job.id().value(), job.ownerId(), spec.method(), URI.create(spec.url()), Map.copyOf(headers),
+                Map.copyOf(secrets), body, spec.timeoutDuration(),
+                new RetryPolicy(retry.maxAttempts(), Duration.parse(retry.backoff()), Duration.parse(retry.maxBackoff())),
+                dedupSpec.validate("dedup").isEmpty() ? dedupSpec : DedupSpec.DEFAULT, spec.pagination(), spec.items(),
+                spec.rateLimit());
+    }
+
+    FetchRequest request(URI pageUrl) {
+        return new FetchRequest(method, pageUrl, headers, sameOrigin(pageUrl) ? secretHeaders : Map.of(), body, timeout, null,
+                null);
+    }
+
+    /** Secret headers go to the job's own origin only: a next URL may point anywhere. */
+    private boolean sameOrigin(URI pageUrl) {
+        return url.getScheme().equalsIgnoreCase(pageUrl.getScheme()) && url.getHost().equalsIgnoreCase(pageUrl.getHost())
+                && port(url) == port(pageUrl);
+    }
+
+    private static int port(URI uri) {
+        return uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    }
+}
