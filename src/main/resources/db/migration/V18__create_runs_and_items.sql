@@ -29,6 +29,7 @@ CREATE TABLE runs (
 
 CREATE UNIQUE INDEX runs_one_running ON runs (job_id) WHERE status = 'running';
 CREATE INDEX runs_by_job ON runs (job_id, id DESC);
+CREATE INDEX runs_running ON runs (updated_at) WHERE status = 'running';
 
 -- A run's pages: pending (planned), queued (a task is on the page queue: in flight), done or
 -- failed. target is the cursor or URL of a sequential type's page. An item's detail fetch
@@ -74,8 +75,8 @@ CREATE TABLE items (
     PRIMARY KEY (job_id, key)
 );
 
--- Cluster-wide request spacing (rateLimit, pollster.hosts.<host>.rate, a host's 429): the earliest
--- time the next request under the key may go.
+-- Cluster-wide request spacing (a job's rateLimit, a host's 429): the earliest time the next
+-- request under the key may go.
 CREATE TABLE rate_slots (
     key     TEXT        PRIMARY KEY,
     next_at TIMESTAMPTZ NOT NULL

@@ -34,8 +34,19 @@ class ItemStore {
             SET last_seen_at = EXCLUDED.last_seen_at,
                 hash = EXCLUDED.hash,
                 content = CASE WHEN items.hash = EXCLUDED.hash THEN items.content ELSE EXCLUDED.content END,
+                content_type = CASE WHEN items.hash = EXCLUDED.hash THEN items.content_type ELSE 'application/json' END,
                 last_changed_at = CASE WHEN items.hash = EXCLUDED.hash THEN items.last_changed_at
                                        ELSE EXCLUDED.last_changed_at END
+            """;
+
+    /** New keys: of two writers inserting one key at once, one gets it back (created), the other sees it exist. */
+    private static final String INSERT_NEW = """
+            INSERT INTO items (job_id, key, hash, content, first_seen_at, last_seen_at, last_changed_at)
+            SELECT :jobId, t.key, t.hash, t.content, :now, :now, :now
+            FROM unnest(CAST(:keys AS TEXT[]), CAST(:hashes AS BYTEA[]), CAST(:contents AS BYTEA[])) AS t(key, hash, content)
+            ORDER BY t.key
+            ON CONFLICT (job_id, key) DO NOTHING
+            RETURNING key
             """;
 
     private static final String DETAIL = """
@@ -86,30 +97,53 @@ class ItemStore {
         if (items.isEmpty()) {
             return new Changes(List.of(), List.of());
         }
-        Map<String, byte[]> known = new HashMap<>();
-        jdbc.sql(LOCK).param("jobId", jobId).param("keys", items.stream().map(Seen::key).toArray(String[]::new))
-                .query(rs -> {
-                    known.put(rs.getString("key"), rs.getBytes("hash"));
-                });
+        Map<String, byte[]> known = lock(jobId, items);
+        List<Seen> fresh = items.stream().filter(item -> !known.containsKey(item.key())).toList();
         List<Seen> created = new ArrayList<>();
+        if (!fresh.isEmpty()) {
+            java.util.Set<String> inserted = new java.util.HashSet<>(bind(jdbc.sql(INSERT_NEW), jobId, fresh, now)
+                    .query(String.class).list());
+            fresh.stream().filter(item -> inserted.contains(item.key())).forEach(created::add);
+            // keys another writer inserted in the meantime: compared with what it wrote, like any known key
+            known.putAll(lock(jobId, fresh.stream().filter(item -> !inserted.contains(item.key())).toList()));
+        }
         List<Seen> changed = new ArrayList<>();
+        List<Seen> seenBefore = new ArrayList<>();
         for (Seen item : items) {
             byte[] before = known.get(item.key());
-            if (before == null) {
-                created.add(item);
-            } else if (!java.util.Arrays.equals(before, item.hash())) {
-                changed.add(item);
+            if (before != null) {
+                seenBefore.add(item);
+                if (!java.util.Arrays.equals(before, item.hash())) {
+                    changed.add(item);
+                }
             }
         }
-        jdbc.sql(UPSERT).param("jobId", jobId).param("now", Timestamp.from(now))
-                .param("keys", items.stream().map(Seen::key).toArray(String[]::new))
-                .param("hashes", items.stream().map(Seen::hash).toArray(byte[][]::new))
-                .param("contents", items.stream().map(Seen::content).toArray(byte[][]::new))
-                .update();
+        if (!seenBefore.isEmpty()) {
+            bind(jdbc.sql(UPSERT), jobId, seenBefore, now).update();
+        }
         return new Changes(created, changed);
     }
 
     record Changes(List<Seen> created, List<Seen> changed) {
+    }
+
+    /** The stored hashes of these items' keys, their rows locked in key order. */
+    private Map<String, byte[]> lock(UUID jobId, List<Seen> items) {
+        Map<String, byte[]> known = new HashMap<>();
+        if (!items.isEmpty()) {
+            jdbc.sql(LOCK).param("jobId", jobId).param("keys", items.stream().map(Seen::key).toArray(String[]::new))
+                    .query(rs -> {
+                        known.put(rs.getString("key"), rs.getBytes("hash"));
+                    });
+        }
+        return known;
+    }
+
+    private static JdbcClient.StatementSpec bind(JdbcClient.StatementSpec sql, UUID jobId, List<Seen> items, Instant now) {
+        return sql.param("jobId", jobId).param("now", Timestamp.from(now))
+                .param("keys", items.stream().map(Seen::key).toArray(String[]::new))
+                .param("hashes", items.stream().map(Seen::hash).toArray(byte[][]::new))
+                .param("contents", items.stream().map(Seen::content).toArray(byte[][]::new));
     }
 
     /** An item's followed detail becomes its content, unless the item changed again meanwhile. */

@@ -67,7 +67,8 @@ class PageRecorder {
             }
             boolean replay = row.state().equals("failed");
             Instant now = clock.instant();
-            Integer entries = page.split() != null ? (Integer) page.split().items().size() : page.document().entries();
+            Integer entries = page.split() != null ? (Integer) (page.split().items().size() + page.split().withoutKey())
+                    : page.document().entries();
             if (task.number() == 1 && !replay) {
                 begin(run, target, page, entries);
             }
@@ -78,7 +79,9 @@ class PageRecorder {
                     run.itemsCreated += changes.created().size();
                     run.itemsChanged += changes.changed().size();
                     events.items(run.jobId, run.id, changes.created(), changes.changed(), now);
-                    follow(run, target, page.split(), changes);
+                    if (run.running()) {
+                        follow(run, target, page.split(), changes); // a replay after the run's end plans nothing more
+                    }
                 }
                 items.pageHash(run.jobId, task.number(), page.hash());
             }
@@ -137,6 +140,7 @@ class PageRecorder {
                 run.error = "the first page failed: " + error;
             } else if (run.total == null) {
                 run.total = run.planned;
+                run.note("the walk stopped at page " + task.number() + ", which failed; the job's next run walks again");
             }
             if (deadLetter) {
                 deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.PAGE, run.jobId, run.ownerId, queue,
@@ -151,11 +155,11 @@ class PageRecorder {
      * once, so a task that was not lost after all costs one duplicate request at most), and what
      * was left pending is queued. Returns how many tasks it queued.
      */
-    int resume(java.util.UUID runId) {
+    int resume(java.util.UUID runId, java.time.Duration stallAfter) {
         Integer queued = tx.execute(status -> {
             RunState run = runs.lock(runId).orElse(null);
-            if (run == null || !run.running()) {
-                return 0;
+            if (run == null || !runs.stillStalled(runId, stallAfter)) {
+                return 0; // moved meanwhile, or another node resumed it
             }
             List<Integer> inFlight = runs.queued(runId);
             run.queued = inFlight.size();
@@ -268,13 +272,22 @@ class PageRecorder {
         }
         if (run.running() && (run.error != null || run.complete())) {
             finish(run, now);
-        } else if (!run.running() && run.finishedAt != null && run.status.equals("partial") && run.failed == 0) {
-            run.status = "succeeded"; // its failed pages were replayed
+        } else if (!run.running() && run.status.equals("partial") && run.failed == 0 && planned(run)) {
+            run.status = "succeeded"; // its failed pages were replayed, and they were all it lacked
         }
         runs.save(run);
         if (run.running()) {
             progress.page(run);
         }
+    }
+
+    /**
+     * Whether the run knew all its pages from the start (a total): then replaying its failed pages
+     * completes it. A sequential run stopped at its failed page; a replay fetches that page, and
+     * the pages after it wait for the job's next run.
+     */
+    private static boolean planned(RunState run) {
+        return run.settings != null && run.settings.totalPath() != null;
     }
 
     private void finish(RunState run, Instant now) {

@@ -36,6 +36,8 @@ class PageWorker implements TaskHandler {
     private static final Duration MAX_DEFERRAL = Duration.ofSeconds(30);
     /** A 429 or 503 without Retry-After pauses its host this long. */
     static final Duration DEFAULT_PAUSE = Duration.ofSeconds(1);
+    /** The longest a 429 pauses every task for its host: one tenant's throttled token must not stop the others for a day. */
+    static final Duration MAX_PAUSE = Duration.ofMinutes(1);
 
     private final Runs runs;
     private final RunTargets targets;
@@ -44,14 +46,16 @@ class PageWorker implements TaskHandler {
     private final ItemSplitter splitter;
     private final PageRecorder recorder;
     private final RequestSpacing spacing;
+    private final JobRates rates;
     private final ByteBudget budget;
     private final MeterRegistry meters;
     private final Clock clock;
     private final Duration hostWait;
+    private final OwnerSlots owners;
 
     PageWorker(Runs runs, RunTargets targets, Fetcher fetcher, Normalizer normalizer, ItemSplitter splitter,
-               PageRecorder recorder, RequestSpacing spacing, ByteBudget budget, MeterRegistry meters, Clock clock,
-               @Value("${pollster.poller.host-wait:1s}") Duration hostWait) {
+               PageRecorder recorder, RequestSpacing spacing, JobRates rates, ByteBudget budget, MeterRegistry meters, Clock clock,
+               @Value("${pollster.poller.host-wait:1s}") Duration hostWait, PagingProperties properties) {
         this.runs = runs;
         this.targets = targets;
         this.fetcher = fetcher;
@@ -59,10 +63,12 @@ class PageWorker implements TaskHandler {
         this.splitter = splitter;
         this.recorder = recorder;
         this.spacing = spacing;
+        this.rates = rates;
         this.budget = budget;
         this.meters = meters;
         this.clock = clock;
         this.hostWait = hostWait;
+        this.owners = new OwnerSlots(Math.max(1, properties.concurrency() / 2));
     }
 
     @Override
@@ -80,26 +86,40 @@ class PageWorker implements TaskHandler {
         }
         RunTarget target = found.get();
         Runs.PageRow page = runs.page(task.runId(), task.number()).orElse(null);
-        if (page == null || page.state().equals("done") || page.state().equals("pending")) {
-            return DONE; // settled already: a task delivered twice
+        if (page == null || page.state().equals("done") || page.state().equals("pending")
+                || (page.state().equals("queued") && !page.runRunning())) {
+            return DONE; // settled already (a task delivered twice), or its run ended without it
         }
         URI url = page.follow() ? URI.create(page.target())
                 : Paginator.pageUrl(runs.settings(task.runId()).orElse(null), target.url(), task.number(), page.target());
         String host = url.getHost().toLowerCase(java.util.Locale.ROOT);
         Duration wait = spacing.waitFor(hostKey(host));
         if (wait.isZero() && target.rateLimit() != null) {
-            Duration interval = target.rateLimit().perDuration().dividedBy(target.rateLimit().limit());
-            wait = spacing.take("job:" + target.jobId(), interval);
+            wait = rates.take(target.jobId(), target.rateLimit());
         }
         if (!wait.isZero()) {
             return putOff(task, wait);
         }
+        AutoCloseable slot = owners.tryTake(target.ownerId());
+        if (slot == null) {
+            return putOff(task, Duration.ofMillis(200)); // its owner's other pages hold their share of this node
+        }
+        try (slot) {
+            return fetch(task, target, page, url, host);
+        } catch (InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Result fetch(PageTask task, RunTarget target, Runs.PageRow page, URI url, String host) throws InterruptedException {
         Instant started = task.startedAt() != null ? task.startedAt() : clock.instant();
         try (ByteBudget.Reservation memory = budget.reserve(target.ownerId(), FIRST_BYTES, hostWait)) {
             if (memory == null) {
                 return putOff(task, Duration.ofSeconds(1));
             }
-            FetchResult result = fetcher.fetch(target.request(url), hostWait, memory);
+            FetchResult result = fetcher.fetch(page.follow() ? target.detailRequest(url) : target.request(url), hostWait, memory);
             if (!(result instanceof FetchResult.HostBusy)) {
                 meters.counter("pollster.upstream.requests", "status", status(result)).increment();
             }
@@ -136,7 +156,8 @@ class PageWorker implements TaskHandler {
     private Result failed(PageTask task, RunTarget target, String host, Instant started, FetchResult.Failed failed) {
         if (failed.status() != null && (failed.status() == 429 || failed.status() == 503)) {
             // the host asked everyone to slow down, not just this task
-            spacing.pause(hostKey(host), failed.retryAfter() != null ? failed.retryAfter() : DEFAULT_PAUSE);
+            Duration pause = failed.retryAfter() != null ? failed.retryAfter() : DEFAULT_PAUSE;
+            spacing.pause(hostKey(host), pause.compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause);
         }
         return switch (target.retry().after(task.attempt(), failed)) {
             case RetryPolicy.RetryAfter retry -> {

@@ -146,15 +146,17 @@ final class Paginator {
         }
         String target = found;
         if (pageUrl != null) {
+            // the URL itself stays out of the error: next URLs often carry signed or token parameters
             try {
-                URI resolved = pageUrl.resolve(new URI(found.strip()));
+                URI resolved = resolve(pageUrl, found.strip());
                 String scheme = resolved.getScheme();
-                if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-                    return new Fail("the next URL " + shorten(found) + " is not an http or https URL");
+                if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+                        || resolved.getHost() == null || resolved.getRawUserInfo() != null) {
+                    return new Fail("the next URL is not an http or https URL with a host (and no user info)");
                 }
                 target = resolved.toString();
             } catch (URISyntaxException | IllegalArgumentException e) {
-                return new Fail("the next URL " + shorten(found) + " does not parse");
+                return new Fail("the next URL does not parse as a URL");
             }
         }
         return capped(p, planned, new Next(target));
@@ -170,13 +172,30 @@ final class Paginator {
             return null;
         }
         try {
-            URI resolved = jobUrl.resolve(new URI(found.strip()));
+            URI resolved = resolve(jobUrl, found.strip());
             String scheme = resolved.getScheme();
             boolean http = scheme != null && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"));
             return http && resolved.getHost() != null && resolved.getRawUserInfo() == null ? resolved.toString() : null;
         } catch (URISyntaxException | IllegalArgumentException e) {
             return null;
         }
+    }
+
+    /**
+     * A reference resolved as RFC 3986 says; {@link URI#resolve} follows RFC 2396, which drops the
+     * base's last segment for a query-only reference ({@code ?page=2}).
+     */
+    static URI resolve(URI base, String reference) throws URISyntaxException {
+        if (reference.startsWith("?")) {
+            String text = base.toString();
+            int cut = text.length();
+            for (char c : new char[] {'?', '#'}) {
+                int at = text.indexOf(c);
+                cut = at >= 0 ? Math.min(cut, at) : cut;
+            }
+            return new URI(text.substring(0, cut) + reference);
+        }
+        return base.resolve(new URI(reference));
     }
 
     /** The target of the {@code rel="next"} link among RFC 8288 Link headers, or null. */
@@ -345,9 +364,10 @@ final class Paginator {
             kept.add(encode(sizeParam) + "=" + size);
         }
         String base = url.toString();
-        int cut = base.indexOf('?');
         int hash = base.indexOf('#');
-        String head = cut >= 0 ? base.substring(0, cut) : hash >= 0 ? base.substring(0, hash) : base;
+        String head = hash >= 0 ? base.substring(0, hash) : base;
+        int cut = head.indexOf('?');
+        head = cut >= 0 ? head.substring(0, cut) : head;
         return URI.create(head + "?" + String.join("&", kept));
     }
 
@@ -355,7 +375,4 @@ final class Paginator {
         return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private static String shorten(String text) {
-        return text.length() > 200 ? text.substring(0, 200) + "…" : text;
-    }
 }

@@ -56,6 +56,11 @@ class PostgresRequestSpacing implements RequestSpacing {
     }
 
     @Override
+    public void forgetPast() {
+        jdbc.sql("DELETE FROM rate_slots WHERE next_at < clock_timestamp() - INTERVAL '1 hour'").update();
+    }
+
+    @Override
     public void pause(String key, Duration pause) {
         jdbc.sql(PAUSE).param("key", key).param("us", pause.toNanos() / 1_000).update();
     }

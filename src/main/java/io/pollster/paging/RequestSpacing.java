@@ -19,6 +19,9 @@ interface RequestSpacing {
     /** How long until a request under {@code key} may go, without taking it; zero when it may go now. */
     Duration waitFor(String key);
 
+    /** Forgets keys whose next request could have gone long ago (a job deleted, a pause over). */
+    void forgetPast();
+
     /** No request under {@code key} before {@code pause} from now (a 429's Retry-After); never shortens a pause. */
     void pause(String key, Duration pause);
 }

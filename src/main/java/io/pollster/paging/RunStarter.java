@@ -16,7 +16,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Turns a paginated job's fire into a run: the run and its first page's task, in one transaction.
  * The fire stays open until the run ends ({@link RunEnded}), so the scheduler counts the due
- * times that pass meanwhile as skipped instead of starting a second run.
+ * times that pass meanwhile as skipped instead of starting a second run. A fire that comes while a
+ * run is going anyway (the scheduler takes a fire open longer than its lease as lost) joins the
+ * run: the run's end closes it, and no second run starts.
  */
 @Component
 public class RunStarter {
@@ -35,19 +37,28 @@ public class RunStarter {
         this.clock = clock;
     }
 
-    /** @return false when a run of the job is running already: this fire starts nothing */
-    public boolean start(UUID jobId, UUID ownerId, Instant fireAt, JobSpec.Pagination pagination) {
+    /** What a fire did. */
+    public enum Start {
+        /** A new run. */
+        STARTED,
+        /** A later fire joined the run going: a skipped due time. */
+        JOINED,
+        /** The fire's run was started already (its task delivered twice), or is over. */
+        ALREADY
+    }
+
+    public Start start(UUID jobId, UUID ownerId, Instant fireAt, JobSpec.Pagination pagination) {
         UUID runId = Ids.next();
-        Boolean started = tx.execute(status -> {
-            if (!runs.start(runId, jobId, ownerId, fireAt, clock.instant(), pagination)) {
-                return false;
+        Start start = tx.execute(status -> {
+            if (runs.start(runId, jobId, ownerId, fireAt, clock.instant(), pagination)) {
+                transport.enqueue(PageTask.QUEUE, List.of(PageTask.first(runId, jobId, 1).encode()));
+                return Start.STARTED;
             }
-            transport.enqueue(PageTask.QUEUE, List.of(PageTask.first(runId, jobId, 1).encode()));
-            return true;
+            return runs.join(jobId, fireAt) ? Start.JOINED : Start.ALREADY;
         });
-        if (Boolean.TRUE.equals(started)) {
+        if (start == Start.STARTED) {
             log.debug("Run {} of job {} started", runId, jobId);
         }
-        return Boolean.TRUE.equals(started);
+        return start;
     }
 }

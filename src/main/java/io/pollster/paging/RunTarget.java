@@ -45,6 +45,14 @@ record RunTarget(UUID jobId, UUID ownerId, String method, URI url, Map<String, S
                 null);
     }
 
+    /** An item's detail: a GET without the job's body, its secret headers only to the job's own origin. */
+    FetchRequest detailRequest(URI detailUrl) {
+        Map<String, String> plain = new LinkedHashMap<>(headers);
+        plain.keySet().removeIf(h -> h.equalsIgnoreCase("Content-Type"));
+        return new FetchRequest("GET", detailUrl, plain, sameOrigin(detailUrl) ? secretHeaders : Map.of(), null, timeout, null,
+                null);
+    }
+
     /** Secret headers go to the job's own origin only: a next URL may point anywhere. */
     private boolean sameOrigin(URI pageUrl) {
         return url.getScheme().equalsIgnoreCase(pageUrl.getScheme()) && url.getHost().equalsIgnoreCase(pageUrl.getHost())

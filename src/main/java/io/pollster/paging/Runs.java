@@ -27,6 +27,11 @@ public class Runs {
             ON CONFLICT (job_id) WHERE status = 'running' DO NOTHING
             """;
 
+    private static final String JOIN = """
+            UPDATE runs SET fire_at = :fireAt
+            WHERE job_id = :jobId AND status = 'running' AND fire_at < :fireAt
+            """;
+
     private static final String FIRST_PAGE = """
             INSERT INTO run_pages (run_id, number, state) VALUES (:runId, 1, 'queued')
             """;
@@ -37,6 +42,14 @@ public class Runs {
             """;
 
     private static final String LOCK = "SELECT " + COLUMNS + " FROM runs WHERE id = :id FOR UPDATE";
+
+    /**
+     * The job's row first, as a delete of the job takes it before it cascades to the run: a page
+     * settling while its job is deleted waits, or finds the run gone, and never deadlocks.
+     */
+    private static final String LOCK_JOB = """
+            SELECT 1 FROM jobs j JOIN runs r ON r.job_id = j.id WHERE r.id = :id FOR KEY SHARE OF j
+            """;
 
     private static final String SAVE = """
             UPDATE runs
@@ -49,12 +62,14 @@ public class Runs {
             """;
 
     private static final String PAGE = """
-            SELECT number, target, item_key, hash, state, attempts
+            SELECT number, target, item_key, hash, state, attempts, true AS run_running
             FROM run_pages WHERE run_id = :runId AND number = :number FOR UPDATE
             """;
 
     private static final String PAGE_NOW = """
-            SELECT number, target, item_key, hash, state, attempts FROM run_pages WHERE run_id = :runId AND number = :number
+            SELECT p.number, p.target, p.item_key, p.hash, p.state, p.attempts, r.status = 'running' AS run_running
+            FROM run_pages p JOIN runs r ON r.id = p.run_id
+            WHERE p.run_id = :runId AND p.number = :number
             """;
 
     private static final String SETTINGS = "SELECT settings FROM runs WHERE id = :id";
@@ -154,7 +169,18 @@ public class Runs {
         return true;
     }
 
+    /**
+     * A later fire joins the job's running run: the run's end closes it. False when the run carries
+     * this fire or a later one already (a task delivered twice), or no run is going.
+     */
+    boolean join(UUID jobId, Instant fireAt) {
+        return fireAt != null && jdbc.sql(JOIN).param("jobId", jobId).param("fireAt", Timestamp.from(fireAt)).update() > 0;
+    }
+
     Optional<RunState> lock(UUID id) {
+        if (jdbc.sql(LOCK_JOB).param("id", id).query(Integer.class).list().isEmpty()) {
+            return Optional.empty();
+        }
         return jdbc.sql(LOCK).param("id", id).query(this::state).optional();
     }
 
@@ -171,8 +197,9 @@ public class Runs {
     /**
      * @param itemKey the item whose detail this page fetches (a follow), else null
      * @param hash    a follow's item hash when planned; a fetched page's hash once done
+     * @param runRunning whether its run is running (as read unlocked; a locked read says true)
      */
-    record PageRow(int number, String target, String itemKey, byte[] hash, String state, int attempts) {
+    record PageRow(int number, String target, String itemKey, byte[] hash, String state, int attempts, boolean runRunning) {
 
         boolean follow() {
             return number > Paginator.FOLLOW_BASE;
@@ -275,6 +302,14 @@ public class Runs {
         return jdbc.sql(STALLED).param("afterUs", after.toNanos() / 1_000).param("limit", limit).query(UUID.class).list();
     }
 
+    /** Whether the run is still running with no page moved for {@code after} (checked again under its lock). */
+    boolean stillStalled(UUID runId, java.time.Duration after) {
+        return Boolean.TRUE.equals(jdbc.sql("""
+                SELECT status = 'running' AND updated_at < clock_timestamp() - :afterUs * INTERVAL '1 microsecond'
+                FROM runs WHERE id = :id
+                """).param("id", runId).param("afterUs", after.toNanos() / 1_000).query(Boolean.class).optional().orElse(false));
+    }
+
     /** The run's pages in flight. */
     List<Integer> queued(UUID runId) {
         return jdbc.sql(QUEUED).param("runId", runId).query(Integer.class).list();
@@ -287,7 +322,7 @@ public class Runs {
 
     private static PageRow pageRow(ResultSet rs, int row) throws SQLException {
         return new PageRow(rs.getInt("number"), rs.getString("target"), rs.getString("item_key"), rs.getBytes("hash"),
-                rs.getString("state"), rs.getInt("attempts"));
+                rs.getString("state"), rs.getInt("attempts"), rs.getBoolean("run_running"));
     }
 
     private RunState state(ResultSet rs, int row) throws SQLException {

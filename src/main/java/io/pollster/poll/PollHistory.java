@@ -296,14 +296,6 @@ class PollHistory {
                 .update();
     }
 
-    /** A fire that found its job's run still going: done, and counted as a skipped due time. */
-    void skip(JobId jobId, Instant fire) {
-        skipped(Map.of(jobId.value(), 1));
-        if (fire != null) {
-            settle(jobId, fire);
-        }
-    }
-
     /** Marks a fire done that made no poll. */
     void settle(JobId jobId, Instant fire) {
         if (fire != null) {

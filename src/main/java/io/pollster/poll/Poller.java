@@ -21,6 +21,7 @@ import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
 import io.pollster.job.JobSpec;
 import io.pollster.job.JobStatus;
+import io.pollster.paging.JobRates;
 import io.pollster.paging.PollItems;
 import io.pollster.paging.RunStarter;
 import io.pollster.schedule.PollTask;
@@ -83,6 +84,7 @@ class Poller {
     private final JsonPatches patches;
     private final RunStarter runs;
     private final PollItems pollItems;
+    private final JobRates rates;
     private final TransactionTemplate tx;
     private final Clock clock;
     private final MeterRegistry meters;
@@ -95,8 +97,9 @@ class Poller {
            PollHistory history, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
            ByteBudget budget, Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters,
            PollerProperties properties, PollTimeLimit limit,
-           QueueProperties queues, PollEvents events, JsonPatches patches, RunStarter runs, PollItems pollItems) {
+           QueueProperties queues, PollEvents events, JsonPatches patches, RunStarter runs, PollItems pollItems, JobRates rates) {
         this.jobs = jobs;
+        this.rates = rates;
         this.runs = runs;
         this.pollItems = pollItems;
         this.events = events;
@@ -153,9 +156,9 @@ class Poller {
             return failUnsent(job, task, target.get().unusable());
         }
         if (target.get().pagination() != null) {
-            // the fire stays open while its run goes on; a fire that finds a run going starts nothing
-            if (!runs.start(id.value(), job.ownerId(), task.firedAt(), target.get().pagination())) {
-                history.skip(id, task.firedAt());
+            // the fire stays open while its run goes on; a later fire that finds the run going joins it
+            if (runs.start(id.value(), job.ownerId(), task.firedAt(), target.get().pagination()) == RunStarter.Start.JOINED) {
+                history.skipped(Map.of(id.value(), 1));
             }
             return TaskHandler.DONE;
         }
@@ -164,6 +167,15 @@ class Poller {
             // the scheduler may have fired the job again already: this poll must not run beside that one
             return fail(attempt, null, "not started within " + Durations.format(maxPollTime)
                     + " of its fire: the pollers are behind (see pollster_queue_depth)");
+        }
+        if (attempt.target.rateLimit() != null) {
+            Duration wait = rates.take(job.id().value(), attempt.target.rateLimit());
+            if (!wait.isZero()) {
+                // the job's own rate: its poll waits on the queue, as a page of its runs would
+                return attempt.canWait(clock.instant(), wait, maxPollTime)
+                        ? new TaskHandler.Later(wait, attempt.task.deferred().encode())
+                        : fail(attempt, null, "gave up after " + Durations.format(maxPollTime) + ": the job's rateLimit");
+            }
         }
         FairShare.Ticket ticket = fairShare.tryEnter(job.ownerId(), job.expectedSlow());
         if (ticket == null) {

@@ -305,6 +305,20 @@ class PagingTest extends PipelineTest {
     }
 
     @Test
+    void aPlainJobsPollsKeepToItsRateLimit() {
+        upstream.route("/rated", n -> Answer.json("{\"n\":1}"));
+        job("""
+                {"url":"%s","interval":"1s","rateLimit":{"limit":1,"per":"2s"}}
+                """.formatted(upstream.url("/rated")));
+
+        await().atMost(WAIT).until(() -> upstream.requests("/rated").size() >= 3);
+        List<Long> times = upstream.requests("/rated").stream().map(StubUpstream.Request::receivedAt).toList();
+        for (int i = 1; i < times.size(); i++) {
+            assertThat(times.get(i) - times.get(i - 1)).as("gap before poll %d", i).isGreaterThan(1_900_000_000L);
+        }
+    }
+
+    @Test
     void aPlainPollSplitsItsBodyIntoItems() {
         AtomicInteger price = new AtomicInteger(1);
         upstream.route("/list", n -> Answer.json("{\"rows\":[{\"id\":\"a\",\"p\":%d},{\"id\":\"b\",\"p\":1}]}"
