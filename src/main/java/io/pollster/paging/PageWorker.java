@@ -34,10 +34,6 @@ class PageWorker implements TaskHandler {
     private static final Logger log = LoggerFactory.getLogger(PageWorker.class);
     private static final long FIRST_BYTES = 64 * 1024;
     private static final Duration MAX_DEFERRAL = Duration.ofSeconds(30);
-    /** A 429 or 503 without Retry-After pauses its host this long. */
-    static final Duration DEFAULT_PAUSE = Duration.ofSeconds(1);
-    /** The longest a 429 pauses every task for its host: one tenant's throttled token must not stop the others for a day. */
-    static final Duration MAX_PAUSE = Duration.ofMinutes(1);
 
     private final Runs runs;
     private final RunTargets targets;
@@ -45,8 +41,7 @@ class PageWorker implements TaskHandler {
     private final Normalizer normalizer;
     private final ItemSplitter splitter;
     private final PageRecorder recorder;
-    private final RequestSpacing spacing;
-    private final JobRates rates;
+    private final RequestLimits limits;
     private final ByteBudget budget;
     private final MeterRegistry meters;
     private final Clock clock;
@@ -54,7 +49,7 @@ class PageWorker implements TaskHandler {
     private final OwnerSlots owners;
 
     PageWorker(Runs runs, RunTargets targets, Fetcher fetcher, Normalizer normalizer, ItemSplitter splitter,
-               PageRecorder recorder, RequestSpacing spacing, JobRates rates, ByteBudget budget, MeterRegistry meters, Clock clock,
+               PageRecorder recorder, RequestLimits limits, ByteBudget budget, MeterRegistry meters, Clock clock,
                @Value("${pollster.poller.host-wait:1s}") Duration hostWait, PagingProperties properties) {
         this.runs = runs;
         this.targets = targets;
@@ -62,8 +57,7 @@ class PageWorker implements TaskHandler {
         this.normalizer = normalizer;
         this.splitter = splitter;
         this.recorder = recorder;
-        this.spacing = spacing;
-        this.rates = rates;
+        this.limits = limits;
         this.budget = budget;
         this.meters = meters;
         this.clock = clock;
@@ -92,11 +86,8 @@ class PageWorker implements TaskHandler {
         }
         URI url = page.follow() ? URI.create(page.target())
                 : Paginator.pageUrl(runs.settings(task.runId()).orElse(null), target.url(), task.number(), page.target());
-        String host = url.getHost().toLowerCase(java.util.Locale.ROOT);
-        Duration wait = spacing.waitFor(hostKey(host));
-        if (wait.isZero() && target.rateLimit() != null) {
-            wait = rates.take(target.jobId(), target.rateLimit());
-        }
+        String host = url.getHost();
+        Duration wait = limits.before(target.jobId(), target.rateLimit(), host);
         if (!wait.isZero()) {
             return putOff(task, wait);
         }
@@ -155,9 +146,7 @@ class PageWorker implements TaskHandler {
 
     private Result failed(PageTask task, RunTarget target, String host, Instant started, FetchResult.Failed failed) {
         if (failed.status() != null && (failed.status() == 429 || failed.status() == 503)) {
-            // the host asked everyone to slow down, not just this task
-            Duration pause = failed.retryAfter() != null ? failed.retryAfter() : DEFAULT_PAUSE;
-            spacing.pause(hostKey(host), pause.compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause);
+            limits.throttled(host, failed.retryAfter()); // the host asked everyone to slow down, not just this task
         }
         return switch (target.retry().after(task.attempt(), failed)) {
             case RetryPolicy.RetryAfter retry -> {
@@ -211,10 +200,6 @@ class PageWorker implements TaskHandler {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("Every JDK has SHA-256", e);
         }
-    }
-
-    static String hostKey(String host) {
-        return "host:" + host;
     }
 
     private static String status(FetchResult result) {

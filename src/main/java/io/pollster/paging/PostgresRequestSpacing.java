@@ -56,6 +56,17 @@ class PostgresRequestSpacing implements RequestSpacing {
     }
 
     @Override
+    public java.util.Map<String, java.time.Instant> pausedUnder(String prefix) {
+        java.util.Map<String, java.time.Instant> paused = new java.util.HashMap<>();
+        jdbc.sql("SELECT key, next_at FROM rate_slots WHERE starts_with(key, :prefix) AND next_at > clock_timestamp()")
+                .param("prefix", prefix)
+                .query(rs -> {
+                    paused.put(rs.getString("key").substring(prefix.length()), rs.getTimestamp("next_at").toInstant());
+                });
+        return paused;
+    }
+
+    @Override
     public void forgetPast() {
         jdbc.sql("DELETE FROM rate_slots WHERE next_at < clock_timestamp() - INTERVAL '1 hour'").update();
     }

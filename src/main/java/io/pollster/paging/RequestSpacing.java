@@ -19,6 +19,9 @@ interface RequestSpacing {
     /** How long until a request under {@code key} may go, without taking it; zero when it may go now. */
     Duration waitFor(String key);
 
+    /** The keys under {@code prefix} (without it) whose next request must wait, and until when. */
+    java.util.Map<String, java.time.Instant> pausedUnder(String prefix);
+
     /** Forgets keys whose next request could have gone long ago (a job deleted, a pause over). */
     void forgetPast();
 

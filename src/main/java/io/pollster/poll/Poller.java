@@ -21,8 +21,8 @@ import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
 import io.pollster.job.JobSpec;
 import io.pollster.job.JobStatus;
-import io.pollster.paging.JobRates;
 import io.pollster.paging.PollItems;
+import io.pollster.paging.RequestLimits;
 import io.pollster.paging.RunStarter;
 import io.pollster.schedule.PollTask;
 import io.pollster.schedule.PollTimeLimit;
@@ -84,7 +84,7 @@ class Poller {
     private final JsonPatches patches;
     private final RunStarter runs;
     private final PollItems pollItems;
-    private final JobRates rates;
+    private final RequestLimits limits;
     private final TransactionTemplate tx;
     private final Clock clock;
     private final MeterRegistry meters;
@@ -97,9 +97,9 @@ class Poller {
            PollHistory history, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
            ByteBudget budget, Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters,
            PollerProperties properties, PollTimeLimit limit,
-           QueueProperties queues, PollEvents events, JsonPatches patches, RunStarter runs, PollItems pollItems, JobRates rates) {
+           QueueProperties queues, PollEvents events, JsonPatches patches, RunStarter runs, PollItems pollItems, RequestLimits limits) {
         this.jobs = jobs;
-        this.rates = rates;
+        this.limits = limits;
         this.runs = runs;
         this.pollItems = pollItems;
         this.events = events;
@@ -168,14 +168,13 @@ class Poller {
             return fail(attempt, null, "not started within " + Durations.format(maxPollTime)
                     + " of its fire: the pollers are behind (see pollster_queue_depth)");
         }
-        if (attempt.target.rateLimit() != null) {
-            Duration wait = rates.take(job.id().value(), attempt.target.rateLimit());
-            if (!wait.isZero()) {
-                // the job's own rate: its poll waits on the queue, as a page of its runs would
-                return attempt.canWait(clock.instant(), wait, maxPollTime)
-                        ? new TaskHandler.Later(wait, attempt.task.deferred().encode())
-                        : fail(attempt, null, "gave up after " + Durations.format(maxPollTime) + ": the job's rateLimit");
-            }
+        Duration wait = limits.before(job.id().value(), attempt.target.rateLimit(), attempt.target.url().getHost());
+        if (!wait.isZero()) {
+            // its host's pause or rate, or the job's rateLimit: the poll waits on the queue, as a page would
+            return attempt.canWait(clock.instant(), wait, maxPollTime)
+                    ? new TaskHandler.Later(wait, attempt.task.deferred().encode())
+                    : fail(attempt, null, "gave up after " + Durations.format(maxPollTime)
+                            + ": its host asked to slow down, or its rate limit held it back");
         }
         FairShare.Ticket ticket = fairShare.tryEnter(job.ownerId(), job.expectedSlow());
         if (ticket == null) {
@@ -328,6 +327,9 @@ class Poller {
     }
 
     private TaskHandler.Result retryOrFail(Attempt attempt, FetchResult.Failed failed) {
+        if (failed.status() != null && (failed.status() == 429 || failed.status() == 503)) {
+            limits.throttled(attempt.target.url().getHost(), failed.retryAfter()); // every request to the host waits
+        }
         return switch (attempt.target.retry().after(attempt.task.attempt(), failed)) {
             case RetryPolicy.RetryAfter retry when attempt.canWait(clock.instant(), retry.delay(), maxPollTime) -> {
                 log.debug("Attempt {} to poll job {} failed ({}); next in {}", attempt.task.attempt(), attempt.job.id(),

@@ -22,9 +22,17 @@ import static org.awaitility.Awaitility.await;
 /** Paginated runs for real: fire → run → page tasks on the queue → pages, items and events, against a loopback API. */
 class PagingTest extends PipelineTest {
 
+    @org.springframework.test.context.DynamicPropertySource
+    static void hostRate(org.springframework.test.context.DynamicPropertyRegistry registry) {
+        // the operator's cap for one host: jobs here reach the stub as "localhost" only when they test it
+        registry.add("pollster.hosts.localhost.rate", () -> "2/1s");
+    }
+
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private Api alice;
+    @org.springframework.beans.factory.annotation.Autowired
+    private io.pollster.transport.Transport transport;
 
     @BeforeEach
     void user() {
@@ -316,6 +324,66 @@ class PagingTest extends PipelineTest {
         for (int i = 1; i < times.size(); i++) {
             assertThat(times.get(i) - times.get(i - 1)).as("gap before poll %d", i).isGreaterThan(1_900_000_000L);
         }
+    }
+
+    @Test
+    void aHostsRateFromTheOperatorSpacesEveryJobsRequestsToIt() {
+        upstream.route("/capped-a", n -> Answer.json("{\"a\":" + n + "}"));
+        upstream.route("/capped-b", n -> Answer.json("{\"b\":" + n + "}"));
+        String local = "http://localhost:" + upstream.port();
+        job("{\"url\":\"%s/capped-a\",\"interval\":\"1s\"}".formatted(local));
+        job("{\"url\":\"%s/capped-b\",\"interval\":\"1s\"}".formatted(local));
+
+        await().atMost(WAIT).until(() -> upstream.requests("/capped-a").size() + upstream.requests("/capped-b").size() >= 8);
+        List<Long> times = java.util.stream.Stream.concat(upstream.requests("/capped-a").stream(),
+                upstream.requests("/capped-b").stream()).map(StubUpstream.Request::receivedAt).sorted().toList();
+        for (int i = 1; i < times.size(); i++) {
+            assertThat(times.get(i) - times.get(i - 1)).as("gap before request %d", i).isGreaterThan(450_000_000L);
+        }
+    }
+
+    @Test
+    void a429PausesEveryJobsRequestsToItsHost() {
+        AtomicInteger throttledAt = new AtomicInteger();
+        long[] at = new long[1];
+        upstream.route("/throttling", n -> {
+            if (n == 0) {
+                at[0] = System.nanoTime();
+                throttledAt.set(1);
+                return Answer.status(429).withHeader("Retry-After", "3");
+            }
+            return Answer.json("{\"ok\":true}");
+        });
+        upstream.route("/neighbour", n -> Answer.json("{\"n\":" + n + "}"));
+        job("{\"url\":\"%s\",\"interval\":\"1s\"}".formatted(upstream.url("/neighbour")));
+        await().atMost(WAIT).until(() -> upstream.requests("/neighbour").size() >= 2);
+        job("""
+                {"url":"%s","interval":"1h","retry":{"maxAttempts":2,"backoff":"10ms","maxBackoff":"10s"}}
+                """.formatted(upstream.url("/throttling")));
+
+        await().atMost(WAIT).until(() -> upstream.requests("/throttling").size() == 2);
+        long throttled = at[0];
+        List<Long> during = upstream.requests("/neighbour").stream().map(StubUpstream.Request::receivedAt)
+                .filter(t -> t > throttled + 200_000_000L && t < throttled + 2_800_000_000L).toList();
+        assertThat(during).as("the neighbour's requests while its host asked to wait").isEmpty();
+        assertThat(upstream.requests("/throttling").get(1).receivedAt() - throttled).isGreaterThan(2_900_000_000L);
+    }
+
+    @Test
+    void aRedeliveredPageTaskFetchesNothingAndMakesNoEvent() {
+        upstream.routeQuery("/again", q -> countedPage(q, 30, Map.of()));
+        String id = job("""
+                {"url":"%s","interval":"1h","items":{"path":"$.results[*]","key":"$.id"},
+                 "pagination":{"type":"page","sizeParam":"limit","size":10,"totalPath":"$.count"}}
+                """.formatted(upstream.url("/again")));
+        JsonNode run = finishedRun(id);
+        int requests = upstream.requests("/again").size();
+
+        transport.send(Map.of(PageTask.QUEUE, List.of(
+                PageTask.first(java.util.UUID.fromString(run.get("id").asString()), java.util.UUID.fromString(id), 2).encode())));
+        await().during(Duration.ofSeconds(2)).atMost(WAIT).until(() -> upstream.requests("/again").size() == requests);
+        assertThat(events(id, "item.created")).hasSize(30);
+        assertThat(runs(id).get(0).get("pages").get("done").asInt()).isEqualTo(3);
     }
 
     @Test

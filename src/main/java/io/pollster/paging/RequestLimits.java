@@ -1,0 +1,132 @@
+package io.pollster.paging;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.pollster.job.JobSpec;
+import io.pollster.system.Durations;
+import io.pollster.system.Roles;
+import io.pollster.system.loop.LoopService;
+import io.pollster.system.loop.Loops;
+import io.pollster.system.loop.ShutdownPhase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.env.Environment;
+import org.springframework.stereotype.Component;
+
+/**
+ * What a request upstream waits for, cluster-wide, before it may go — polls, pages and detail
+ * fetches alike:
+ * <ul>
+ *   <li>its host's pause: a 429 or 503 from a host pauses every request to it, on every node, for
+ *       its {@code Retry-After} (1s without one, at most a minute). Each node keeps the hosts
+ *       paused in memory, refreshed from the database every second, so the check costs nothing;</li>
+ *   <li>the operator's rate for its host, {@code pollster.hosts.<host>.rate} (e.g. {@code 10/1s};
+ *       as an environment variable {@code POLLSTER_HOSTS_API_EXAMPLE_COM_RATE});</li>
+ *   <li>its job's {@code rateLimit}.</li>
+ * </ul>
+ * A request that must wait goes back on its queue for that long, holding no slot.
+ */
+@Component
+public class RequestLimits extends LoopService {
+
+    private static final Logger log = LoggerFactory.getLogger(RequestLimits.class);
+    static final Duration DEFAULT_PAUSE = Duration.ofSeconds(1);
+    /** The longest a 429 pauses its host for everyone: one tenant's throttled token must not stop the others for a day. */
+    static final Duration MAX_PAUSE = Duration.ofMinutes(1);
+    private static final Duration REFRESH = Duration.ofSeconds(1);
+    private static final String HOST_PAUSE = "host:";
+    private static final String HOST_RATE = "host-rate:";
+    private static final Pattern RATE = Pattern.compile("\\s*(\\d{1,6})\\s*(?:/\\s*(\\S+))?\\s*");
+
+    private final RequestSpacing spacing;
+    private final Environment environment;
+    private final Roles roles;
+    private volatile Map<String, Instant> paused = Map.of();
+    private final Map<String, Instant> pausedHere = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Cache<String, Optional<Duration>> hostRates = Caffeine.newBuilder().maximumSize(10_000).build();
+
+    RequestLimits(RequestSpacing spacing, Environment environment, Roles roles, Loops loops) {
+        super(loops, "host-pauses", REFRESH, ShutdownPhase.UPKEEP, Duration.ofSeconds(2));
+        this.spacing = spacing;
+        this.environment = environment;
+        this.roles = roles;
+    }
+
+    /**
+     * Takes what the request needs to go now: zero when it may, else how long to wait (nothing is
+     * taken then). {@code jobRate} may be null.
+     */
+    public Duration before(UUID jobId, JobSpec.RateLimit jobRate, String host) {
+        String key = host.toLowerCase(Locale.ROOT);
+        Duration pause = pausedFor(key);
+        if (!pause.isZero()) {
+            return pause;
+        }
+        Optional<Duration> hostRate = hostRates.get(key, this::configuredRate);
+        if (hostRate.isPresent()) {
+            Duration wait = spacing.take(HOST_RATE + key, hostRate.get());
+            if (!wait.isZero()) {
+                return wait;
+            }
+        }
+        return jobRate == null ? Duration.ZERO : spacing.take("job:" + jobId, jobRate.perDuration().dividedBy(jobRate.limit()));
+    }
+
+    /** A 429 or 503 from the host: every request to it waits, here at once and on other nodes within a second. */
+    public void throttled(String host, Duration retryAfter) {
+        Duration pause = retryAfter == null ? DEFAULT_PAUSE : retryAfter.compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : retryAfter;
+        String key = host.toLowerCase(Locale.ROOT);
+        pausedHere.merge(key, Instant.now().plus(pause), (a, b) -> a.isAfter(b) ? a : b);
+        spacing.pause(HOST_PAUSE + key, pause);
+    }
+
+    private Duration pausedFor(String host) {
+        Instant until = paused.get(host);
+        Instant here = pausedHere.get(host);
+        Instant latest = until == null ? here : here == null || until.isAfter(here) ? until : here;
+        if (latest == null) {
+            return Duration.ZERO;
+        }
+        Duration left = Duration.between(Instant.now(), latest);
+        return left.isNegative() || left.isZero() ? Duration.ZERO : left;
+    }
+
+    private Optional<Duration> configuredRate(String host) {
+        String text = environment.getProperty("pollster.hosts." + host + ".rate");
+        if (text == null || text.isBlank()) {
+            return Optional.empty();
+        }
+        Matcher m = RATE.matcher(text);
+        try {
+            if (m.matches() && Integer.parseInt(m.group(1)) > 0) {
+                Duration per = m.group(2) == null ? Duration.ofSeconds(1) : Durations.parse(m.group(2));
+                return Optional.of(per.dividedBy(Integer.parseInt(m.group(1))));
+            }
+        } catch (IllegalArgumentException e) {
+            // said below
+        }
+        log.warn("pollster.hosts.{}.rate is \"{}\": not a rate such as 10/1s; requests to {} are not limited", host, text, host);
+        return Optional.empty();
+    }
+
+    @Override
+    protected Duration runOnce() {
+        paused = spacing.pausedUnder(HOST_PAUSE);
+        pausedHere.values().removeIf(until -> until.isBefore(Instant.now()));
+        return REFRESH;
+    }
+
+    @Override
+    protected boolean enabled() {
+        return roles.has(Roles.Role.POLLER);
+    }
+}
