@@ -79,13 +79,14 @@ class PageWorker implements TaskHandler {
             return DONE; // the job is gone, and its runs with it
         }
         RunTarget target = found.get();
-        Runs.PageRow page = runs.page(task.runId(), task.number()).orElse(null);
+        Runs.Fetchable fetchable = runs.fetchable(task.runId(), task.number()).orElse(null);
+        Runs.PageRow page = fetchable == null ? null : fetchable.page();
         if (page == null || page.state().equals("done") || page.state().equals("pending")
                 || (page.state().equals("queued") && !page.runRunning())) {
             return DONE; // settled already (a task delivered twice), or its run ended without it
         }
         URI url = page.follow() ? URI.create(page.target())
-                : Paginator.pageUrl(runs.settings(task.runId()).orElse(null), target.url(), task.number(), page.target());
+                : Paginator.pageUrl(fetchable.settings(), target.url(), task.number(), page.target());
         String host = url.getHost();
         Duration wait = limits.before(target.jobId(), target.rateLimit(), host);
         if (!wait.isZero()) {

@@ -67,12 +67,11 @@ public class Runs {
             """;
 
     private static final String PAGE_NOW = """
-            SELECT p.number, p.target, p.item_key, p.hash, p.state, p.attempts, r.status = 'running' AS run_running
+            SELECT p.number, p.target, p.item_key, p.hash, p.state, p.attempts, r.status = 'running' AS run_running,
+                   r.settings
             FROM run_pages p JOIN runs r ON r.id = p.run_id
             WHERE p.run_id = :runId AND p.number = :number
             """;
-
-    private static final String SETTINGS = "SELECT settings FROM runs WHERE id = :id";
 
     private static final String OWNER = "SELECT owner_id FROM runs WHERE id = :id";
 
@@ -149,6 +148,8 @@ public class Runs {
 
     private final JdbcClient jdbc;
     private final JsonMapper json;
+    private final com.github.benmanes.caffeine.cache.Cache<UUID, JobSpec.Pagination> parsedSettings =
+            com.github.benmanes.caffeine.cache.Caffeine.newBuilder().maximumSize(1_000).build();
 
     Runs(JdbcClient jdbc, JsonMapper json) {
         this.jdbc = jdbc;
@@ -214,16 +215,20 @@ public class Runs {
     }
 
     /** The page as it stands, unlocked: whether a task for it still has work to do, and its cursor or URL. */
-    Optional<PageRow> page(UUID runId, int number) {
-        return jdbc.sql(PAGE_NOW).param("runId", runId).param("number", number)
-                .query(Runs::pageRow)
-                .optional();
+    /** A page as a task about to fetch it reads it (unlocked), with the settings its run walks with. */
+    record Fetchable(PageRow page, JobSpec.Pagination settings) {
     }
 
-    /** The settings the run walks with; empty before {@code auto} has detected them. */
-    Optional<JobSpec.Pagination> settings(UUID runId) {
-        return jdbc.sql(SETTINGS).param("id", runId).query(String.class).optional()
-                .map(text -> json.readValue(text, JobSpec.Pagination.class));
+    /** The page as it stands, unlocked: whether a task for it still has work to do, its cursor or URL, its run's settings. */
+    Optional<Fetchable> fetchable(UUID runId, int number) {
+        return jdbc.sql(PAGE_NOW).param("runId", runId).param("number", number)
+                .query((rs, n) -> {
+                    String settings = rs.getString("settings");
+                    // settings never change once set (auto sets them at its first page): parsed once per run
+                    return new Fetchable(pageRow(rs, n), settings == null ? null
+                            : parsedSettings.get(runId, id -> json.readValue(settings, JobSpec.Pagination.class)));
+                })
+                .optional();
     }
 
     Optional<UUID> owner(UUID runId) {
