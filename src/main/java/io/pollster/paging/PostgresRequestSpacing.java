@@ -3,15 +3,13 @@ package io.pollster.paging;
 import java.time.Duration;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.stereotype.Component;
 
 /**
  * {@link RequestSpacing} on {@code rate_slots}: one row per key holding when the next request may
  * go, moved forward by one interval per request taken. The database's clock decides, so nodes
  * with skewed clocks still share one schedule; one statement per request.
  */
-@Component
-class PostgresRequestSpacing implements RequestSpacing {
+final class PostgresRequestSpacing implements RequestSpacing {
 
     private static final String TAKE = """
             INSERT INTO rate_slots AS s (key, next_at)

@@ -122,10 +122,16 @@ class RunsAcrossNodesTest {
         assertThat(fetches.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3));
     }
 
-    @Test
-    void aRateLimitHoldsAcrossTwoNodes() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aRateLimitHoldsAcrossTwoNodes(String spacing) throws Exception {
         pages(200, 0);
-        Map<String, String> env = env("postgres");
+        Map<String, String> env = new java.util.HashMap<>(env("postgres"));
+        if (spacing.equals("redis")) {
+            env.putAll(Map.of("POLLSTER_CACHE", "redis", "SPRING_DATA_REDIS_HOST", "127.0.0.1",
+                    "SPRING_DATA_REDIS_PORT", System.getenv().getOrDefault("POLLSTER_TEST_REDIS_PORT", "6379"),
+                    "POLLSTER_REDIS_KEY_PREFIX", "pollster-test-" + java.util.UUID.randomUUID() + ":"));
+        }
         try (PollsterProcess one = PollsterProcess.start(dir.resolve("rate-one"), env);
              PollsterProcess two = PollsterProcess.start(dir.resolve("rate-two"), env)) {
             one.awaitReady(START);
