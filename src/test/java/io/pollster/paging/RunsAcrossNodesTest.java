@@ -54,11 +54,16 @@ class RunsAcrossNodesTest {
         });
     }
 
+    /**
+     * Two pollers share a run's pages (each fetched once, within its parallelism), then keep a
+     * job's rate limit together: on PostgreSQL alone, and on RabbitMQ with the spacing in Redis.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"postgres", "rabbitmq"})
-    void twoPollersShareARunsPagesEachFetchedOnceWithinItsParallelism(String transport) throws Exception {
+    @ValueSource(strings = {"postgres", "rabbitmq+redis"})
+    void twoPollersShareARunsPagesAndKeepARateLimitTogether(String backends) throws Exception {
         pages(2_000, 30);
-        Map<String, String> env = env(transport);
+        upstream.routeQuery("/rated", q -> Answer.json("{\"count\":200,\"results\":[{\"id\":%s}]}".formatted(q.get("page"))));
+        Map<String, String> env = env(backends);
         try (PollsterProcess one = PollsterProcess.start(dir.resolve("one"), env);
              PollsterProcess two = PollsterProcess.start(dir.resolve("two"), env)) {
             one.awaitReady(START);
@@ -76,10 +81,24 @@ class RunsAcrossNodesTest {
                     .collect(Collectors.groupingBy(r -> r.param("page"), Collectors.counting()));
             assertThat(fetches).hasSize(200).allSatisfy((page, n) -> assertThat(n).as("page %s", page).isEqualTo(1));
             assertThat(upstream.mostAtOnce("/pages")).isLessThanOrEqualTo(6);
-            assertThat(pagesDone(one)).as("pages the first process fetched").isPositive();
+            long firstShare = pagesDone(one);
+            assertThat(firstShare).as("pages the first process fetched").isPositive();
             assertThat(pagesDone(two)).as("pages the second process fetched").isPositive();
             assertThat(db.scalar("SELECT count(*) FROM items")).isEqualTo(2_000);
             assertThat(db.scalar("SELECT count(*) FROM events WHERE type = 'item.created'")).isEqualTo(2_000);
+
+            String rated = job(alice, """
+                    {"url":"%s","interval":"1h","rateLimit":{"limit":5,"per":"1s"},
+                     "pagination":{"type":"page","size":1,"totalPath":"$.count","totalIs":"pages","maxPages":20,"parallelism":8}}
+                    """.formatted(upstream.url("/rated")));
+            assertThat(finishedRun(alice, rated).get("status").asString()).isEqualTo("succeeded");
+            assertThat(pagesDone(one)).as("the first process fetched rated pages too").isGreaterThan(firstShare);
+        }
+        List<Long> times = upstream.requests("/rated").stream().map(StubUpstream.Request::receivedAt).sorted().toList();
+        assertThat(times).hasSize(20);
+        for (int i = 0; i + 6 < times.size(); i++) {
+            assertThat(times.get(i + 6) - times.get(i)).as("requests %d..%d within one second", i, i + 6)
+                    .isGreaterThan(1_000_000_000L);
         }
     }
 
@@ -122,43 +141,14 @@ class RunsAcrossNodesTest {
         assertThat(fetches.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3));
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"postgres", "redis"})
-    void aRateLimitHoldsAcrossTwoNodes(String spacing) throws Exception {
-        pages(200, 0);
-        Map<String, String> env = new java.util.HashMap<>(env("postgres"));
-        if (spacing.equals("redis")) {
-            env.putAll(Map.of("POLLSTER_CACHE", "redis", "SPRING_DATA_REDIS_HOST", "127.0.0.1",
-                    "SPRING_DATA_REDIS_PORT", System.getenv().getOrDefault("POLLSTER_TEST_REDIS_PORT", "6379"),
-                    "POLLSTER_REDIS_KEY_PREFIX", "pollster-test-" + java.util.UUID.randomUUID() + ":"));
-        }
-        try (PollsterProcess one = PollsterProcess.start(dir.resolve("rate-one"), env);
-             PollsterProcess two = PollsterProcess.start(dir.resolve("rate-two"), env)) {
-            one.awaitReady(START);
-            two.awaitReady(START);
-            Api alice = one.api().as(user(one.api().as(ADMIN)));
-            String id = job(alice, """
-                    {"url":"%s","interval":"1h","rateLimit":{"limit":5,"per":"1s"},
-                     "pagination":{"type":"page","sizeParam":"limit","size":10,"totalPath":"$.count","parallelism":8}}
-                    """.formatted(upstream.url("/pages")));
-
-            assertThat(finishedRun(alice, id).get("status").asString()).isEqualTo("succeeded");
-            assertThat(pagesDone(one)).isPositive();
-            assertThat(pagesDone(two)).isPositive();
-        }
-        List<Long> times = upstream.requests("/pages").stream().map(StubUpstream.Request::receivedAt).sorted().toList();
-        assertThat(times).hasSize(20);
-        for (int i = 0; i + 6 < times.size(); i++) {
-            assertThat(times.get(i + 6) - times.get(i)).as("requests %d..%d within one second", i, i + 6)
-                    .isGreaterThan(1_000_000_000L);
-        }
-    }
-
-    private Map<String, String> env(String transport) {
-        if (transport.equals("rabbitmq")) {
+    private Map<String, String> env(String backends) {
+        if (backends.equals("rabbitmq+redis")) {
             return PollsterProcess.sharedEnv(db, ADMIN, "POLLSTER_PAGES_VISIBILITY_TIMEOUT", "5s",
                     "POLLSTER_TRANSPORT", "rabbitmq", "SPRING_RABBITMQ_HOST", "127.0.0.1",
-                    "SPRING_RABBITMQ_VIRTUAL_HOST", TestBroker.get().vhost(), "POLLSTER_QUEUE_PREFIX", "runs.");
+                    "SPRING_RABBITMQ_VIRTUAL_HOST", TestBroker.get().vhost(), "POLLSTER_QUEUE_PREFIX", "runs.",
+                    "POLLSTER_CACHE", "redis", "SPRING_DATA_REDIS_HOST", "127.0.0.1",
+                    "SPRING_DATA_REDIS_PORT", System.getenv().getOrDefault("POLLSTER_TEST_REDIS_PORT", "6379"),
+                    "POLLSTER_REDIS_KEY_PREFIX", "pollster-test-" + java.util.UUID.randomUUID() + ":");
         }
         return PollsterProcess.sharedEnv(db, ADMIN, "POLLSTER_PAGES_VISIBILITY_TIMEOUT", "5s");
     }
