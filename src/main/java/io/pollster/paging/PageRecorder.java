@@ -55,14 +55,23 @@ class PageRecorder {
     }
 
     /** A fetched page, as the worker read it. */
-    record Page(int status, URI url, PageDocument document, String links, byte[] hash, ItemSplitter.Split split) {
+    /** @param settings what the run walks with, as the task read it (null before auto detected it) */
+    record Page(int status, URI url, PageDocument document, String links, byte[] hash, ItemSplitter.Split split,
+                JobSpec.Pagination settings) {
     }
 
     void fetched(PageTask task, RunTarget target, Page page) {
         tx.executeWithoutResult(status -> {
+            Runs.PageRow row = lockPage(task);
+            if (row == null) {
+                return;
+            }
+            if (row.state().equals("queued") && plannedPage(task, target, page)) {
+                settlePlanned(task, row, page);
+                return;
+            }
             RunState run = runs.lock(task.runId()).orElse(null);
-            Runs.PageRow row = run == null ? null : runs.lockPage(task.runId(), task.number()).orElse(null);
-            if (row == null || !settles(run, row)) {
+            if (run == null || !settles(run, row)) {
                 return;
             }
             boolean replay = row.state().equals("failed");
@@ -102,9 +111,9 @@ class PageRecorder {
     /** An item's detail fetched: it becomes the item's content, unless the item changed again since it was planned. */
     void followed(PageTask task, byte[] compressed, String contentType, byte[] hash, int httpStatus) {
         tx.executeWithoutResult(status -> {
-            RunState run = runs.lock(task.runId()).orElse(null);
-            Runs.PageRow row = run == null ? null : runs.lockPage(task.runId(), task.number()).orElse(null);
-            if (row == null || !settles(run, row) || !row.follow()) {
+            Runs.PageRow row = lockPage(task);
+            RunState run = row == null ? null : runs.lock(task.runId()).orElse(null);
+            if (run == null || !settles(run, row) || !row.follow()) {
                 return;
             }
             Instant now = clock.instant();
@@ -127,9 +136,9 @@ class PageRecorder {
      */
     void failed(PageTask task, Integer httpStatus, String error, boolean deadLetter) {
         tx.executeWithoutResult(status -> {
-            RunState run = runs.lock(task.runId()).orElse(null);
-            Runs.PageRow row = run == null ? null : runs.lockPage(task.runId(), task.number()).orElse(null);
-            if (row == null || !row.state().equals("queued") || !run.running()) {
+            Runs.PageRow row = lockPage(task);
+            RunState run = row == null ? null : runs.lock(task.runId()).orElse(null);
+            if (run == null || !row.state().equals("queued") || !run.running()) {
                 return;
             }
             Instant now = clock.instant();
@@ -157,7 +166,7 @@ class PageRecorder {
      */
     int resume(java.util.UUID runId, java.time.Duration stallAfter) {
         Integer queued = tx.execute(status -> {
-            RunState run = runs.lock(runId).orElse(null);
+            RunState run = runs.lockJob(runId) ? runs.lock(runId).orElse(null) : null;
             if (run == null || !runs.stillStalled(runId, stallAfter)) {
                 return 0; // moved meanwhile, or another node resumed it
             }
@@ -171,6 +180,64 @@ class PageRecorder {
             return inFlight.size();
         });
         return queued == null ? 0 : queued;
+    }
+
+    /**
+     * Locks in the one order every writer of a run keeps — the job's row (shared: a deletion of the
+     * job takes it first), the page's, then the run's — and returns the page; null when it is gone.
+     */
+    private Runs.PageRow lockPage(PageTask task) {
+        return runs.lockJob(task.runId()) ? runs.lockPage(task.runId(), task.number()).orElse(null) : null;
+    }
+
+    /**
+     * Whether the page is one a total planned (page 2 onwards of a count-first run) with nothing to
+     * plan itself: it settles without holding its run's row, which the run's pages otherwise take
+     * in turn — the row is touched once, at the end, to add to its counters.
+     */
+    private static boolean plannedPage(PageTask task, RunTarget target, Page page) {
+        return task.number() > 1 && task.number() <= Paginator.FOLLOW_BASE && page.settings() != null
+                && page.settings().totalPath() != null && (target.items() == null || target.items().follow() == null);
+    }
+
+    /**
+     * A planned page's outcome: its items and hash, its row done, its successor queued (pending
+     * pages are taken with SKIP LOCKED, so pages settling together never take the same one), and
+     * last the run's counters, which tell whether this page was the run's last.
+     */
+    private void settlePlanned(PageTask task, Runs.PageRow row, Page page) {
+        Instant now = clock.instant();
+        Runs.Owner run = runs.owner(task.runId()).orElse(null);
+        if (run == null) {
+            return;
+        }
+        int changed = 0;
+        int created = 0;
+        int itemsChanged = 0;
+        if (!Arrays.equals(items.pageHash(run.jobId(), task.number()).orElse(null), page.hash())) {
+            changed = 1;
+            if (page.split() != null) {
+                ItemStore.Changes changes = items.write(run.jobId(), seen(page.split()), now);
+                created = changes.created().size();
+                itemsChanged = changes.changed().size();
+                events.items(run.jobId(), task.runId(), changes.created(), changes.changed(), now);
+            }
+            items.pageHash(run.jobId(), task.number(), page.hash());
+        }
+        runs.pageDone(task.runId(), task.number(), Math.max(row.attempts(), task.attempt()), page.status(), page.hash(), now);
+        List<Integer> next = runs.queueNext(task.runId(), 1);
+        if (!next.isEmpty()) {
+            transport.enqueue(PageTask.QUEUE, List.of(PageTask.first(task.runId(), run.jobId(), next.getFirst()).encode()));
+        }
+        RunState state = runs.count(task.runId(), next.size() - 1, changed, created, itemsChanged).orElse(null);
+        if (state != null && state.running()) {
+            if (state.complete()) {
+                finish(state, now);
+                runs.save(state);
+            } else {
+                progress.page(state);
+            }
+        }
     }
 
     private boolean settles(RunState run, Runs.PageRow row) {

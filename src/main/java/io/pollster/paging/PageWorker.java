@@ -97,7 +97,7 @@ class PageWorker implements TaskHandler {
             return putOff(task, Duration.ofMillis(200)); // its owner's other pages hold their share of this node
         }
         try (slot) {
-            return fetch(task, target, page, url, host);
+            return fetch(task, target, page, fetchable.settings(), url, host);
         } catch (InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -105,7 +105,8 @@ class PageWorker implements TaskHandler {
         }
     }
 
-    private Result fetch(PageTask task, RunTarget target, Runs.PageRow page, URI url, String host) throws InterruptedException {
+    private Result fetch(PageTask task, RunTarget target, Runs.PageRow page, io.pollster.job.JobSpec.Pagination settings,
+                         URI url, String host) throws InterruptedException {
         Instant started = task.startedAt() != null ? task.startedAt() : clock.instant();
         try (ByteBudget.Reservation memory = budget.reserve(target.ownerId(), FIRST_BYTES, hostWait)) {
             if (memory == null) {
@@ -123,16 +124,18 @@ class PageWorker implements TaskHandler {
                                 null, notModified.duration()));
                 case FetchResult.Failed failed -> failed(task, target, host, started, failed);
                 case FetchResult.Fetched fetched when page.follow() -> followed(task, page, fetched);
-                case FetchResult.Fetched fetched -> fetched(task, target, url, fetched);
+                case FetchResult.Fetched fetched -> fetched(task, target, url, fetched, settings);
             };
         }
     }
 
-    private Result fetched(PageTask task, RunTarget target, URI url, FetchResult.Fetched fetched) {
+    private Result fetched(PageTask task, RunTarget target, URI url, FetchResult.Fetched fetched,
+                           io.pollster.job.JobSpec.Pagination settings) {
         PageDocument document = PageDocument.parse(fetched.body());
         byte[] hash = pageHash(normalizer.normalize(fetched.body(), fetched.contentType(), target.dedup()).hash(), target);
         ItemSplitter.Split split = target.items() == null ? null : splitter.split(document, target.items(), target.dedup());
-        recorder.fetched(task, target, new PageRecorder.Page(fetched.status(), url, document, fetched.links(), hash, split));
+        recorder.fetched(task, target, new PageRecorder.Page(fetched.status(), url, document, fetched.links(), hash, split,
+                settings));
         meters.counter("pollster.pages", "outcome", "done").increment();
         return DONE;
     }
@@ -180,7 +183,7 @@ class PageWorker implements TaskHandler {
             return new DeadLetterInfo(DeadLetterType.PAGE, null, null);
         }
         recorder.failed(task, null, error, false);
-        return runs.owner(task.runId())
+        return runs.ownerId(task.runId())
                 .map(owner -> new DeadLetterInfo(DeadLetterType.PAGE, task.jobId(), owner))
                 .orElse(new DeadLetterInfo(DeadLetterType.PAGE, null, null));
     }

@@ -75,6 +75,15 @@ public class Runs {
 
     private static final String OWNER = "SELECT owner_id FROM runs WHERE id = :id";
 
+    private static final String COUNT = """
+            UPDATE runs
+            SET pages_done = pages_done + 1, pages_queued = pages_queued + :queued, pages_changed = pages_changed + :changed,
+                items_created = items_created + :itemsCreated, items_changed = items_changed + :itemsChanged,
+                updated_at = clock_timestamp()
+            WHERE id = :id AND status = 'running'
+            RETURNING
+            """ + COLUMNS;
+
     private static final String PAGE_DONE = """
             UPDATE run_pages
             SET state = 'done', attempts = :attempts, http_status = :status, hash = :hash, error = NULL, finished_at = :at
@@ -111,7 +120,8 @@ public class Runs {
             UPDATE run_pages
             SET state = 'queued'
             WHERE run_id = :runId
-              AND number IN (SELECT number FROM run_pages WHERE run_id = :runId AND state = 'pending' ORDER BY number LIMIT :n)
+              AND number IN (SELECT number FROM run_pages WHERE run_id = :runId AND state = 'pending' ORDER BY number LIMIT :n
+                             FOR UPDATE SKIP LOCKED)
             RETURNING number
             """;
 
@@ -178,10 +188,13 @@ public class Runs {
         return fireAt != null && jdbc.sql(JOIN).param("jobId", jobId).param("fireAt", Timestamp.from(fireAt)).update() > 0;
     }
 
+    /** Takes the run's job's row, shared (see {@link #LOCK_JOB}); false when the run or its job is gone. */
+    boolean lockJob(UUID runId) {
+        return !jdbc.sql(LOCK_JOB).param("id", runId).query(Integer.class).list().isEmpty();
+    }
+
+    /** The run, its row locked; after {@link #lockJob} and any page's row the caller locks. */
     Optional<RunState> lock(UUID id) {
-        if (jdbc.sql(LOCK_JOB).param("id", id).query(Integer.class).list().isEmpty()) {
-            return Optional.empty();
-        }
         return jdbc.sql(LOCK).param("id", id).query(this::state).optional();
     }
 
@@ -231,8 +244,29 @@ public class Runs {
                 .optional();
     }
 
-    Optional<UUID> owner(UUID runId) {
-        return jdbc.sql(OWNER).param("id", runId).query(UUID.class).optional();
+    Optional<UUID> ownerId(UUID runId) {
+        return jdbc.sql(OWNER).param("id", runId).query((rs, n) -> rs.getObject("owner_id", UUID.class)).optional();
+    }
+
+    record Owner(UUID jobId, UUID ownerId) {
+    }
+
+    /** Whose run it is, read without a lock. */
+    Optional<Owner> owner(UUID runId) {
+        return jdbc.sql("SELECT job_id, owner_id FROM runs WHERE id = :id").param("id", runId)
+                .query((rs, n) -> new Owner(rs.getObject("job_id", UUID.class), rs.getObject("owner_id", UUID.class)))
+                .optional();
+    }
+
+    /**
+     * Adds a settled planned page to its running run's counters — one done, {@code queuedDelta}
+     * more in flight — and returns the run as the addition left it (its row now locked to the
+     * end of the transaction); empty when the run is not running.
+     */
+    Optional<RunState> count(UUID runId, int queuedDelta, int changed, int itemsCreated, int itemsChanged) {
+        return jdbc.sql(COUNT).param("id", runId).param("queued", queuedDelta).param("changed", changed)
+                .param("itemsCreated", itemsCreated).param("itemsChanged", itemsChanged)
+                .query(this::state).optional();
     }
 
     void pageDone(UUID runId, int number, int attempts, int status, byte[] hash, Instant at) {

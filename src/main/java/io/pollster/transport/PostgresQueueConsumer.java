@@ -48,9 +48,13 @@ final class PostgresQueueConsumer implements QueueConsumer {
     private final BackgroundLoop heartbeat;
     private final BackgroundLoop acker;
 
+    private final Runnable onStop;
+
+    /** @param onStop runs when the consumer starts to stop (its transport no longer wakes it) */
     PostgresQueueConsumer(String queue, TaskHandler handler, ConsumerSettings settings, PostgresQueue sql,
-                          Duration pollInterval, Loops loops) {
+                          Duration pollInterval, Loops loops, Runnable onStop) {
         this.queue = queue;
+        this.onStop = onStop;
         this.handler = handler;
         this.settings = settings;
         this.sql = sql;
@@ -67,6 +71,11 @@ final class PostgresQueueConsumer implements QueueConsumer {
             acknowledge(ACK_WAIT);
             return Duration.ZERO;
         });
+    }
+
+    /** Tasks were just committed to this queue: claim now instead of at the end of the idle wait. */
+    void wake() {
+        claimer.wake();
     }
 
     void start() {
@@ -194,6 +203,7 @@ final class PostgresQueueConsumer implements QueueConsumer {
         if (!claimer.isRunning()) {
             return;
         }
+        onStop.run();
         // no interrupt: a claim in flight completes and its tasks are dispatched before the pool closes
         claimer.stop(Duration.ofSeconds(30));
         handlers.shutdown();

@@ -3,14 +3,19 @@ package io.pollster.transport;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.pollster.system.NodeId;
 import io.pollster.system.loop.Loops;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /** Queues as rows of {@code queue_tasks}, claimed with {@code FOR UPDATE SKIP LOCKED} (the default transport). */
@@ -21,6 +26,8 @@ class PostgresTransport implements Transport {
     private final PostgresQueue tasks;
     private final QueueProperties properties;
     private final Loops loops;
+    /** This node's running consumers by queue name, woken when a task for them commits here. */
+    private final Map<String, Set<PostgresQueueConsumer>> local = new ConcurrentHashMap<>();
 
     PostgresTransport(JdbcClient jdbc, TransactionTemplate tx, Clock clock, NodeId node, QueueProperties properties,
                       DeadLetterSink deadLetters, Loops loops) {
@@ -46,9 +53,28 @@ class PostgresTransport implements Transport {
         insert(queues, payloads);
     }
 
-    /** Inside the caller's transaction if there is one (so an enqueue commits with it), else on its own. */
+    /**
+     * Inside the caller's transaction if there is one (so an enqueue commits with it), else on its
+     * own. Once the tasks are committed this node's consumers of their queues claim at once; other
+     * nodes find them within their poll interval.
+     */
     private void insert(List<String> queues, List<byte[]> payloads) {
         tasks.insert(queues, payloads);
+        Set<String> woken = new HashSet<>(queues);
+        if (woken.stream().noneMatch(local::containsKey)) {
+            return;
+        }
+        Runnable wake = () -> woken.forEach(queue -> local.getOrDefault(queue, Set.of()).forEach(PostgresQueueConsumer::wake));
+        if (TransactionSynchronizationManager.isSynchronizationActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    wake.run();
+                }
+            });
+        } else {
+            wake.run();
+        }
     }
 
     @Override
@@ -58,9 +84,13 @@ class PostgresTransport implements Transport {
 
     @Override
     public QueueConsumer consume(String queue, TaskHandler handler, ConsumerSettings settings) {
-        PostgresQueueConsumer consumer = new PostgresQueueConsumer(properties.name(queue), handler, settings,
-                tasks, properties.pollInterval(), loops);
-        consumer.start();
-        return consumer;
+        String name = properties.name(queue);
+        Set<PostgresQueueConsumer> consumers = local.computeIfAbsent(name, q -> ConcurrentHashMap.newKeySet());
+        PostgresQueueConsumer[] self = new PostgresQueueConsumer[1];
+        self[0] = new PostgresQueueConsumer(name, handler, settings, tasks, properties.pollInterval(), loops,
+                () -> consumers.remove(self[0]));
+        consumers.add(self[0]);
+        self[0].start();
+        return self[0];
     }
 }
