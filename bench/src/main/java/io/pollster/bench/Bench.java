@@ -63,6 +63,7 @@ public final class Bench {
                         case "ingest" -> IngestScenario.run(run);
                         case "memory" -> MemoryScenario.run(run);
                         case "deliveries" -> DeliveriesScenario.run(run);
+                        case "paging" -> PagingScenario.run(run);
                         default -> throw new IllegalArgumentException(scenario);
                     }
                 } catch (Exception e) {

@@ -7,7 +7,8 @@ import java.util.Locale;
 
 /**
  * The command line: {@code <scenario> [--duration 30s] [--smoke] [--profile] [--jobs N] [--clients N]
- * [--change-fraction F] [--etag]}, plus {@code --root} and {@code --jar}, which the launcher passes.
+ * [--change-fraction F] [--etag] [--pages N] [--upstream-delay 10ms]}, plus {@code --root} and
+ * {@code --jar}, which the launcher passes.
  *
  * @param duration       measurement window of each measured phase (the soak, for {@code memory});
  *                       null: the scenario's default
@@ -17,16 +18,18 @@ import java.util.Locale;
  * @param clients        concurrent POSTing clients (ingest); null: default
  * @param changeFraction share of stub responses that change the body (poll-path)
  * @param etag           the stub sends ETags and answers If-None-Match with 304 (poll-path)
+ * @param pages          pages of the paginated job (paging); null: default
+ * @param upstreamDelay  the stub's fixed delay per page (paging); null: default
  */
 record Options(String scenario, Duration duration, boolean smoke, boolean profile, Integer jobs, Integer clients,
-               double changeFraction, boolean etag, Path root, Path jar) {
+               double changeFraction, boolean etag, Integer pages, Duration upstreamDelay, Path root, Path jar) {
 
     /** In the order {@code all} runs them: poll-path first, whose job definition the scheduler scenarios reuse. */
-    static final List<String> SCENARIOS = List.of("poll-path", "scheduler", "ingest", "memory", "deliveries");
+    static final List<String> SCENARIOS = List.of("poll-path", "scheduler", "ingest", "memory", "deliveries", "paging");
 
     static final String USAGE = """
             usage: ./pollster bench <scenario> [options]
-              scenarios: scheduler | poll-path | ingest | memory | all (the four in sequence)
+              scenarios: scheduler | poll-path | ingest | memory | deliveries | paging | all (the six in sequence)
               --duration 30s        measurement window of each measured phase (memory: the soak)
               --smoke               tiny sizes and seconds-long windows: proves the harness works
               --profile             record Pollster with JFR in the window; print the top frames
@@ -34,6 +37,8 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
               --clients N           ingest: concurrent clients POSTing batches of 100 (16)
               --change-fraction F   poll-path: share of stub answers with a new body (0)
               --etag                poll-path: the stub sends ETags and answers 304 when unchanged
+              --pages N             paging: pages of the paginated job (1000; smoke 100)
+              --upstream-delay 10ms paging: the stub's fixed delay per page (10ms)
             Results: one line per scenario on stdout, one JSON object per run appended to bench/results/<scenario>.json
             """;
 
@@ -44,8 +49,11 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
         if (changeFraction < 0 || changeFraction > 1) {
             throw new IllegalArgumentException("--change-fraction must be between 0 and 1");
         }
-        if (jobs != null && jobs < 1 || clients != null && clients < 1) {
-            throw new IllegalArgumentException("--jobs and --clients must be at least 1");
+        if (jobs != null && jobs < 1 || clients != null && clients < 1 || pages != null && pages < 1) {
+            throw new IllegalArgumentException("--jobs, --clients and --pages must be at least 1");
+        }
+        if (upstreamDelay != null && upstreamDelay.isNegative()) {
+            throw new IllegalArgumentException("--upstream-delay must not be negative");
         }
     }
 
@@ -58,6 +66,8 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
         Integer clients = null;
         double changeFraction = 0;
         boolean etag = false;
+        Integer pages = null;
+        Duration upstreamDelay = null;
         Path root = Path.of("").toAbsolutePath();
         Path jar = null;
         for (int i = 0; i < args.length; i++) {
@@ -69,6 +79,8 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
                 case "--duration" -> duration = duration(value(args, ++i, arg));
                 case "--jobs" -> jobs = integer(value(args, ++i, arg), arg);
                 case "--clients" -> clients = integer(value(args, ++i, arg), arg);
+                case "--pages" -> pages = integer(value(args, ++i, arg), arg);
+                case "--upstream-delay" -> upstreamDelay = duration(value(args, ++i, arg));
                 case "--change-fraction" -> changeFraction = Double.parseDouble(value(args, ++i, arg));
                 case "--root" -> root = Path.of(value(args, ++i, arg)).toAbsolutePath();
                 case "--jar" -> jar = Path.of(value(args, ++i, arg)).toAbsolutePath();
@@ -83,7 +95,7 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
         if (scenario == null) {
             throw new IllegalArgumentException("Name a scenario");
         }
-        return new Options(scenario, duration, smoke, profile, jobs, clients, changeFraction, etag, root,
+        return new Options(scenario, duration, smoke, profile, jobs, clients, changeFraction, etag, pages, upstreamDelay, root,
                 jar == null ? root.resolve("target/pollster.jar") : jar);
     }
 
@@ -98,6 +110,14 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
 
     int clients(int full, int smokeSize) {
         return clients != null ? clients : smoke ? smokeSize : full;
+    }
+
+    int pages(int full, int smokeSize) {
+        return pages != null ? pages : smoke ? smokeSize : full;
+    }
+
+    Duration upstreamDelay(Duration fallback) {
+        return upstreamDelay != null ? upstreamDelay : fallback;
     }
 
     Path results() {

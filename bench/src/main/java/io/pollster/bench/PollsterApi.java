@@ -44,6 +44,39 @@ final class PollsterApi {
         return UUID.fromString(job.get("id").asText());
     }
 
+    /** Creates a job from a whole JSON definition (e.g. with pagination); returns its id. */
+    UUID createJob(String token, String definition) throws IOException, InterruptedException {
+        JsonNode job = post("/api/v1/jobs", token, definition, 201);
+        return UUID.fromString(job.get("id").asText());
+    }
+
+    /** GETs a JSON answer; anything but 200 is an error. */
+    JsonNode get(String path, String token) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(base.resolve(path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token)
+                .GET()
+                .build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException("GET " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+
+    /** POSTs without a body (e.g. {@code /jobs/{id}/run}) and checks the status code. */
+    void postEmpty(String path, String token, int expected) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(base.resolve(path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != expected) {
+            throw new IOException("POST " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+    }
+
     /** POSTs a JSON body and returns the status code; for load, where the answer's body does not matter. */
     int postStatus(String path, String token, byte[] body) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(base.resolve(path))

@@ -75,7 +75,12 @@ final class ProcessCpu {
                 + (cores.get("autovacuumRuns") instanceof Map<?, ?> runs && !runs.isEmpty() ? "; autovacuum " + runs : "");
     }
 
-    private static double cores(long ticks, double seconds) {
+    /** CPU time of one process so far, in ticks (1/100 s); -1 when it is gone. For a second Pollster. */
+    static long ticksOf(long pid) {
+        return ticks(Path.of("/proc", Long.toString(pid)));
+    }
+
+    static double cores(long ticks, double seconds) {
         return seconds <= 0 ? Double.NaN : Results.round(ticks / TICKS_PER_SECOND / seconds, 2);
     }
 

@@ -29,6 +29,16 @@ class OptionsTest {
     }
 
     @Test
+    void pagingHasItsPagesAndUpstreamDelay() {
+        Options o = Options.parse("paging", "--pages", "250", "--upstream-delay", "0ms");
+        assertEquals(250, o.pages(1_000, 100));
+        assertEquals(Duration.ZERO, o.upstreamDelay(Duration.ofMillis(10)));
+        assertEquals(100, Options.parse("paging", "--smoke").pages(1_000, 100));
+        assertEquals(Duration.ofMillis(10), Options.parse("paging").upstreamDelay(Duration.ofMillis(10)));
+        assertTrue(Options.SCENARIOS.contains("paging"));
+    }
+
+    @Test
     void parsesDurationsAsOperatorsWriteThem() {
         assertEquals(Duration.ofMillis(500), Options.duration("500ms"));
         assertEquals(Duration.ofMinutes(10), Options.duration("10m"));
@@ -41,6 +51,7 @@ class OptionsTest {
         assertThrows(IllegalArgumentException.class, () -> Options.parse("everything"));
         assertThrows(IllegalArgumentException.class, () -> Options.parse("scheduler", "--fast"));
         assertThrows(IllegalArgumentException.class, () -> Options.parse("poll-path", "--change-fraction", "2"));
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("paging", "--pages", "0"));
         assertThrows(IllegalArgumentException.class, Options::parse);
     }
 }
