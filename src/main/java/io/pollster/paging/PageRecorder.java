@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 
 import io.pollster.job.JobSpec;
 import io.pollster.transport.DeadLetterSink;
@@ -164,7 +165,7 @@ class PageRecorder {
      * once, so a task that was not lost after all costs one duplicate request at most), and what
      * was left pending is queued. Returns how many tasks it queued.
      */
-    int resume(java.util.UUID runId, java.time.Duration stallAfter) {
+    int resume(UUID runId, java.time.Duration stallAfter) {
         Integer queued = tx.execute(status -> {
             RunState run = runs.lockJob(runId) ? runs.lock(runId).orElse(null) : null;
             if (run == null || !runs.stillStalled(runId, stallAfter)) {
@@ -207,27 +208,24 @@ class PageRecorder {
      */
     private void settlePlanned(PageTask task, Runs.PageRow row, Page page) {
         Instant now = clock.instant();
-        Runs.Owner run = runs.owner(task.runId()).orElse(null);
-        if (run == null) {
-            return;
-        }
+        UUID jobId = task.jobId();
         int changed = 0;
         int created = 0;
         int itemsChanged = 0;
-        if (!Arrays.equals(items.pageHash(run.jobId(), task.number()).orElse(null), page.hash())) {
+        if (!Arrays.equals(items.pageHash(jobId, task.number()).orElse(null), page.hash())) {
             changed = 1;
             if (page.split() != null) {
-                ItemStore.Changes changes = items.write(run.jobId(), seen(page.split()), now);
+                ItemStore.Changes changes = items.write(jobId, seen(page.split()), now);
                 created = changes.created().size();
                 itemsChanged = changes.changed().size();
-                events.items(run.jobId(), task.runId(), changes.created(), changes.changed(), now);
+                events.items(jobId, task.runId(), changes.created(), changes.changed(), now);
             }
-            items.pageHash(run.jobId(), task.number(), page.hash());
+            items.pageHash(jobId, task.number(), page.hash());
         }
         runs.pageDone(task.runId(), task.number(), Math.max(row.attempts(), task.attempt()), page.status(), page.hash(), now);
         List<Integer> next = runs.queueNext(task.runId(), 1);
         if (!next.isEmpty()) {
-            transport.enqueue(PageTask.QUEUE, List.of(PageTask.first(task.runId(), run.jobId(), next.getFirst()).encode()));
+            transport.enqueue(PageTask.QUEUE, List.of(PageTask.first(task.runId(), jobId, next.getFirst()).encode()));
         }
         RunState state = runs.count(task.runId(), next.size() - 1, changed, created, itemsChanged).orElse(null);
         if (state != null && state.running()) {

@@ -248,16 +248,6 @@ public class Runs {
         return jdbc.sql(OWNER).param("id", runId).query((rs, n) -> rs.getObject("owner_id", UUID.class)).optional();
     }
 
-    record Owner(UUID jobId, UUID ownerId) {
-    }
-
-    /** Whose run it is, read without a lock. */
-    Optional<Owner> owner(UUID runId) {
-        return jdbc.sql("SELECT job_id, owner_id FROM runs WHERE id = :id").param("id", runId)
-                .query((rs, n) -> new Owner(rs.getObject("job_id", UUID.class), rs.getObject("owner_id", UUID.class)))
-                .optional();
-    }
-
     /**
      * Adds a settled planned page to its running run's counters — one done, {@code queuedDelta}
      * more in flight — and returns the run as the addition left it (its row now locked to the
