@@ -25,7 +25,7 @@ import org.springframework.stereotype.Component;
 /**
  * One delivery of a page task: the job's rate and its host's pause first (waiting goes back on
  * the queue, holding no slot), then one attempt at the page's URL; a failure is retried after its
- * backoff (a 429's or 503's {@code Retry-After} pauses every task for that host) and after the
+ * backoff (a 429's {@code Retry-After} pauses every request to that host) and after the
  * last attempt the page fails with a dead letter. A fetched page goes to {@link PageRecorder}.
  */
 @Component
@@ -149,7 +149,7 @@ class PageWorker implements TaskHandler {
     }
 
     private Result failed(PageTask task, RunTarget target, String host, Instant started, FetchResult.Failed failed) {
-        if (failed.status() != null && (failed.status() == 429 || failed.status() == 503)) {
+        if (failed.status() != null && failed.status() == 429) {
             limits.throttled(host, failed.retryAfter()); // the host asked everyone to slow down, not just this task
         }
         return switch (target.retry().after(task.attempt(), failed)) {

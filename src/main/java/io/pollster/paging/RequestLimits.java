@@ -26,7 +26,7 @@ import org.springframework.stereotype.Component;
  * What a request upstream waits for, cluster-wide, before it may go — polls, pages and detail
  * fetches alike:
  * <ul>
- *   <li>its host's pause: a 429 or 503 from a host pauses every request to it, on every node, for
+ *   <li>its host's pause: a 429 from a host pauses every request to it, on every node, for
  *       its {@code Retry-After} (1s without one, at most a minute). Each node keeps the hosts
  *       paused in memory, refreshed from the database every second, so the check costs nothing;</li>
  *   <li>the operator's rate for its host, {@code pollster.hosts.<host>.rate} (e.g. {@code 10/1s};
@@ -50,8 +50,8 @@ public class RequestLimits extends LoopService {
     private final RequestSpacing spacing;
     private final Environment environment;
     private final Roles roles;
-    private volatile Map<String, Instant> paused = Map.of();
-    private final Map<String, Instant> pausedHere = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Hosts paused, until when: read from the database each second; a pause this node sets goes in at once too. */
+    private volatile Map<String, Instant> paused = new java.util.concurrent.ConcurrentHashMap<>();
     private final Cache<String, Optional<Duration>> hostRates = Caffeine.newBuilder().maximumSize(10_000).build();
 
     RequestLimits(RequestSpacing spacing, Environment environment, Roles roles, Loops loops) {
@@ -81,22 +81,24 @@ public class RequestLimits extends LoopService {
         return jobRate == null ? Duration.ZERO : spacing.take("job:" + jobId, jobRate.perDuration().dividedBy(jobRate.limit()));
     }
 
-    /** A 429 or 503 from the host: every request to it waits, here at once and on other nodes within a second. */
+    /**
+     * A 429 from the host (Too Many Requests: the host's own word that everyone should slow down;
+     * a 503's Retry-After stays with the request that got it): every request to the host waits,
+     * here at once and on other nodes within a second.
+     */
     public void throttled(String host, Duration retryAfter) {
         Duration pause = retryAfter == null ? DEFAULT_PAUSE : retryAfter.compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : retryAfter;
         String key = host.toLowerCase(Locale.ROOT);
-        pausedHere.merge(key, Instant.now().plus(pause), (a, b) -> a.isAfter(b) ? a : b);
         spacing.pause(HOST_PAUSE + key, pause);
+        paused.merge(key, Instant.now().plus(pause), (a, b) -> a.isAfter(b) ? a : b);
     }
 
     private Duration pausedFor(String host) {
         Instant until = paused.get(host);
-        Instant here = pausedHere.get(host);
-        Instant latest = until == null ? here : here == null || until.isAfter(here) ? until : here;
-        if (latest == null) {
+        if (until == null) {
             return Duration.ZERO;
         }
-        Duration left = Duration.between(Instant.now(), latest);
+        Duration left = Duration.between(Instant.now(), until);
         return left.isNegative() || left.isZero() ? Duration.ZERO : left;
     }
 
@@ -120,8 +122,7 @@ public class RequestLimits extends LoopService {
 
     @Override
     protected Duration runOnce() {
-        paused = spacing.pausedUnder(HOST_PAUSE);
-        pausedHere.values().removeIf(until -> until.isBefore(Instant.now()));
+        paused = new java.util.concurrent.ConcurrentHashMap<>(spacing.pausedUnder(HOST_PAUSE));
         return REFRESH;
     }
 

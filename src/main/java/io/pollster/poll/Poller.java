@@ -327,7 +327,7 @@ class Poller {
     }
 
     private TaskHandler.Result retryOrFail(Attempt attempt, FetchResult.Failed failed) {
-        if (failed.status() != null && (failed.status() == 429 || failed.status() == 503)) {
+        if (failed.status() != null && failed.status() == 429) {
             limits.throttled(attempt.target.url().getHost(), failed.retryAfter()); // every request to the host waits
         }
         return switch (attempt.target.retry().after(attempt.task.attempt(), failed)) {
