@@ -75,6 +75,11 @@ class PagingTest extends PipelineTest {
         assertThat(item.get("firstSeenAt").asString()).isNotBlank();
         JsonNode poll = alice.get("/api/v1/jobs/" + id + "/polls").json().get("items").get(0);
         assertThat(poll.get("outcome").asString()).isEqualTo("changed");
+        JsonNode shown = alice.get("/api/v1/jobs/" + id).json().get("run");
+        assertThat(shown.get("id").asString()).isEqualTo(run.get("id").asString());
+        assertThat(shown.get("status").asString()).isEqualTo("succeeded");
+        assertThat(shown.get("done").asInt()).isEqualTo(25);
+        assertThat(alice.get("/api/v1/jobs").json().get("items").get(0).has("run")).as("not in lists").isFalse();
 
         // the next run: one item changed on one page → one item.changed, and nothing else new
         names.put(123, "renamed");
