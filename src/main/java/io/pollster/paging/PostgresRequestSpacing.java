@@ -49,11 +49,6 @@ final class PostgresRequestSpacing implements RequestSpacing {
     }
 
     @Override
-    public Duration waitFor(String key) {
-        return Duration.ofMillis(jdbc.sql(WAIT).param("key", key).query(Long.class).optional().orElse(0L));
-    }
-
-    @Override
     public java.util.Map<String, java.time.Instant> pausedUnder(String prefix) {
         java.util.Map<String, java.time.Instant> paused = new java.util.HashMap<>();
         jdbc.sql("SELECT key, next_at FROM rate_slots WHERE starts_with(key, :prefix) AND next_at > clock_timestamp()")

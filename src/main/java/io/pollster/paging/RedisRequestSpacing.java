@@ -32,11 +32,6 @@ final class RedisRequestSpacing implements RequestSpacing {
             return 0
             """, Long.class);
 
-    private static final RedisScript<Long> WAIT = RedisScript.of(NOW + """
-            local next_at = tonumber(redis.call('GET', KEYS[1]) or '0')
-            return math.max(0, next_at - now)
-            """, Long.class);
-
     private static final RedisScript<Long> PAUSE = RedisScript.of(NOW + """
             local untilAt = now + tonumber(ARGV[1])
             local next_at = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -68,12 +63,6 @@ final class RedisRequestSpacing implements RequestSpacing {
     public Duration take(String key, Duration interval) {
         Long waitUs = redis.execute(TAKE, List.of(prefix + "spacing:" + key), Long.toString(micros(interval)));
         return waitUs == null || waitUs <= 0 ? Duration.ZERO : Duration.ofNanos(Math.max(1_000_000, waitUs * 1_000));
-    }
-
-    @Override
-    public Duration waitFor(String key) {
-        Long waitUs = redis.execute(WAIT, List.of(prefix + "spacing:" + key));
-        return waitUs == null ? Duration.ZERO : Duration.ofNanos(waitUs * 1_000);
     }
 
     @Override

@@ -89,8 +89,13 @@ public class RequestLimits extends LoopService {
     public void throttled(String host, Duration retryAfter) {
         Duration pause = retryAfter == null ? DEFAULT_PAUSE : retryAfter.compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : retryAfter;
         String key = host.toLowerCase(Locale.ROOT);
-        spacing.pause(HOST_PAUSE + key, pause);
         paused.merge(key, Instant.now().plus(pause), (a, b) -> a.isAfter(b) ? a : b);
+        try {
+            spacing.pause(HOST_PAUSE + key, pause);
+        } catch (RuntimeException e) {
+            // the other nodes hear of it from their own 429s; this request's retry goes on as it would
+            log.warn("Could not share the pause of host {} with the other nodes: {}", key, e.toString());
+        }
     }
 
     private Duration pausedFor(String host) {

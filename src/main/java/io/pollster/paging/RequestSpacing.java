@@ -16,9 +16,6 @@ interface RequestSpacing {
      */
     Duration take(String key, Duration interval);
 
-    /** How long until a request under {@code key} may go, without taking it; zero when it may go now. */
-    Duration waitFor(String key);
-
     /** The keys under {@code prefix} (without it) whose next request must wait, and until when. */
     java.util.Map<String, java.time.Instant> pausedUnder(String prefix);
 
