@@ -160,9 +160,22 @@ final class DeliveriesScenario {
         return db.queryLong("SELECT count(*) FROM deliveries WHERE state = 'pending'");
     }
 
-    /** The next step starts from an empty queue. */
+    /**
+     * The next step starts from an empty queue. The senders keep settling deliveries meanwhile, a
+     * head and its lane's next row in one transaction, in an order this one statement cannot
+     * follow: PostgreSQL may abort it as a deadlock, and it is simply done again.
+     */
     private static void drain(BenchDatabase db) throws Exception {
-        db.execute("UPDATE deliveries SET state = 'delivered' WHERE state = 'pending'");
+        for (int attempt = 1; ; attempt++) {
+            try {
+                db.execute("UPDATE deliveries SET state = 'delivered' WHERE state = 'pending'");
+                return;
+            } catch (java.sql.SQLException e) {
+                if (!"40P01".equals(e.getSQLState()) || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Writes events at a steady rate, a batch every 10 ms, on its own connection. */
