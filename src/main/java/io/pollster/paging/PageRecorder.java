@@ -19,7 +19,8 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * What a page's answer does to its run, in one transaction that locks the run's row first: the
+ * What a page's answer does to its run, in one transaction that locks the job's row (shared), the
+ * page's, the items' and then the run's, in that order on every path: the
  * page done with its hash, its items written, the pages it plans (all of them from a total, or the
  * next one from a cursor), the next pages queued up to the run's parallelism, and the run's end.
  * A page already settled (a redelivered task) changes nothing.
@@ -71,29 +72,29 @@ class PageRecorder {
                 settlePlanned(task, row, page);
                 return;
             }
+            if (!row.state().equals("queued") && !row.state().equals("failed")) {
+                return; // done already (a task delivered twice), or never queued
+            }
+            Instant now = clock.instant();
+            // items before the run's row, as planned pages write them: item rows, then the run's, for everyone
+            Written written = writeItems(task, page, now);
             RunState run = runs.lock(task.runId()).orElse(null);
             if (run == null || !settles(run, row)) {
                 return;
             }
             boolean replay = row.state().equals("failed");
-            Instant now = clock.instant();
             Integer entries = page.split() != null ? (Integer) (page.split().items().size() + page.split().withoutKey())
                     : page.document().entries();
             if (task.number() == 1 && !replay) {
                 begin(run, target, page, entries);
             }
-            if (!Arrays.equals(items.pageHash(run.jobId, task.number()).orElse(null), page.hash())) {
-                run.changed++;
-                if (page.split() != null) {
-                    ItemStore.Changes changes = items.write(run.jobId, seen(page.split()), now);
-                    run.itemsCreated += changes.created().size();
-                    run.itemsChanged += changes.changed().size();
-                    events.items(run.jobId, run.id, changes.created(), changes.changed(), now);
-                    if (run.running()) {
-                        follow(run, target, page.split(), changes); // a replay after the run's end plans nothing more
-                    }
+            run.changed += written.changed();
+            if (written.changes() != null) {
+                run.itemsCreated += written.changes().created().size();
+                run.itemsChanged += written.changes().changed().size();
+                if (run.running()) {
+                    follow(run, target, page.split(), written.changes()); // a replay after the run's end plans nothing more
                 }
-                items.pageHash(run.jobId, task.number(), page.hash());
             }
             runs.pageDone(run.id, task.number(), Math.max(row.attempts(), task.attempt()), page.status(), page.hash(), now);
             run.done++;
@@ -208,26 +209,15 @@ class PageRecorder {
      */
     private void settlePlanned(PageTask task, Runs.PageRow row, Page page) {
         Instant now = clock.instant();
-        UUID jobId = task.jobId();
-        int changed = 0;
-        int created = 0;
-        int itemsChanged = 0;
-        if (!Arrays.equals(items.pageHash(jobId, task.number()).orElse(null), page.hash())) {
-            changed = 1;
-            if (page.split() != null) {
-                ItemStore.Changes changes = items.write(jobId, seen(page.split()), now);
-                created = changes.created().size();
-                itemsChanged = changes.changed().size();
-                events.items(jobId, task.runId(), changes.created(), changes.changed(), now);
-            }
-            items.pageHash(jobId, task.number(), page.hash());
-        }
+        Written written = writeItems(task, page, now);
+        int created = written.changes() == null ? 0 : written.changes().created().size();
+        int itemsChanged = written.changes() == null ? 0 : written.changes().changed().size();
         runs.pageDone(task.runId(), task.number(), Math.max(row.attempts(), task.attempt()), page.status(), page.hash(), now);
         List<Integer> next = runs.queueNext(task.runId(), 1);
-        if (!next.isEmpty()) {
-            transport.enqueue(PageTask.QUEUE, List.of(PageTask.first(task.runId(), jobId, next.getFirst()).encode()));
+        RunState state = runs.count(task.runId(), next.size() - 1, written.changed(), created, itemsChanged).orElse(null);
+        if (state != null && !next.isEmpty()) {
+            transport.enqueue(PageTask.QUEUE, List.of(PageTask.first(task.runId(), task.jobId(), next.getFirst()).encode()));
         }
-        RunState state = runs.count(task.runId(), next.size() - 1, changed, created, itemsChanged).orElse(null);
         if (state != null && state.running()) {
             if (state.complete()) {
                 finish(state, now);
@@ -299,6 +289,28 @@ class PageRecorder {
             }
             case Paginator.Fail fail -> run.error = fail.error();
         }
+    }
+
+    /** What a page's answer changed: 1 when its hash is new for its number, and its items' changes (null without items). */
+    private record Written(int changed, ItemStore.Changes changes) {
+    }
+
+    /**
+     * The page's hash against its number's last one and, when it is new, its items and their
+     * events. Taken before the run's row by every path, so item rows and the run's row are always
+     * locked in that order.
+     */
+    private Written writeItems(PageTask task, Page page, Instant now) {
+        if (Arrays.equals(items.pageHash(task.jobId(), task.number()).orElse(null), page.hash())) {
+            return new Written(0, null);
+        }
+        ItemStore.Changes changes = null;
+        if (page.split() != null) {
+            changes = items.write(task.jobId(), seen(page.split()), now);
+            events.items(task.jobId(), task.runId(), changes.created(), changes.changed(), now);
+        }
+        items.pageHash(task.jobId(), task.number(), page.hash());
+        return new Written(1, changes);
     }
 
     /** Plans one detail fetch for each new or changed item that names a detail URL. */

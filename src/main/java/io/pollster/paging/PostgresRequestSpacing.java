@@ -51,10 +51,15 @@ final class PostgresRequestSpacing implements RequestSpacing {
     @Override
     public java.util.Map<String, java.time.Instant> pausedUnder(String prefix) {
         java.util.Map<String, java.time.Instant> paused = new java.util.HashMap<>();
-        jdbc.sql("SELECT key, next_at FROM rate_slots WHERE starts_with(key, :prefix) AND next_at > clock_timestamp()")
+        // as time left, on the database's clock: a node whose clock is off still pauses as long
+        java.time.Instant now = java.time.Instant.now();
+        jdbc.sql("""
+                SELECT key, CAST(EXTRACT(EPOCH FROM next_at - clock_timestamp()) * 1000000 AS BIGINT) AS left_us
+                FROM rate_slots WHERE starts_with(key, :prefix) AND next_at > clock_timestamp()
+                """)
                 .param("prefix", prefix)
                 .query(rs -> {
-                    paused.put(rs.getString("key").substring(prefix.length()), rs.getTimestamp("next_at").toInstant());
+                    paused.put(rs.getString("key").substring(prefix.length()), now.plusNanos(rs.getLong("left_us") * 1_000));
                 });
         return paused;
     }

@@ -43,6 +43,8 @@ public class RequestLimits extends LoopService {
     /** The longest a 429 pauses its host for everyone: one tenant's throttled token must not stop the others for a day. */
     static final Duration MAX_PAUSE = Duration.ofMinutes(1);
     private static final Duration REFRESH = Duration.ofSeconds(1);
+    /** How long a rate-limited request waits when its spacing cannot be reached. */
+    private static final Duration OUTAGE_WAIT = Duration.ofSeconds(5);
     private static final String HOST_PAUSE = "host:";
     private static final String HOST_RATE = "host-rate:";
     private static final Pattern RATE = Pattern.compile("\\s*(\\d{1,6})\\s*(?:/\\s*(\\S+))?\\s*");
@@ -50,8 +52,10 @@ public class RequestLimits extends LoopService {
     private final RequestSpacing spacing;
     private final Environment environment;
     private final Roles roles;
-    /** Hosts paused, until when: read from the database each second; a pause this node sets goes in at once too. */
-    private volatile Map<String, Instant> paused = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Hosts paused cluster-wide, until when: read from the spacing store each second. */
+    private volatile Map<String, Instant> paused = Map.of();
+    /** Pauses this node set itself: in force at once, and even when they could not be shared. */
+    private final Map<String, Instant> pausedHere = new java.util.concurrent.ConcurrentHashMap<>();
     private final Cache<String, Optional<Duration>> hostRates = Caffeine.newBuilder().maximumSize(10_000).build();
 
     RequestLimits(RequestSpacing spacing, Environment environment, Roles roles, Loops loops) {
@@ -72,13 +76,19 @@ public class RequestLimits extends LoopService {
             return pause;
         }
         Optional<Duration> hostRate = hostRates.get(key, this::configuredRate);
-        if (hostRate.isPresent()) {
-            Duration wait = spacing.take(HOST_RATE + key, hostRate.get());
-            if (!wait.isZero()) {
-                return wait;
+        try {
+            // the job's own slot first: when it must wait, the host's shared slot is left for other jobs
+            Duration wait = jobRate == null ? Duration.ZERO
+                    : spacing.take("job:" + jobId, jobRate.perDuration().dividedBy(jobRate.limit()));
+            if (wait.isZero() && hostRate.isPresent()) {
+                wait = spacing.take(HOST_RATE + key, hostRate.get());
             }
+            return wait;
+        } catch (RuntimeException e) {
+            // a rate that cannot be checked is not a rate that may be broken: wait and look again
+            log.warn("Could not check the request rate of job {} or host {}: {}; the request waits", jobId, key, e.toString());
+            return OUTAGE_WAIT;
         }
-        return jobRate == null ? Duration.ZERO : spacing.take("job:" + jobId, jobRate.perDuration().dividedBy(jobRate.limit()));
     }
 
     /**
@@ -89,7 +99,7 @@ public class RequestLimits extends LoopService {
     public void throttled(String host, Duration retryAfter) {
         Duration pause = retryAfter == null ? DEFAULT_PAUSE : retryAfter.compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : retryAfter;
         String key = host.toLowerCase(Locale.ROOT);
-        paused.merge(key, Instant.now().plus(pause), (a, b) -> a.isAfter(b) ? a : b);
+        pausedHere.merge(key, Instant.now().plus(pause), (a, b) -> a.isAfter(b) ? a : b);
         try {
             spacing.pause(HOST_PAUSE + key, pause);
         } catch (RuntimeException e) {
@@ -99,7 +109,9 @@ public class RequestLimits extends LoopService {
     }
 
     private Duration pausedFor(String host) {
-        Instant until = paused.get(host);
+        Instant shared = paused.get(host);
+        Instant here = pausedHere.get(host);
+        Instant until = shared == null ? here : here == null || shared.isAfter(here) ? shared : here;
         if (until == null) {
             return Duration.ZERO;
         }
@@ -127,7 +139,9 @@ public class RequestLimits extends LoopService {
 
     @Override
     protected Duration runOnce() {
-        paused = new java.util.concurrent.ConcurrentHashMap<>(spacing.pausedUnder(HOST_PAUSE));
+        paused = Map.copyOf(spacing.pausedUnder(HOST_PAUSE));
+        Instant now = Instant.now();
+        pausedHere.values().removeIf(until -> until.isBefore(now));
         return REFRESH;
     }
 

@@ -14,8 +14,9 @@ import org.springframework.stereotype.Repository;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@code runs} and {@code run_pages}: the one writer of both. A page's outcome locks its run's
- * row first ({@link #lock}), then the page's, so the pages of one run settle one at a time.
+ * {@code runs} and {@code run_pages}: the one writer of both. A page's outcome locks the job's row
+ * (shared, {@link #lockJob}), the page's ({@link #lockPage}), then the run's ({@link #lock}) — or,
+ * for a page a total planned, adds to the run's counters last ({@link #count}).
  * Public for retention only ({@link #prune}).
  */
 @Repository
