@@ -94,6 +94,24 @@ public record JobSpec(
                 pagination, items, cache, adaptive, rateLimit, shown, alertAfterFailures, expectChangeWithin, active);
     }
 
+    /** The request body as sent: a JSON string as its text, any other JSON as JSON; null for none. */
+    public byte[] requestBody() {
+        if (body == null) {
+            return null;
+        }
+        return (body.isString() ? body.asString() : body.toString()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The headers as sent (secret ones apart): a JSON body gets {@code Content-Type: application/json} unless one is set. */
+    public Map<String, String> requestHeaders() {
+        if (body == null || body.isString() || headers.keySet().stream().anyMatch(h -> h.equalsIgnoreCase("Content-Type"))) {
+            return Map.copyOf(headers);
+        }
+        Map<String, String> withType = new java.util.LinkedHashMap<>(headers);
+        withType.put("Content-Type", "application/json");
+        return Map.copyOf(withType);
+    }
+
     public Duration timeoutDuration() {
         return Duration.parse(timeout);
     }

@@ -81,25 +81,21 @@ class ItemStore {
         this.jdbc = jdbc;
     }
 
-    /** One item as a page carried it. */
-    record Seen(String key, byte[] hash, byte[] content) {
-    }
-
     /**
      * Writes what a page carried; returns the keys that were new and those whose content changed.
      * Keys seen twice in the batch count once (the last one wins).
      */
-    Changes write(UUID jobId, List<Seen> seen, Instant now) {
-        Map<String, Seen> byKey = new HashMap<>();
+    Changes write(UUID jobId, List<ItemSplitter.Item> seen, Instant now) {
+        Map<String, ItemSplitter.Item> byKey = new HashMap<>();
         seen.forEach(item -> byKey.put(item.key(), item));
-        List<Seen> items = new ArrayList<>(byKey.values());
-        items.sort(Comparator.comparing(Seen::key));
+        List<ItemSplitter.Item> items = new ArrayList<>(byKey.values());
+        items.sort(Comparator.comparing(ItemSplitter.Item::key));
         if (items.isEmpty()) {
             return new Changes(List.of(), List.of());
         }
         Map<String, byte[]> known = lock(jobId, items);
-        List<Seen> fresh = items.stream().filter(item -> !known.containsKey(item.key())).toList();
-        List<Seen> created = new ArrayList<>();
+        List<ItemSplitter.Item> fresh = items.stream().filter(item -> !known.containsKey(item.key())).toList();
+        List<ItemSplitter.Item> created = new ArrayList<>();
         if (!fresh.isEmpty()) {
             java.util.Set<String> inserted = new java.util.HashSet<>(bind(jdbc.sql(INSERT_NEW), jobId, fresh, now)
                     .query(String.class).list());
@@ -107,9 +103,9 @@ class ItemStore {
             // keys another writer inserted in the meantime: compared with what it wrote, like any known key
             known.putAll(lock(jobId, fresh.stream().filter(item -> !inserted.contains(item.key())).toList()));
         }
-        List<Seen> changed = new ArrayList<>();
-        List<Seen> seenBefore = new ArrayList<>();
-        for (Seen item : items) {
+        List<ItemSplitter.Item> changed = new ArrayList<>();
+        List<ItemSplitter.Item> seenBefore = new ArrayList<>();
+        for (ItemSplitter.Item item : items) {
             byte[] before = known.get(item.key());
             if (before != null) {
                 seenBefore.add(item);
@@ -124,14 +120,14 @@ class ItemStore {
         return new Changes(created, changed);
     }
 
-    record Changes(List<Seen> created, List<Seen> changed) {
+    record Changes(List<ItemSplitter.Item> created, List<ItemSplitter.Item> changed) {
     }
 
     /** The stored hashes of these items' keys, their rows locked in key order. */
-    private Map<String, byte[]> lock(UUID jobId, List<Seen> items) {
+    private Map<String, byte[]> lock(UUID jobId, List<ItemSplitter.Item> items) {
         Map<String, byte[]> known = new HashMap<>();
         if (!items.isEmpty()) {
-            jdbc.sql(LOCK).param("jobId", jobId).param("keys", items.stream().map(Seen::key).toArray(String[]::new))
+            jdbc.sql(LOCK).param("jobId", jobId).param("keys", items.stream().map(ItemSplitter.Item::key).toArray(String[]::new))
                     .query(rs -> {
                         known.put(rs.getString("key"), rs.getBytes("hash"));
                     });
@@ -139,11 +135,11 @@ class ItemStore {
         return known;
     }
 
-    private static JdbcClient.StatementSpec bind(JdbcClient.StatementSpec sql, UUID jobId, List<Seen> items, Instant now) {
+    private static JdbcClient.StatementSpec bind(JdbcClient.StatementSpec sql, UUID jobId, List<ItemSplitter.Item> items, Instant now) {
         return sql.param("jobId", jobId).param("now", Timestamp.from(now))
-                .param("keys", items.stream().map(Seen::key).toArray(String[]::new))
-                .param("hashes", items.stream().map(Seen::hash).toArray(byte[][]::new))
-                .param("contents", items.stream().map(Seen::content).toArray(byte[][]::new));
+                .param("keys", items.stream().map(ItemSplitter.Item::key).toArray(String[]::new))
+                .param("hashes", items.stream().map(ItemSplitter.Item::hash).toArray(byte[][]::new))
+                .param("contents", items.stream().map(ItemSplitter.Item::content).toArray(byte[][]::new));
     }
 
     /** An item's followed detail becomes its content, unless the item changed again meanwhile. */

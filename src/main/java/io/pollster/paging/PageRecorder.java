@@ -93,7 +93,7 @@ class PageRecorder {
                 run.itemsCreated += written.changes().created().size();
                 run.itemsChanged += written.changes().changed().size();
                 if (run.running()) {
-                    follow(run, target, page.split(), written.changes()); // a replay after the run's end plans nothing more
+                    follow(run, target, written.changes()); // a replay after the run's end plans nothing more
                 }
             }
             runs.pageDone(run.id, task.number(), Math.max(row.attempts(), task.attempt()), page.status(), page.hash(), now);
@@ -306,7 +306,7 @@ class PageRecorder {
         }
         ItemStore.Changes changes = null;
         if (page.split() != null) {
-            changes = items.write(task.jobId(), seen(page.split()), now);
+            changes = items.write(task.jobId(), page.split().items(), now);
             events.items(task.jobId(), task.runId(), changes.created(), changes.changed(), now);
         }
         items.pageHash(task.jobId(), task.number(), page.hash());
@@ -314,16 +314,14 @@ class PageRecorder {
     }
 
     /** Plans one detail fetch for each new or changed item that names a detail URL. */
-    private void follow(RunState run, RunTarget target, ItemSplitter.Split split, ItemStore.Changes changes) {
+    private void follow(RunState run, RunTarget target, ItemStore.Changes changes) {
         if (target.items() == null || target.items().follow() == null) {
             return;
         }
-        java.util.Map<String, String> urls = new java.util.HashMap<>();
-        split.items().forEach(item -> urls.put(item.key(), item.follow()));
         int planned = 0;
-        for (List<ItemStore.Seen> group : List.of(changes.created(), changes.changed())) {
-            for (ItemStore.Seen item : group) {
-                String url = Paginator.followUrl(target.url(), urls.get(item.key()));
+        for (List<ItemSplitter.Item> group : List.of(changes.created(), changes.changed())) {
+            for (ItemSplitter.Item item : group) {
+                String url = Paginator.followUrl(target.url(), item.follow());
                 if (url != null) {
                     run.follows++;
                     runs.follow(run.id, Paginator.FOLLOW_BASE + run.follows, url, item.key(), item.hash());
@@ -379,9 +377,6 @@ class PageRecorder {
         }
     }
 
-    private static List<ItemStore.Seen> seen(ItemSplitter.Split split) {
-        return split.items().stream().map(i -> new ItemStore.Seen(i.key(), i.hash(), i.content())).toList();
-    }
 
     private static String describe(JobSpec.Pagination p) {
         return switch (p.type()) {

@@ -1,7 +1,6 @@
 package io.pollster.paging;
 
 import java.time.Instant;
-import java.util.List;
 import java.util.UUID;
 
 import io.pollster.dedup.DedupSpec;
@@ -28,8 +27,7 @@ public class PollItems {
     /** Joins the caller's transaction. */
     public void changed(UUID jobId, byte[] body, JobSpec.Items spec, DedupSpec dedup, Instant at) {
         ItemSplitter.Split split = splitter.split(PageDocument.parse(body), spec, dedup);
-        List<ItemStore.Seen> seen = split.items().stream().map(i -> new ItemStore.Seen(i.key(), i.hash(), i.content())).toList();
-        ItemStore.Changes changes = items.write(jobId, seen, at);
+        ItemStore.Changes changes = items.write(jobId, split.items(), at);
         events.items(jobId, null, changes.created(), changes.changed(), at);
     }
 }

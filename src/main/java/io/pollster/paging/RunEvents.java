@@ -26,16 +26,16 @@ class RunEvents {
     }
 
     /** @param runId the run that saw them, or null for a poll's items */
-    void items(UUID jobId, UUID runId, List<ItemStore.Seen> created, List<ItemStore.Seen> changed, Instant at) {
-        for (ItemStore.Seen item : created) {
+    void items(UUID jobId, UUID runId, List<ItemSplitter.Item> created, List<ItemSplitter.Item> changed, Instant at) {
+        for (ItemSplitter.Item item : created) {
             events.append(jobId, EventType.ITEM_CREATED, at, item(runId, item));
         }
-        for (ItemStore.Seen item : changed) {
+        for (ItemSplitter.Item item : changed) {
             events.append(jobId, EventType.ITEM_CHANGED, at, item(runId, item));
         }
     }
 
-    private ObjectNode item(UUID runId, ItemStore.Seen item) {
+    private ObjectNode item(UUID runId, ItemSplitter.Item item) {
         ObjectNode data = json.createObjectNode();
         data.put("key", item.key());
         data.put("hash", HEX.formatHex(item.hash()));

@@ -1,7 +1,6 @@
 package io.pollster.paging;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,20 +20,12 @@ record RunTarget(UUID jobId, UUID ownerId, String method, URI url, Map<String, S
 
     static RunTarget of(Job job, Map<String, String> secrets) {
         JobSpec spec = job.spec();
-        Map<String, String> headers = new LinkedHashMap<>(spec.headers());
-        byte[] body = null;
-        if (spec.body() != null) {
-            body = (spec.body().isString() ? spec.body().asString() : spec.body().toString()).getBytes(StandardCharsets.UTF_8);
-            if (!spec.body().isString() && headers.keySet().stream().noneMatch(h -> h.equalsIgnoreCase("Content-Type"))) {
-                headers.put("Content-Type", "application/json");
-            }
-        }
         JobSpec.Retry retry = spec.retry();
         JobSpec.Dedup dedup = spec.dedup();
         DedupSpec dedupSpec = new DedupSpec(dedup.mode() == null ? null : DedupMode.fromWireName(dedup.mode()),
                 dedup.ignorePaths(), dedup.ignorePatterns());
-        return new RunTarget(job.id().value(), job.ownerId(), spec.method(), URI.create(spec.url()), Map.copyOf(headers),
-                Map.copyOf(secrets), body, spec.timeoutDuration(),
+        return new RunTarget(job.id().value(), job.ownerId(), spec.method(), URI.create(spec.url()), spec.requestHeaders(),
+                Map.copyOf(secrets), spec.requestBody(), spec.timeoutDuration(),
                 new RetryPolicy(retry.maxAttempts(), Duration.parse(retry.backoff()), Duration.parse(retry.maxBackoff())),
                 dedupSpec.validate("dedup").isEmpty() ? dedupSpec : DedupSpec.DEFAULT, spec.pagination(), spec.items(),
                 spec.rateLimit());

@@ -1,9 +1,7 @@
 package io.pollster.poll;
 
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -34,18 +32,6 @@ record PollTarget(long version, String method, URI url, Map<String, String> head
 
     static PollTarget of(Job job, Map<String, String> secrets) {
         JobSpec spec = job.spec();
-        Map<String, String> headers = new LinkedHashMap<>(spec.headers());
-        byte[] body = null;
-        if (spec.body() != null) {
-            if (spec.body().isString()) {
-                body = spec.body().asString().getBytes(StandardCharsets.UTF_8);
-            } else {
-                body = spec.body().toString().getBytes(StandardCharsets.UTF_8);
-                if (headers.keySet().stream().noneMatch(h -> h.equalsIgnoreCase("Content-Type"))) {
-                    headers.put("Content-Type", "application/json");
-                }
-            }
-        }
         JobSpec.Retry retry = spec.retry();
         JobSpec.Dedup dedup = spec.dedup();
         JobSpec.Adaptive adaptive = spec.adaptive();
@@ -55,8 +41,8 @@ record PollTarget(long version, String method, URI url, Map<String, String> head
         String unusable = problems.isEmpty() ? null : "the job's dedup settings are no longer accepted ("
                 + problems.stream().map(p -> p.field() + " " + p.message()).collect(Collectors.joining("; "))
                 + "); change them with a PATCH";
-        return new PollTarget(job.version(), spec.method(), URI.create(spec.url()), Map.copyOf(headers), Map.copyOf(secrets),
-                body, spec.timeoutDuration(),
+        return new PollTarget(job.version(), spec.method(), URI.create(spec.url()), spec.requestHeaders(), Map.copyOf(secrets),
+                spec.requestBody(), spec.timeoutDuration(),
                 new RetryPolicy(retry.maxAttempts(), Duration.parse(retry.backoff()), Duration.parse(retry.maxBackoff())),
                 problems.isEmpty() ? dedupSpec : DedupSpec.DEFAULT,
                 adaptive == null ? null : Duration.parse(adaptive.min()),
