@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
 
+import io.pollster.cache.UpstreamCache;
 import io.pollster.output.DeliveryQueue;
 import io.pollster.transport.QueueStats;
 import io.pollster.transport.Transport;
@@ -14,7 +15,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code GET /cluster} (admin): live nodes and every queue's depth and oldest task. */
+/** {@code GET /cluster} (admin): live nodes, every queue's depth and oldest task, and where the shared cache lives. */
 @RestController
 @RequestMapping("/api/v1/cluster")
 class ClusterController {
@@ -24,9 +25,11 @@ class ClusterController {
     private final DeliveryQueue deliveries;
     private final ClusterProperties properties;
     private final Clock clock;
+    private final UpstreamCache cache;
 
     ClusterController(ClusterRepository cluster, Transport transport, DeliveryQueue deliveries, ClusterProperties properties,
-                      Clock clock) {
+                      Clock clock, UpstreamCache cache) {
+        this.cache = cache;
         this.cluster = cluster;
         this.deliveries = deliveries;
         this.transport = transport;
@@ -45,7 +48,7 @@ class ClusterController {
         List<QueueView> queues = Stream.concat(transport.stats().stream(), Stream.of(deliveries.stats()))
                 .map(q -> new QueueView(q.name(), q.depth(), ageMs(q, now)))
                 .toList();
-        return new ClusterView(nodes, queues);
+        return new ClusterView(nodes, queues, cache.backend());
     }
 
     /** 0 for an empty queue; null when the transport cannot tell how long its oldest task has waited. */
@@ -56,7 +59,8 @@ class ClusterController {
         return Math.max(0, Duration.between(queue.oldest(), now).toMillis());
     }
 
-    record ClusterView(List<NodeView> nodes, List<QueueView> queues) {
+    /** @param cache the shared upstream cache's backend: postgres or redis */
+    record ClusterView(List<NodeView> nodes, List<QueueView> queues, String cache) {
     }
 
     record NodeView(String id, List<String> roles, Instant startedAt, Instant lastHeartbeatAt) {

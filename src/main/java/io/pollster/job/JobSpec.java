@@ -26,7 +26,7 @@ public record JobSpec(
         Dedup dedup,
         Pagination pagination,
         Items items,
-        JsonNode cache,
+        Cache cache,
         Adaptive adaptive,
         RateLimit rateLimit,
         List<JsonNode> outputs,
@@ -72,6 +72,21 @@ public record JobSpec(
 
     /** How a body splits into items: where they are, what names each, and where its detail is. */
     public record Items(String path, String key, String follow) {
+    }
+
+    /**
+     * Polls of every job issuing the same request share one upstream call per {@code ttl}; a poll
+     * that finds another's call under way waits for it up to {@code waitTimeout}. ISO-8601.
+     */
+    public record Cache(String ttl, String waitTimeout) {
+
+        public Duration ttlDuration() {
+            return Duration.parse(ttl);
+        }
+
+        public Duration waitTimeoutDuration() {
+            return Duration.parse(waitTimeout);
+        }
     }
 
     /** At most {@code limit} requests per {@code per} (ISO-8601) from this job, cluster-wide. */

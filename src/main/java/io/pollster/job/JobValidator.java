@@ -178,7 +178,10 @@ class JobValidator {
             errors.add("items.follow", "needs pagination: detail fetches run as part of a run (a single page is "
                     + "{\"type\":\"auto\"})");
         }
-        notYet("cache", r.cache(), errors);
+        JobSpec.Cache cache = CacheValidator.cache(r.cache(), errors);
+        if (cache != null && (pagination != null || r.pagination() != null && !r.pagination().isNull())) {
+            errors.add("cache", "applies to jobs of one request per fire, not to paginated runs");
+        }
         OutputsValidator.Result outputs = OutputsValidator.validate(r.outputs(), existing.outputSecrets(), existing.outputs(),
                 this::url, brokerConfigured, errors);
         int alertAfterFailures = r.alertAfterFailures() == null ? JobSpec.DEFAULT_ALERT_AFTER_FAILURES : r.alertAfterFailures();
@@ -197,7 +200,7 @@ class JobValidator {
         secrets.keySet().forEach(k -> maskedSecrets.put(k, JobSpec.MASK));
         JobSpec spec = new JobSpec(name, url, method, headers, maskedSecrets, nullIfJsonNull(r.body()),
                 interval == null ? null : interval.toString(), r.cron() == null ? null : r.cron().strip(),
-                jitter.toString(), timeout.toString(), retry, dedup, pagination, items, null, adaptive, rateLimit, outputs.stored(),
+                jitter.toString(), timeout.toString(), retry, dedup, pagination, items, cache, adaptive, rateLimit, outputs.stored(),
                 alertAfterFailures, expectChangeWithin == null ? null : expectChangeWithin.toString(), r.active() == null || r.active());
         return new Validated(spec, secrets, schedule, effective, outputs);
     }
@@ -410,12 +413,6 @@ class JobValidator {
             }
         }
         return new JobSpec.Dedup(mode == null ? null : mode.wireName(), spec.ignorePaths(), spec.ignorePatterns());
-    }
-
-    private static void notYet(String field, JsonNode value, Errors errors) {
-        if (value != null && !value.isNull()) {
-            errors.add(field, field + " is not supported by this version yet");
-        }
     }
 
     private static JsonNode nullIfJsonNull(JsonNode node) {

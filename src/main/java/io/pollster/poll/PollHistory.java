@@ -57,18 +57,20 @@ class PollHistory {
                 FROM unnest(CAST(:ids AS UUID[]), CAST(:startedUs AS BIGINT[]), CAST(:durationMs AS BIGINT[]),
                             CAST(:httpStatus AS INT[]), CAST(:outcome AS TEXT[]), CAST(:attempts AS INT[]),
                             CAST(:versionId AS UUID[]), CAST(:error AS TEXT[]), CAST(:validators AS BOOLEAN[]),
-                            CAST(:etag AS TEXT[]), CAST(:lastModified AS TEXT[]), CAST(:fireUs AS BIGINT[]))
+                            CAST(:etag AS TEXT[]), CAST(:lastModified AS TEXT[]), CAST(:fireUs AS BIGINT[]),
+                            CAST(:cached AS BOOLEAN[]))
                      AS i(id, started_us, duration_ms, http_status, outcome, attempts, version_id, error, validators,
-                          etag, last_modified, fire_us)
+                          etag, last_modified, fire_us, cached)
             ), prev AS (
                 SELECT p.job_id, p.fold_count, p.fold_started_at, p.fold_last_at, p.fold_duration_ms, p.fold_http_status,
-                       p.fold_outcome, p.fold_attempts, p.fold_version_id, p.fold_error, p.fold_skipped,
+                       p.fold_outcome, p.fold_attempts, p.fold_version_id, p.fold_error, p.fold_skipped, p.fold_cached,
                        TIMESTAMPTZ 'epoch' + i.started_us * INTERVAL '1 microsecond' AS started_at,
                        (p.fold_count > 0
                         AND i.outcome <> 'changed'
                         AND p.fold_outcome = i.outcome
                         AND p.fold_http_status IS NOT DISTINCT FROM i.http_status
-                        AND p.fold_error IS NOT DISTINCT FROM i.error) AS same
+                        AND p.fold_error IS NOT DISTINCT FROM i.error
+                        AND p.fold_cached = i.cached) AS same
                 FROM job_polls p
                 JOIN input i ON i.id = p.job_id
                 WHERE NULLIF(i.fire_us, :none) IS NULL
@@ -78,9 +80,9 @@ class PollHistory {
                 FOR UPDATE OF p
             ), closed AS (
                 INSERT INTO polls (job_id, started_at, last_at, count, duration_ms, http_status, outcome, attempts,
-                                   version_id, error, skipped)
+                                   version_id, error, skipped, cached)
                 SELECT job_id, fold_started_at, fold_last_at, fold_count, fold_duration_ms, fold_http_status, fold_outcome,
-                       fold_attempts, fold_version_id, fold_error, fold_skipped
+                       fold_attempts, fold_version_id, fold_error, fold_skipped, fold_cached
                 FROM prev
                 WHERE fold_count > 0
                   AND NOT same
@@ -95,6 +97,7 @@ class PollHistory {
                 fold_attempts = i.attempts,
                 fold_version_id = i.version_id,
                 fold_error = i.error,
+                fold_cached = i.cached,
                 fold_skipped = CASE WHEN v.same OR v.fold_count = 0 THEN p.fold_skipped ELSE 0 END,
                 polls = p.polls + 1,
                 changes = p.changes + CASE WHEN i.outcome = 'changed' THEN 1 ELSE 0 END,
@@ -170,17 +173,19 @@ class PollHistory {
      * closed entries in one statement, so one snapshot: a poll landing meanwhile cannot show up twice.
      */
     private static final String PAGE = """
-            SELECT rank, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error, skipped
+            SELECT rank, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error, skipped,
+                   cached
             FROM (
                 SELECT 9223372036854775806 AS rank, fold_started_at AS started_at, fold_last_at AS last_at,
                        fold_count AS count, fold_duration_ms AS duration_ms, fold_http_status AS http_status,
                        fold_outcome AS outcome, fold_attempts AS attempts, fold_version_id AS version_id,
-                       fold_error AS error, fold_skipped AS skipped
+                       fold_error AS error, fold_skipped AS skipped, fold_cached AS cached
                 FROM job_polls
                 WHERE job_id = :jobId
                   AND fold_count > 0
                 UNION ALL
-                SELECT id, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error, skipped
+                SELECT id, started_at, last_at, count, duration_ms, http_status, outcome, attempts, version_id, error, skipped,
+                       cached
                 FROM polls
                 WHERE job_id = :jobId) entries
             WHERE rank < :before
@@ -274,6 +279,7 @@ class PollHistory {
                 .param("lastModified", polls.stream().map(p -> p.validators() == null ? null : p.validators().lastModified())
                         .toArray(String[]::new))
                 .param("fireUs", polls.stream().mapToLong(p -> p.fire() == null ? NONE : EpochMicros.of(p.fire())).toArray())
+                .param("cached", cachedFlags(polls))
                 .param("none", NONE)
                 .update();
         // adaptive jobs only: the others carry no interval to keep and cost no statement
@@ -282,6 +288,14 @@ class PollHistory {
                 adaptive.stream().mapToLong(PollRecord::effectiveMs).toArray(),
                 adaptive.stream().mapToLong(PollRecord::jobVersion).toArray());
         return recorded;
+    }
+
+    private static boolean[] cachedFlags(List<PollRecord> polls) {
+        boolean[] cached = new boolean[polls.size()];
+        for (int i = 0; i < cached.length; i++) {
+            cached[i] = polls.get(i).cached();
+        }
+        return cached;
     }
 
     /** Counts skipped due times on each job's open history entry. */
@@ -359,14 +373,16 @@ class PollHistory {
         Integer status = rs.getObject("http_status") == null ? null : rs.getInt("http_status");
         return new PollView(rs.getTimestamp("started_at").toInstant(), rs.getLong("duration_ms"), status,
                 rs.getString("outcome"), rs.getInt("attempts"), rs.getObject("version_id", UUID.class),
-                rs.getString("error"), rs.getInt("count"), rs.getTimestamp("last_at").toInstant(), rs.getInt("skipped"));
+                rs.getString("error"), rs.getInt("count"), rs.getTimestamp("last_at").toInstant(), rs.getInt("skipped"),
+                rs.getBoolean("cached"));
     }
 
     /**
      * @param skipped due times that made no poll because a poll of the job was still running when they
      *                came, counted on the entry that was open then (the last one before that poll's)
+     * @param cached  whether the answer came from another poll's call to the same request (a job's {@code cache})
      */
     record PollView(Instant startedAt, long durationMs, Integer httpStatus, String outcome, int attempts,
-                    UUID versionId, String error, int count, Instant lastAt, int skipped) {
+                    UUID versionId, String error, int count, Instant lastAt, int skipped, boolean cached) {
     }
 }

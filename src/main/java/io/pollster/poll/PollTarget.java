@@ -24,11 +24,12 @@ import io.pollster.system.web.InvalidField;
  * @param pagination how a fire walks the job's pages (a run), or null for one request per fire
  * @param items    how a body splits into items, or null
  * @param rateLimit how often the job may send requests, cluster-wide, or null
+ * @param cache    how the job's answers are shared with other jobs sending the same request, or null
  */
 record PollTarget(long version, String method, URI url, Map<String, String> headers, Map<String, String> secretHeaders,
                   byte[] body, Duration timeout, RetryPolicy retry, DedupSpec dedup, Duration adaptiveMin,
                   Duration adaptiveMax, String unusable, int alertAfterFailures, JobSpec.Pagination pagination,
-                  JobSpec.Items items, JobSpec.RateLimit rateLimit) {
+                  JobSpec.Items items, JobSpec.RateLimit rateLimit, JobSpec.Cache cache) {
 
     static PollTarget of(Job job, Map<String, String> secrets) {
         JobSpec spec = job.spec();
@@ -47,7 +48,7 @@ record PollTarget(long version, String method, URI url, Map<String, String> head
                 problems.isEmpty() ? dedupSpec : DedupSpec.DEFAULT,
                 adaptive == null ? null : Duration.parse(adaptive.min()),
                 adaptive == null ? null : Duration.parse(adaptive.max()), unusable, spec.alertAfterFailures(),
-                spec.pagination(), spec.items(), spec.rateLimit());
+                spec.pagination(), spec.items(), spec.rateLimit(), spec.cache());
     }
 
     /** Roughly the bytes this target holds on the heap, for the cache's bound. */

@@ -12,8 +12,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.pollster.cache.UpstreamCache;
 import io.pollster.dedup.Normalized;
 import io.pollster.dedup.Normalizer;
+import io.pollster.fetch.FetchRequest;
 import io.pollster.fetch.FetchResult;
 import io.pollster.fetch.Fetcher;
 import io.pollster.fetch.RetryPolicy;
@@ -67,6 +69,8 @@ class Poller {
                     + " (pollster.memory.per-user), was taken by other large bodies";
     private static final Duration FIRST_DEFERRAL = Duration.ofSeconds(1);
     private static final Duration MAX_DEFERRAL = Duration.ofSeconds(30);
+    /** A cached job's lock outlives its holder's request (host slot wait and timeout) by this. */
+    private static final Duration LEASE_MARGIN = Duration.ofSeconds(2);
 
     private final JobRepository jobs;
     private final PollTargets targets;
@@ -85,6 +89,7 @@ class Poller {
     private final RunStarter runs;
     private final PollItems pollItems;
     private final RequestLimits limits;
+    private final UpstreamCache cache;
     private final TransactionTemplate tx;
     private final Clock clock;
     private final MeterRegistry meters;
@@ -97,8 +102,9 @@ class Poller {
            PollHistory history, QuietPolls quietPolls, DeadLetterSink deadLetters, FairShare fairShare, CpuWork cpu,
            ByteBudget budget, Quotas quotas, TransactionTemplate tx, Clock clock, MeterRegistry meters,
            PollerProperties properties, PollTimeLimit limit,
-           QueueProperties queues, PollEvents events, JsonPatches patches, RunStarter runs, PollItems pollItems, RequestLimits limits) {
+           QueueProperties queues, PollEvents events, JsonPatches patches, RunStarter runs, PollItems pollItems, RequestLimits limits, UpstreamCache cache) {
         this.jobs = jobs;
+        this.cache = cache;
         this.limits = limits;
         this.runs = runs;
         this.pollItems = pollItems;
@@ -200,11 +206,11 @@ class Poller {
     /** The attempt, and what its answer comes to; {@code memory} holds the answer's bytes until it is recorded. */
     private TaskHandler.Result fetchAndRecord(Attempt attempt, FairShare.Ticket ticket, ByteBudget.Reservation memory) {
         PollState job = attempt.job;
-        FetchResult result;
+        Answer answer;
         Normalized normalized = null;
         try (ticket) {
-            result = fetcher.fetch(attempt.target.request(job.etag(), job.lastModified()), hostWait, memory);
-            if (result instanceof FetchResult.Fetched fetched) {
+            answer = answer(attempt, memory);
+            if (answer.result() instanceof FetchResult.Fetched fetched) {
                 // the working space of normalising (a parsed tree, a copy) is bounded by the CPU threads
                 // that do it for large bodies, not by the budget: counting it there would let readers
                 // holding their bodies starve the few normalisations that would free them
@@ -222,6 +228,68 @@ class Poller {
             return fail(attempt, null, "internal error (" + e.getClass().getSimpleName()
                     + ") while handling the upstream's answer; not retried");
         }
+        if (answer.unavailable() != null) {
+            return putOff(attempt, answer.unavailable());
+        }
+        FetchResult result = answer.result();
+        boolean cached = answer.cached();
+        return switch (result) {
+            case FetchResult.HostBusy busy -> putOff(attempt, "every request slot of host " + busy.host() + " was taken");
+            case FetchResult.OutOfBudget out -> putOff(attempt, OUT_OF_BUDGET);
+            case FetchResult.Failed failed -> retryOrFail(attempt, failed);
+            case FetchResult.NotModified notModified -> quiet(attempt, PollRecord.notModified(job, attempt.task,
+                    attempt.started, attempt.took(clock), new PollRecord.Validators(firstNonNull(notModified.etag(), job.etag()),
+                            firstNonNull(notModified.lastModified(), job.lastModified())),
+                    attempt.target.adapt(job.effectiveInterval(), false)).cached(cached));
+            case FetchResult.Fetched fetched -> fetched(attempt, fetched, normalized, cached);
+        };
+    }
+
+    /**
+     * The upstream's answer for this attempt: asked directly, or through the shared cache for a
+     * job with {@code cache} — then perhaps another poll's answer, or a wait for one that timed out.
+     */
+    private Answer answer(Attempt attempt, ByteBudget.Reservation memory) {
+        FetchRequest request = attempt.target.request(attempt.job.etag(), attempt.job.lastModified());
+        JobSpec.Cache settings = attempt.target.cache();
+        if (settings == null) {
+            return new Answer(counted(fetcher.fetch(request, hostWait, memory)), false, null);
+        }
+        Duration lease = hostWait.plus(attempt.target.timeout()).plus(LEASE_MARGIN);
+        UpstreamCache.Shared shared = cache.fetch(request, settings.ttlDuration(), settings.waitTimeoutDuration(), lease,
+                sent -> counted(fetcher.fetch(sent, hostWait, memory)));
+        return switch (shared) {
+            case UpstreamCache.Unavailable down -> new Answer(null, false, down.error());
+            case UpstreamCache.TimedOut timedOut -> new Answer(new FetchResult.Failed(null, "waited "
+                    + Durations.format(timedOut.waited()) + " (cache.waitTimeout) for another poll's call to the same "
+                    + "request, which had not answered", true, null, timedOut.waited()), true, null);
+            case UpstreamCache.Answer own when !own.cached() -> new Answer(own.result(), false, null);
+            case UpstreamCache.Answer fromCache -> new Answer(fromCache(attempt, fromCache, memory), true, null);
+        };
+    }
+
+    /**
+     * Another poll's answer as this poll's: its body counted in this poll's bytes in flight, and a
+     * failure retried no sooner than the kept failure goes (sooner would see the same one again).
+     */
+    private FetchResult fromCache(Attempt attempt, UpstreamCache.Answer answer, ByteBudget.Reservation memory) {
+        return switch (answer.result()) {
+            case FetchResult.Fetched f when f.body().length > memory.bytes() && !memory.tryGrow(f.body().length - memory.bytes())
+                    -> new FetchResult.OutOfBudget(f.duration());
+            case FetchResult.Failed f -> {
+                Duration after = f.retryAfter();
+                Duration maxBackoff = attempt.target.retry().maxBackoff();
+                if ((after == null || after.compareTo(answer.freshLeft()) < 0) && answer.freshLeft().compareTo(maxBackoff) <= 0) {
+                    after = answer.freshLeft();
+                }
+                yield new FetchResult.Failed(f.status(), f.error() + " (the shared answer of another poll's call)",
+                        f.retryable(), after, f.duration());
+            }
+            default -> answer.result();
+        };
+    }
+
+    private FetchResult counted(FetchResult result) {
         String status = switch (result) {
             case FetchResult.Fetched f -> Integer.toString(f.status());
             case FetchResult.NotModified n -> "304";
@@ -232,16 +300,16 @@ class Poller {
         if (status != null) {
             meters.counter("pollster.upstream.requests", "status", status).increment();
         }
-        return switch (result) {
-            case FetchResult.HostBusy busy -> putOff(attempt, "every request slot of host " + busy.host() + " was taken");
-            case FetchResult.OutOfBudget out -> putOff(attempt, OUT_OF_BUDGET);
-            case FetchResult.Failed failed -> retryOrFail(attempt, failed);
-            case FetchResult.NotModified notModified -> quiet(attempt, PollRecord.notModified(job, attempt.task,
-                    attempt.started, attempt.took(clock), new PollRecord.Validators(firstNonNull(notModified.etag(), job.etag()),
-                            firstNonNull(notModified.lastModified(), job.lastModified())),
-                    attempt.target.adapt(job.effectiveInterval(), false)));
-            case FetchResult.Fetched fetched -> fetched(attempt, fetched, normalized);
-        };
+        return result;
+    }
+
+    /**
+     * What one attempt got.
+     *
+     * @param cached      whether the answer was another poll's
+     * @param unavailable why there is none (the shared cache cannot be reached), or null
+     */
+    private record Answer(FetchResult result, boolean cached, String unavailable) {
     }
 
     /**
@@ -270,11 +338,12 @@ class Poller {
         }
     }
 
-    private TaskHandler.Result fetched(Attempt attempt, FetchResult.Fetched fetched, Normalized normalized) {
+    private TaskHandler.Result fetched(Attempt attempt, FetchResult.Fetched fetched, Normalized normalized, boolean cached) {
         PollState job = attempt.job;
         if (sameAsLatest(job, normalized)) {
             return quiet(attempt, PollRecord.fetched(job, attempt.task, attempt.started, attempt.took(clock),
-                    fetched.status(), null, validators(fetched), attempt.target.adapt(job.effectiveInterval(), false)));
+                    fetched.status(), null, validators(fetched), attempt.target.adapt(job.effectiveInterval(), false))
+                    .cached(cached));
         }
         if (!quotas.mayStore(job.ownerId(), fetched.body().length)) {
             return fail(attempt, fetched.status(), "changed, but not stored: its owner's storage quota is used up; "
@@ -302,7 +371,7 @@ class Poller {
             }
             PollRecord recorded = PollRecord.fetched(job, attempt.task, attempt.started, attempt.took(clock),
                     fetched.status(), stores ? versionId : null, validators(fetched),
-                    attempt.target.adapt(job.effectiveInterval(), stores));
+                    attempt.target.adapt(job.effectiveInterval(), stores)).cached(cached);
             if (history.record(recorded) && PollEvents.recovers(job, attempt.target)) {
                 events.recovered(job, clock.instant());
             }

@@ -42,6 +42,7 @@ class ClusterApiTest extends IntegrationTest {
 
         JsonNode self = node(cluster, node.value()).orElseThrow();
         assertThat(self.get("roles").valueStream().map(JsonNode::asString)).containsExactly("api", "scheduler", "poller", "ingest");
+        assertThat(cluster.get("cache").asString()).as("the shared cache's backend").isEqualTo("postgres");
         Instant startedAt = Instant.parse(self.get("startedAt").asString());
         assertThat(startedAt).isBeforeOrEqualTo(Instant.parse(self.get("lastHeartbeatAt").asString()));
         Instant liveSince = asked.minus(properties.heartbeatInterval().multipliedBy(properties.deadAfter()));

@@ -92,7 +92,7 @@ class QuietPollsTest extends IntegrationTest {
     private PollRecord quiet(JobId job, Instant startedAt, PollOutcome outcome) {
         long version = column(job, "version");
         return new PollRecord(job, version, null, startedAt, 12, outcome == PollOutcome.NOT_MODIFIED ? 304 : 200, outcome,
-                1, null, null, new PollRecord.Validators("\"e1\"", null), null);
+                1, null, null, new PollRecord.Validators("\"e1\"", null), null, false);
     }
 
     private JobId job() {

@@ -5,6 +5,8 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 
@@ -24,9 +26,11 @@ public final class SecretBox {
     private static final int TAG_BYTES = 16;
     private static final byte LEGACY = 1;
     private static final byte CURRENT = 2;
+    private static final byte[] FINGERPRINTS = "pollster request fingerprints v1".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
     private final SecretKey key;
     private final SecretKey legacyKey;
+    private final SecretKeySpec fingerprintKey;
     private final SecureRandom random = new SecureRandom();
 
     /**
@@ -36,6 +40,22 @@ public final class SecretBox {
     SecretBox(SecretKey key, SecretKey legacyKey) {
         this.key = key;
         this.legacyKey = legacyKey;
+        this.fingerprintKey = new SecretKeySpec(Hkdf.derive(null, key.getEncoded(), FINGERPRINTS, 32), "HmacSHA256");
+    }
+
+    /**
+     * A keyed hash (HMAC-SHA256 under a key derived from the secret key) for naming data that holds
+     * secrets without storing them: the same input gives the same fingerprint on every node that
+     * shares the key, and no one without the key can test guesses of the secrets against it.
+     */
+    public Mac fingerprinter() {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(fingerprintKey);
+            return mac;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Every JDK has HmacSHA256", e);
+        }
     }
 
     /**

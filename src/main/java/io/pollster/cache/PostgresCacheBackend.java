@@ -1,0 +1,148 @@
+package io.pollster.cache;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * {@link CacheBackend} on PostgreSQL: one row per key in {@code cache_entries}, which is the lock
+ * as well (a lease with a fence from a sequence), on the database's clock. Writers
+ * {@code NOTIFY pollster_cache} with the key in hex; {@link PostgresCacheListener} hears it on
+ * every node. Rows past their retention are deleted by {@link PostgresCacheListener} too.
+ */
+final class PostgresCacheBackend implements CacheBackend {
+
+    static final String CHANNEL = "pollster_cache";
+
+    private static final String SAME = """
+            CASE WHEN CAST(:etag AS TEXT) IS NOT NULL AND etag IS NOT NULL THEN etag = CAST(:etag AS TEXT)
+                 WHEN CAST(:lastModified AS TEXT) IS NOT NULL AND last_modified IS NOT NULL
+                      THEN last_modified = CAST(:lastModified AS TEXT)
+                 ELSE false END""";
+
+    private static final String LOOKUP = """
+            SELECT fresh_until > now() AS fresh,
+                   COALESCE(lease_until > now(), false) AS leased,
+                   CAST(GREATEST(0, EXTRACT(EPOCH FROM fresh_until - now()) * 1000) AS BIGINT) AS fresh_ms,
+                   etag, last_modified, answer IS NOT NULL AND (%1$s) AS same,
+                   CASE WHEN fresh_until > now() AND NOT (answer IS NOT NULL AND (%1$s)) THEN answer END AS answer
+            FROM cache_entries
+            WHERE key = :key
+            """.formatted(SAME);
+
+    /** The lease, when the row is neither fresh nor leased (a missing row is neither). */
+    private static final String ACQUIRE = """
+            INSERT INTO cache_entries (key, fence, lease_until, expires_at)
+            VALUES (:key, nextval('cache_fences'), now() + :leaseMs * INTERVAL '1 millisecond',
+                    now() + :leaseMs * INTERVAL '1 millisecond')
+            ON CONFLICT (key) DO UPDATE
+            SET fence = nextval('cache_fences'),
+                lease_until = EXCLUDED.lease_until,
+                expires_at = GREATEST(cache_entries.expires_at, EXCLUDED.expires_at)
+            WHERE (cache_entries.lease_until IS NULL OR cache_entries.lease_until <= now())
+              AND (cache_entries.fresh_until IS NULL OR cache_entries.fresh_until <= now())
+            RETURNING fence, CASE WHEN answer IS NOT NULL THEN etag END AS etag,
+                      CASE WHEN answer IS NOT NULL THEN last_modified END AS last_modified
+            """;
+
+    private static final String STORE = """
+            WITH stored AS (
+                UPDATE cache_entries
+                SET answer = :answer, etag = :etag, last_modified = :lastModified, lease_until = NULL,
+                    fresh_until = now() + :freshMs * INTERVAL '1 millisecond',
+                    expires_at = now() + :retainMs * INTERVAL '1 millisecond'
+                WHERE key = :key AND fence = :fence
+                RETURNING key)
+            SELECT pg_notify('%s', encode(key, 'hex')) IS NULL AS notified FROM stored
+            """.formatted(CHANNEL);
+
+    private static final String REFRESH = """
+            WITH stored AS (
+                UPDATE cache_entries
+                SET etag = COALESCE(CAST(:etag AS TEXT), etag),
+                    last_modified = COALESCE(CAST(:lastModified AS TEXT), last_modified), lease_until = NULL,
+                    fresh_until = now() + :freshMs * INTERVAL '1 millisecond',
+                    expires_at = now() + :retainMs * INTERVAL '1 millisecond'
+                WHERE key = :key AND fence = :fence AND answer IS NOT NULL
+                RETURNING key)
+            SELECT pg_notify('%s', encode(key, 'hex')) IS NULL AS notified FROM stored
+            """.formatted(CHANNEL);
+
+    private static final String RELEASE = """
+            WITH released AS (
+                UPDATE cache_entries SET lease_until = NULL
+                WHERE key = :key AND fence = :fence
+                RETURNING key)
+            SELECT pg_notify('%s', encode(key, 'hex')) IS NULL AS notified FROM released
+            """.formatted(CHANNEL);
+
+    private static final String SWEEP = """
+            DELETE FROM cache_entries
+            WHERE key IN (SELECT key FROM cache_entries
+                          WHERE expires_at < now() AND (lease_until IS NULL OR lease_until < now())
+                          LIMIT :limit)
+            """;
+
+    private final JdbcClient jdbc;
+
+    PostgresCacheBackend(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    @Override
+    public String name() {
+        return "postgres";
+    }
+
+    @Override
+    public Lookup lookup(byte[] key, Duration lease, String etag, String lastModified) {
+        Optional<Lookup> found = jdbc.sql(LOOKUP).param("key", key).param("etag", etag).param("lastModified", lastModified)
+                .query((rs, n) -> {
+                    if (rs.getBoolean("fresh")) {
+                        return rs.getBoolean("same") ? new Same(rs.getString("etag"), rs.getString("last_modified"))
+                                : (Lookup) new Hit(rs.getBytes("answer"), Duration.ofMillis(rs.getLong("fresh_ms")));
+                    }
+                    return rs.getBoolean("leased") ? new Busy() : null;
+                }).optional();
+        if (found.isPresent()) {
+            return found.get();
+        }
+        List<Lookup> won = jdbc.sql(ACQUIRE).param("key", key).param("leaseMs", lease.toMillis())
+                .query((rs, n) -> (Lookup) new Won(rs.getLong("fence"), rs.getString("etag"), rs.getString("last_modified")))
+                .list();
+        // not won: another poll took the lease, or stored an answer, between the two statements
+        return won.isEmpty() ? new Busy() : won.getFirst();
+    }
+
+    @Override
+    public boolean store(byte[] key, long fence, byte[] answer, String etag, String lastModified, Duration fresh,
+                         Duration retain) {
+        return !jdbc.sql(STORE).param("key", key).param("fence", fence).param("answer", answer).param("etag", etag)
+                .param("lastModified", lastModified).param("freshMs", fresh.toMillis()).param("retainMs", retain.toMillis())
+                .query((rs, n) -> true).list().isEmpty();
+    }
+
+    @Override
+    public boolean refresh(byte[] key, long fence, String etag, String lastModified, Duration fresh, Duration retain) {
+        return !jdbc.sql(REFRESH).param("key", key).param("fence", fence).param("etag", etag)
+                .param("lastModified", lastModified).param("freshMs", fresh.toMillis()).param("retainMs", retain.toMillis())
+                .query((rs, n) -> true).list().isEmpty();
+    }
+
+    @Override
+    public void release(byte[] key, long fence) {
+        jdbc.sql(RELEASE).param("key", key).param("fence", fence).query((rs, n) -> true).list();
+    }
+
+    @Override
+    public void check() {
+        jdbc.sql("SELECT 1").query(Integer.class).single();
+    }
+
+    /** Deletes up to {@code limit} entries past their retention whose lease is not held. */
+    int sweep(int limit) {
+        return jdbc.sql(SWEEP).param("limit", limit).update();
+    }
+}

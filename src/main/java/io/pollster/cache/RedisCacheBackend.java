@@ -1,0 +1,196 @@
+package io.pollster.cache;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+
+import org.springframework.data.redis.core.RedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.data.redis.serializer.RedisSerializer;
+
+/**
+ * {@link CacheBackend} on Redis ({@code POLLSTER_CACHE=redis}). Per key, three keys in one hash
+ * slot: the entry (a hash: answer, validators, fresh-until), the lock ({@code SET NX PX} holding
+ * the holder's fence) and the last fence taken. Scripts run on Redis's clock; a write checks that
+ * its fence is still the last one taken (fencing), gives the lock back only if it still holds it
+ * (token-checked release) and publishes the key on {@code <prefix>cache}, which wakes the waiters
+ * of every node. Fences grow with Redis's clock in microseconds, so they keep growing even after
+ * a key's fence record expired.
+ */
+final class RedisCacheBackend implements CacheBackend {
+
+    private static final String NOW = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            """;
+
+    /** KEYS entry, lock, fence; ARGV leaseMs, etag, lastModified. */
+    @SuppressWarnings("rawtypes")
+    private static final RedisScript<List> LOOKUP = RedisScript.of(NOW + """
+            local e = redis.call('HMGET', KEYS[1], 'fresh', 'etag', 'lm')
+            if e[1] and tonumber(e[1]) > now then
+              local same = false
+              if ARGV[2] ~= '' and e[2] then
+                same = (e[2] == ARGV[2])
+              elseif ARGV[3] ~= '' and e[3] then
+                same = (e[3] == ARGV[3])
+              end
+              if same then
+                return {'same', e[2] or '', e[3] or ''}
+              end
+              return {'hit', redis.call('HGET', KEYS[1], 'answer'), tostring(tonumber(e[1]) - now)}
+            end
+            local lease = tonumber(ARGV[1])
+            local fence = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(t[1]) * 1000000 + tonumber(t[2]))
+            local f = string.format('%.0f', fence)
+            if not redis.call('SET', KEYS[2], f, 'NX', 'PX', lease) then
+              return {'busy'}
+            end
+            redis.call('SET', KEYS[3], f, 'PX', math.max(lease * 2, tonumber(redis.call('PTTL', KEYS[1])) + lease))
+            local answer = redis.call('HEXISTS', KEYS[1], 'answer') == 1
+            return {'won', f, answer and e[2] or '', answer and e[3] or ''}
+            """, List.class);
+
+    /** KEYS entry, lock, fence; ARGV fence, freshMs, retainMs, channel, key, mode (store|refresh), etag, lm, answer. */
+    private static final RedisScript<Long> WRITE = RedisScript.of(NOW + """
+            if redis.call('GET', KEYS[3]) ~= ARGV[1] then
+              return 0
+            end
+            if ARGV[6] == 'store' then
+              redis.call('DEL', KEYS[1])
+              redis.call('HSET', KEYS[1], 'answer', ARGV[9])
+              if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'etag', ARGV[7]) end
+              if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'lm', ARGV[8]) end
+            else
+              if redis.call('HEXISTS', KEYS[1], 'answer') == 0 then
+                return 0
+              end
+              if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'etag', ARGV[7]) end
+              if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'lm', ARGV[8]) end
+            end
+            redis.call('HSET', KEYS[1], 'fresh', string.format('%.0f', now + tonumber(ARGV[2])))
+            redis.call('PEXPIRE', KEYS[1], ARGV[3])
+            if redis.call('GET', KEYS[2]) == ARGV[1] then
+              redis.call('DEL', KEYS[2])
+            end
+            redis.call('PUBLISH', ARGV[4], ARGV[5])
+            return 1
+            """, Long.class);
+
+    /** KEYS lock; ARGV fence, channel, key. */
+    private static final RedisScript<Long> RELEASE = RedisScript.of("""
+            if redis.call('GET', KEYS[1]) == ARGV[1] then
+              redis.call('DEL', KEYS[1])
+              redis.call('PUBLISH', ARGV[2], ARGV[3])
+              return 1
+            end
+            return 0
+            """, Long.class);
+
+    private static final RedisSerializer<Object> ARGS = new RedisSerializer<>() {
+        @Override
+        public byte[] serialize(Object value) {
+            return value instanceof byte[] bytes ? bytes : String.valueOf(value).getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public Object deserialize(byte[] bytes) {
+            return bytes;
+        }
+    };
+
+    private final RedisTemplate<String, byte[]> redis;
+    private final String prefix;
+    private final String channel;
+
+    /** @param prefix every key's prefix: the installation's own, on a shared Redis */
+    RedisCacheBackend(RedisTemplate<String, byte[]> redis, String prefix) {
+        this.redis = redis;
+        this.prefix = prefix;
+        this.channel = channel(prefix);
+    }
+
+    /** Where writes are announced: the key in hex. */
+    static String channel(String prefix) {
+        return prefix + "cache";
+    }
+
+    @Override
+    public String name() {
+        return "redis";
+    }
+
+    @Override
+    public Lookup lookup(byte[] key, Duration lease, String etag, String lastModified) {
+        List<?> reply = redis.execute(LOOKUP, ARGS, bytes(), keys(key), Long.toString(lease.toMillis()),
+                orEmpty(etag), orEmpty(lastModified));
+        if (reply == null || reply.isEmpty()) {
+            throw new IllegalStateException("Redis answered the cache lookup with nothing");
+        }
+        return switch (text(reply.get(0))) {
+            case "hit" -> new Hit((byte[]) reply.get(1), Duration.ofMillis(Long.parseLong(text(reply.get(2)))));
+            case "same" -> new Same(nullIfEmpty(text(reply.get(1))), nullIfEmpty(text(reply.get(2))));
+            case "won" -> new Won(Long.parseLong(text(reply.get(1))), nullIfEmpty(text(reply.get(2))),
+                    nullIfEmpty(text(reply.get(3))));
+            default -> new Busy();
+        };
+    }
+
+    @Override
+    public boolean store(byte[] key, long fence, byte[] answer, String etag, String lastModified, Duration fresh,
+                         Duration retain) {
+        return write(key, fence, "store", answer, etag, lastModified, fresh, retain);
+    }
+
+    @Override
+    public boolean refresh(byte[] key, long fence, String etag, String lastModified, Duration fresh, Duration retain) {
+        return write(key, fence, "refresh", new byte[0], etag, lastModified, fresh, retain);
+    }
+
+    private boolean write(byte[] key, long fence, String mode, byte[] answer, String etag, String lastModified, Duration fresh,
+                          Duration retain) {
+        Long written = redis.execute(WRITE, ARGS, bytes(), keys(key), Long.toString(fence),
+                Long.toString(fresh.toMillis()), Long.toString(retain.toMillis()), channel, HexFormat.of().formatHex(key), mode,
+                orEmpty(etag), orEmpty(lastModified), answer);
+        return written != null && written == 1;
+    }
+
+    @Override
+    public void release(byte[] key, long fence) {
+        redis.execute(RELEASE, ARGS, bytes(), List.of(keys(key).get(1)), Long.toString(fence), channel,
+                HexFormat.of().formatHex(key));
+    }
+
+    @Override
+    public void check() {
+        String pong = redis.execute(connection -> connection.ping(), true);
+        if (!"PONG".equalsIgnoreCase(pong)) {
+            throw new IllegalStateException("Redis answered PING with " + pong);
+        }
+    }
+
+    /** The entry, its lock and its fence, in one hash slot (a Redis Cluster runs each script on one node). */
+    private List<String> keys(byte[] key) {
+        String tag = prefix + "cache:{" + HexFormat.of().formatHex(key) + "}";
+        return List.of(tag, tag + ":lock", tag + ":fence");
+    }
+
+    /** Bulk strings come back as bytes (an answer is binary); integers stay numbers. */
+    @SuppressWarnings("unchecked")
+    private static <T> RedisSerializer<T> bytes() {
+        return (RedisSerializer<T>) (RedisSerializer<?>) RedisSerializer.byteArray();
+    }
+
+    private static String text(Object value) {
+        return value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(value);
+    }
+
+    private static String orEmpty(String value) {
+        return value == null ? "" : value;
+    }
+
+    private static String nullIfEmpty(String value) {
+        return value.isEmpty() ? null : value;
+    }
+}

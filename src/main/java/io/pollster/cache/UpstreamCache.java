@@ -1,0 +1,244 @@
+package io.pollster.cache;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.function.Function;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pollster.fetch.FetchRequest;
+import io.pollster.fetch.FetchResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One upstream call per TTL for every poll, of any job, user or node, that sends the same request
+ * (a job's {@code cache}). A poll that finds a fresh answer takes it; one that finds none takes
+ * the lease and asks upstream, sending the kept answer's validators when there is one, and stores
+ * what it got; the others wait for that, woken when it lands (and looking again at least every
+ * second), up to their {@code waitTimeout}. Failures are kept for {@code min(ttl, 5s)}, so a
+ * failing upstream is asked once per 5 s, not once per job. Each poll then sees the answer as if
+ * it had asked itself: a job whose validators match the answer's gets a 304.
+ */
+public class UpstreamCache {
+
+    private static final Logger log = LoggerFactory.getLogger(UpstreamCache.class);
+    static final Duration FAILURES_FOR = Duration.ofSeconds(5);
+    /** The longest a waiter sleeps without a notification before it looks again. */
+    static final Duration FALLBACK_POLL = Duration.ofSeconds(1);
+
+    private final CacheBackend backend;
+    private final CacheWaiters waiters;
+    private final RequestKey keys;
+    private final Clock clock;
+    private final Counter hits;
+    private final Counter misses;
+    private final Counter coalesced;
+    private final Counter timeouts;
+    private final Duration fallbackPoll;
+
+    UpstreamCache(CacheBackend backend, CacheWaiters waiters, RequestKey keys, Clock clock, MeterRegistry meters) {
+        this(backend, waiters, keys, clock, meters, FALLBACK_POLL);
+    }
+
+    /** @param fallbackPoll the longest a waiter sleeps without a notification */
+    UpstreamCache(CacheBackend backend, CacheWaiters waiters, RequestKey keys, Clock clock, MeterRegistry meters,
+                  Duration fallbackPoll) {
+        this.fallbackPoll = fallbackPoll;
+        this.backend = backend;
+        this.waiters = waiters;
+        this.keys = keys;
+        this.clock = clock;
+        this.hits = counter(meters, "hit", "a fresh answer was there");
+        this.misses = counter(meters, "miss", "no fresh answer: this poll asked upstream for everyone");
+        this.coalesced = counter(meters, "coalesced", "another poll's call was under way: this one waited for its answer");
+        this.timeouts = counter(meters, "timeout", "another poll's call did not answer within waitTimeout");
+    }
+
+    /** {@code postgres} or {@code redis}. */
+    public String backend() {
+        return backend.name();
+    }
+
+    /**
+     * The answer to {@code request} for one poll.
+     *
+     * @param request  the job's request; its validators are the job's own
+     * @param ttl      how long an answer serves every poll
+     * @param wait     how long this poll waits for another's call
+     * @param lease    how long a call may take, waiting for a slot of its host included: the lock's expiry
+     * @param upstream makes the call (one attempt), with the validators it is given
+     */
+    public Shared fetch(FetchRequest request, Duration ttl, Duration wait, Duration lease,
+                        Function<FetchRequest, FetchResult> upstream) {
+        byte[] key = keys.of(request);
+        String hex = HexFormat.of().formatHex(key);
+        Instant started = clock.instant();
+        Instant deadline = started.plus(wait);
+        boolean waited = false;
+        boolean asked = false;
+        while (true) {
+            try (CacheWaiters.Waiter waiter = waiters.register(hex)) {
+                CacheBackend.Lookup found;
+                try {
+                    found = backend.lookup(key, lease, request.ifNoneMatch(), request.ifModifiedSince());
+                } catch (RuntimeException e) {
+                    return new Unavailable("the shared cache (" + backend.name() + ") cannot be reached: " + e.getMessage());
+                }
+                switch (found) {
+                    case CacheBackend.Hit hit -> {
+                        count(asked, waited);
+                        FetchResult answer = CachedAnswer.decode(hit.answer(), took(started));
+                        return new Answer(forJob(answer, request), !asked, hit.freshLeft());
+                    }
+                    case CacheBackend.Same same -> {
+                        count(asked, waited);
+                        return new Answer(new FetchResult.NotModified(same.etag(), same.lastModified(), took(started)),
+                                !asked, Duration.ZERO);
+                    }
+                    case CacheBackend.Won won -> {
+                        if (!asked) {
+                            misses.increment();
+                        }
+                        asked = true;
+                        FetchResult result = ask(key, won, request, ttl, upstream);
+                        if (result != null) {
+                            return new Answer(result instanceof FetchResult.Fetched f ? forJob(f, request) : result, false,
+                                    Duration.ZERO);
+                        }
+                        // the upstream confirmed the kept answer: read it like any other poll
+                    }
+                    case CacheBackend.Busy busy -> {
+                        Duration left = Duration.between(clock.instant(), deadline);
+                        if (left.isNegative() || left.isZero()) {
+                            timeouts.increment();
+                            return new TimedOut(took(started));
+                        }
+                        waited = true;
+                        try {
+                            waiter.await(left.compareTo(fallbackPoll) < 0 ? left : fallbackPoll);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IllegalStateException("interrupted while waiting for a shared answer", e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The holder's call: asks upstream and stores the answer under its fence; null when the
+     * upstream confirmed the kept answer (a 304 to its validators), which is fresh again.
+     */
+    private FetchResult ask(byte[] key, CacheBackend.Won won, FetchRequest request, Duration ttl,
+                            Function<FetchRequest, FetchResult> upstream) {
+        FetchResult result;
+        try {
+            result = upstream.apply(new FetchRequest(request.method(), request.url(), request.headers(),
+                    request.secretHeaders(), request.body(), request.timeout(), won.etag(), won.lastModified()));
+        } catch (RuntimeException | Error e) {
+            releaseQuietly(key, won.fence());
+            throw e;
+        }
+        try {
+            switch (result) {
+                case FetchResult.Fetched f -> backend.store(key, won.fence(), CachedAnswer.encode(f), f.etag(),
+                        f.lastModified(), ttl, retention(ttl));
+                case FetchResult.Failed f -> {
+                    Duration fresh = ttl.compareTo(FAILURES_FOR) < 0 ? ttl : FAILURES_FOR;
+                    backend.store(key, won.fence(), CachedAnswer.encode(f), null, null, fresh, fresh);
+                }
+                case FetchResult.NotModified n -> {
+                    if (backend.refresh(key, won.fence(), n.etag(), n.lastModified(), ttl, retention(ttl))) {
+                        return null;
+                    }
+                    // the kept answer went meanwhile: the 304 means nothing to the job, which asks again
+                    return new FetchResult.Failed(null, "the upstream answered 304 to a shared answer that has expired"
+                            + " since; asked again on the next attempt", true, null, n.duration());
+                }
+                // this node could not ask (its host's slots, its memory): nothing learnt, the next poll asks
+                case FetchResult.HostBusy b -> backend.release(key, won.fence());
+                case FetchResult.OutOfBudget o -> backend.release(key, won.fence());
+            }
+        } catch (RuntimeException e) {
+            // the answer is real: this poll uses it; the others ask again once the lease runs out
+            log.warn("Could not share an upstream answer through the {} cache: {}", backend.name(), e.getMessage());
+        }
+        return result;
+    }
+
+    /** How long an answer is kept after it went stale, for its validators to revalidate it with a 304. */
+    static Duration retention(Duration ttl) {
+        Duration extra = ttl.compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1)
+                : ttl.compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : ttl;
+        return ttl.plus(extra);
+    }
+
+    /** The answer as the job would have had it asking with its own validators: a 304 when they match. */
+    private static FetchResult forJob(FetchResult answer, FetchRequest request) {
+        if (answer instanceof FetchResult.Fetched f && sameValidators(f.etag(), f.lastModified(), request)) {
+            return new FetchResult.NotModified(f.etag(), f.lastModified(), f.duration());
+        }
+        return answer;
+    }
+
+    private static boolean sameValidators(String etag, String lastModified, FetchRequest request) {
+        if (request.ifNoneMatch() != null && etag != null) {
+            return request.ifNoneMatch().equals(etag);
+        }
+        return request.ifModifiedSince() != null && lastModified != null && request.ifModifiedSince().equals(lastModified);
+    }
+
+    private void releaseQuietly(byte[] key, long fence) {
+        try {
+            backend.release(key, fence);
+        } catch (RuntimeException e) {
+            log.debug("Could not give a cache lease back; it runs out by itself", e);
+        }
+    }
+
+    private void count(boolean asked, boolean waited) {
+        if (!asked) {
+            (waited ? coalesced : hits).increment();
+        }
+    }
+
+    private Duration took(Instant started) {
+        return Duration.between(started, clock.instant());
+    }
+
+    private static Counter counter(MeterRegistry meters, String result, String description) {
+        return Counter.builder("pollster.cache.requests").tag("result", result)
+                .description("Polls of cached jobs by how they got their answer: " + description).register(meters);
+    }
+
+    /** What the cache gave a poll. */
+    public sealed interface Shared {
+    }
+
+    /**
+     * An upstream answer for the poll (a 2xx, a 304 for the job, a failure, or that nothing could be
+     * sent from this node).
+     *
+     * @param cached    whether another poll's call made it
+     * @param freshLeft how much longer it stays fresh, when it came from the cache
+     */
+    public record Answer(FetchResult result, boolean cached, Duration freshLeft) implements Shared {
+
+        public Answer {
+            Objects.requireNonNull(result, "result");
+        }
+    }
+
+    /** Another poll's call did not answer within the poll's {@code waitTimeout}. */
+    public record TimedOut(Duration waited) implements Shared {
+    }
+
+    /** The backend could not be reached: nothing was asked upstream. */
+    public record Unavailable(String error) implements Shared {
+    }
+}

@@ -1,0 +1,333 @@
+package io.pollster.cache;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import javax.sql.DataSource;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pollster.fetch.FetchRequest;
+import io.pollster.fetch.FetchResult;
+import io.pollster.support.IntegrationTest;
+import io.pollster.system.Roles;
+import io.pollster.system.loop.Loops;
+import io.pollster.system.secret.SecretBox;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.RedisTemplate;
+import org.springframework.data.redis.core.ScanOptions;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.RedisMessageListenerContainer;
+import org.springframework.data.redis.serializer.RedisSerializer;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * One contract for the shared upstream cache, on PostgreSQL and on the real local Redis: one call
+ * for many polls, waiters woken by the backend's notification (their fallback poll is set longer
+ * than the test, so only a notification can wake them), fencing, a dead holder's lease running out,
+ * failures kept briefly, timeouts, revalidation with the kept validators, and no secret in the store.
+ */
+class UpstreamCacheContractTest extends IntegrationTest {
+
+    private static final String PREFIX = "pollster-test-" + UUID.randomUUID() + ":";
+    private static final Duration LONG = Duration.ofMinutes(5);
+    private static LettuceConnectionFactory redisConnections;
+    private static RedisTemplate<String, byte[]> redis;
+
+    @Autowired
+    private JdbcClient jdbc;
+    @Autowired
+    private DataSource dataSource;
+    @Autowired
+    private SecretBox secrets;
+    @Autowired
+    private Loops loops;
+    @Autowired
+    private Roles roles;
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private CacheBackend backend;
+
+    @BeforeAll
+    static void connectRedis() {
+        int port = Integer.parseInt(System.getenv().getOrDefault("POLLSTER_TEST_REDIS_PORT", "6379"));
+        redisConnections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port));
+        redisConnections.afterPropertiesSet();
+        redisConnections.start();
+        redis = new RedisTemplate<>();
+        redis.setConnectionFactory(redisConnections);
+        redis.setKeySerializer(RedisSerializer.string());
+        redis.setValueSerializer(RedisSerializer.byteArray());
+        redis.setHashKeySerializer(RedisSerializer.string());
+        redis.setHashValueSerializer(RedisSerializer.byteArray());
+        redis.afterPropertiesSet();
+    }
+
+    @AfterAll
+    static void dropKeys() {
+        List<String> all = redisKeys();
+        if (!all.isEmpty()) {
+            redis.delete(all);
+        }
+        redisConnections.destroy();
+    }
+
+    @AfterEach
+    void stopListeners() throws Exception {
+        for (AutoCloseable closeable : started) {
+            closeable.close();
+        }
+    }
+
+    private static List<String> redisKeys() {
+        List<String> all = new ArrayList<>();
+        try (var keys = redis.scan(ScanOptions.scanOptions().match(PREFIX + "*").count(1000).build())) {
+            keys.forEachRemaining(all::add);
+        }
+        return all;
+    }
+
+    /** A cache on {@code name}, its waiters woken by that backend's notifications. */
+    private UpstreamCache cache(String name, Duration fallbackPoll) {
+        CacheWaiters waiters = new CacheWaiters();
+        if (name.equals("redis")) {
+            RedisCacheBackend redisBackend = new RedisCacheBackend(redis, PREFIX);
+            RedisMessageListenerContainer container = new RedisMessageListenerContainer();
+            container.setConnectionFactory(redisConnections);
+            container.addMessageListener((message, pattern) ->
+                            waiters.landed(new String(message.getBody(), StandardCharsets.UTF_8)),
+                    new ChannelTopic(RedisCacheBackend.channel(PREFIX)));
+            container.afterPropertiesSet();
+            container.start();
+            started.add(container::destroy);
+            backend = redisBackend;
+        } else {
+            PostgresCacheBackend postgres = new PostgresCacheBackend(jdbc);
+            PostgresCacheListener listener = new PostgresCacheListener(dataSource, waiters, postgres, roles, loops);
+            listener.start();
+            started.add(listener::stop);
+            backend = postgres;
+        }
+        sleep(300); // the subscription is made
+        return new UpstreamCache(backend, waiters, new RequestKey(secrets), Clock.systemUTC(), meters, fallbackPoll);
+    }
+
+    private static FetchRequest request(String path, Map<String, String> secretHeaders) {
+        return new FetchRequest("GET", URI.create("https://api.example.com/" + path), Map.of("Accept", "application/json"),
+                secretHeaders, null, Duration.ofSeconds(5), null, null);
+    }
+
+    private static FetchResult.Fetched ok(String body, String etag) {
+        return new FetchResult.Fetched(200, "application/json", etag, null, null, body.getBytes(StandardCharsets.UTF_8),
+                Duration.ofMillis(1));
+    }
+
+    private static Function<FetchRequest, FetchResult> counting(AtomicInteger calls, long delayMs, FetchResult answer) {
+        return sent -> {
+            calls.incrementAndGet();
+            sleep(delayMs);
+            return answer;
+        };
+    }
+
+    private double count(String result) {
+        return meters.counter("pollster.cache.requests", "result", result).count();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void manyPollsAtOnceMakeOneCallAndTheWaitersAreWokenWhenItLands(String name) throws Exception {
+        UpstreamCache cache = cache(name, LONG);
+        FetchRequest request = request("rates-" + UUID.randomUUID(), Map.of());
+        AtomicInteger calls = new AtomicInteger();
+        List<Future<UpstreamCache.Shared>> polls = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 20; i++) {
+                polls.add(pool.submit(() -> cache.fetch(request, Duration.ofSeconds(30), Duration.ofSeconds(20),
+                        Duration.ofSeconds(10), counting(calls, 500, ok("{\"eur\":1.1}", "\"v1\"")))));
+            }
+            for (Future<UpstreamCache.Shared> poll : polls) {
+                UpstreamCache.Shared shared = poll.get();
+                assertThat(shared).isInstanceOf(UpstreamCache.Answer.class);
+                FetchResult result = ((UpstreamCache.Answer) shared).result();
+                assertThat(new String(((FetchResult.Fetched) result).body(), StandardCharsets.UTF_8)).isEqualTo("{\"eur\":1.1}");
+            }
+        }
+        assertThat(calls).as("upstream calls").hasValue(1);
+        assertThat(count("miss")).isEqualTo(1);
+        assertThat(count("hit") + count("coalesced")).isEqualTo(19);
+        assertThat(count("coalesced")).as("polls that waited for the call").isPositive();
+
+        UpstreamCache.Answer later = (UpstreamCache.Answer) cache.fetch(request, Duration.ofSeconds(30), Duration.ofSeconds(1),
+                Duration.ofSeconds(10), counting(calls, 0, ok("{}", null)));
+        assertThat(later.cached()).isTrue();
+        assertThat(calls).hasValue(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void onlyIdenticalSecretsShareAndNoSecretReachesTheStore(String name) {
+        UpstreamCache cache = cache(name, LONG);
+        String path = "private-" + UUID.randomUUID();
+        String alice = "Bearer alice-" + UUID.randomUUID();
+        String bob = "Bearer bob-" + UUID.randomUUID();
+        AtomicInteger calls = new AtomicInteger();
+        for (String secret : List.of(alice, bob, alice, bob)) {
+            cache.fetch(request(path, Map.of("Authorization", secret)), Duration.ofSeconds(30), Duration.ofSeconds(1),
+                    Duration.ofSeconds(10), counting(calls, 0, ok("{\"for\":\"" + secret.hashCode() + "\"}", null)));
+        }
+        assertThat(calls).as("one call per distinct credential").hasValue(2);
+        // a secret sent in clear by one job and as secret by another is the same request
+        cache.fetch(new FetchRequest("GET", URI.create("https://api.example.com/" + path),
+                        Map.of("accept", "application/json", "authorization", alice), Map.of(), null, Duration.ofSeconds(5),
+                        null, null), Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(10),
+                counting(calls, 0, ok("{}", null)));
+        assertThat(calls).hasValue(2);
+
+        if (name.equals("redis")) {
+            for (String key : redisKeys()) {
+                assertThat(key).doesNotContain("alice", "bob");
+                if ("hash".equals(redis.type(key).code())) {
+                    redis.<String, byte[]>opsForHash().entries(key).forEach((field, value) ->
+                            assertThat(new String(value, StandardCharsets.ISO_8859_1)).doesNotContain("alice", "bob"));
+                } else {
+                    assertThat(new String(redis.opsForValue().get(key), StandardCharsets.ISO_8859_1)).doesNotContain("alice");
+                }
+            }
+        } else {
+            List<String> rows = jdbc.sql("SELECT concat_ws('|', encode(key, 'escape'), etag, last_modified, "
+                    + "encode(answer, 'escape')) FROM cache_entries").query(String.class).list();
+            assertThat(rows).isNotEmpty().allSatisfy(row -> assertThat(row).doesNotContain("alice", "bob"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aHolderWhoseLeaseRanOutCannotOverwriteTheNextHoldersAnswer(String name) {
+        cache(name, LONG);
+        byte[] key = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
+        CacheBackend.Won first = (CacheBackend.Won) backend.lookup(key, Duration.ofMillis(300), null, null);
+        assertThat(backend.lookup(key, Duration.ofMillis(300), null, null)).as("the lease is held")
+                .isInstanceOf(CacheBackend.Busy.class);
+        sleep(450);
+        CacheBackend.Won second = (CacheBackend.Won) backend.lookup(key, Duration.ofSeconds(10), null, null);
+        assertThat(second.fence()).isGreaterThan(first.fence());
+        assertThat(backend.store(key, second.fence(), CachedAnswer.encode(ok("new", "\"2\"")), "\"2\"", null,
+                Duration.ofSeconds(30), Duration.ofMinutes(1))).isTrue();
+        assertThat(backend.store(key, first.fence(), CachedAnswer.encode(ok("old", "\"1\"")), "\"1\"", null,
+                Duration.ofSeconds(30), Duration.ofMinutes(1))).as("the stale holder's write").isFalse();
+        CacheBackend.Hit hit = (CacheBackend.Hit) backend.lookup(key, Duration.ofSeconds(10), null, null);
+        assertThat(new String(((FetchResult.Fetched) CachedAnswer.decode(hit.answer(), Duration.ZERO)).body(),
+                StandardCharsets.UTF_8)).isEqualTo("new");
+        assertThat(backend.lookup(key, Duration.ofSeconds(10), "\"2\"", null)).as("the job's own validators")
+                .isInstanceOf(CacheBackend.Same.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aDeadHoldersLeaseRunsOutAndAWaiterTakesOver(String name) {
+        UpstreamCache cache = cache(name, Duration.ofMillis(100));
+        FetchRequest request = request("dead-" + UUID.randomUUID(), Map.of());
+        byte[] key = new RequestKey(secrets).of(request);
+        assertThat(backend.lookup(key, Duration.ofMillis(600), null, null)).isInstanceOf(CacheBackend.Won.class); // then dies
+        AtomicInteger calls = new AtomicInteger();
+        UpstreamCache.Shared shared = cache.fetch(request, Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(5),
+                counting(calls, 0, ok("{\"ok\":true}", null)));
+        assertThat(shared).isInstanceOfSatisfying(UpstreamCache.Answer.class, a -> assertThat(a.cached()).isFalse());
+        assertThat(calls).hasValue(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void failuresAreKeptForFiveSecondsAtMostAndSlowCallsTimeWaitersOut(String name) throws Exception {
+        UpstreamCache cache = cache(name, LONG);
+        FetchRequest failing = request("failing-" + UUID.randomUUID(), Map.of());
+        AtomicInteger calls = new AtomicInteger();
+        var error = new FetchResult.Failed(500, "HTTP 500", true, null, Duration.ofMillis(1));
+        UpstreamCache.Answer first = (UpstreamCache.Answer) cache.fetch(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(5), counting(calls, 0, error));
+        UpstreamCache.Answer second = (UpstreamCache.Answer) cache.fetch(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(5), counting(calls, 0, error));
+        assertThat(first.cached()).isFalse();
+        assertThat(second.cached()).isTrue();
+        assertThat(second.result()).isInstanceOf(FetchResult.Failed.class);
+        assertThat(second.freshLeft()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(5));
+        assertThat(calls).hasValue(1);
+
+        FetchRequest quick = request("quick-" + UUID.randomUUID(), Map.of());
+        cache.fetch(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5), counting(calls, 0, error));
+        sleep(1_100); // a failure is kept for min(ttl, 5s): here one second
+        cache.fetch(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5), counting(calls, 0, error));
+        assertThat(calls).as("asked again once the failure went").hasValue(3);
+
+        FetchRequest slow = request("slow-" + UUID.randomUUID(), Map.of());
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<UpstreamCache.Shared> holder = pool.submit(() -> cache.fetch(slow, Duration.ofSeconds(30),
+                    Duration.ofSeconds(5), Duration.ofSeconds(10), counting(calls, 2_000, ok("{}", null))));
+            sleep(300);
+            UpstreamCache.Shared waiter = cache.fetch(slow, Duration.ofSeconds(30), Duration.ofMillis(300),
+                    Duration.ofSeconds(10), counting(calls, 0, ok("{}", null)));
+            assertThat(waiter).isInstanceOf(UpstreamCache.TimedOut.class);
+            assertThat(holder.get()).isInstanceOf(UpstreamCache.Answer.class);
+        }
+        assertThat(count("timeout")).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aStaleAnswerIsRevalidatedWithItsValidatorsAndAJobWithTheSameOnesGetsA304(String name) {
+        UpstreamCache cache = cache(name, LONG);
+        FetchRequest request = request("etag-" + UUID.randomUUID(), Map.of());
+        AtomicInteger calls = new AtomicInteger();
+        cache.fetch(request, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5),
+                counting(calls, 0, ok("{\"v\":1}", "\"v1\"")));
+        sleep(1_100);
+        List<String> sent = new ArrayList<>();
+        FetchRequest withValidators = new FetchRequest("GET", request.url(), request.headers(), Map.of(), null,
+                request.timeout(), "\"v0\"", null);
+        UpstreamCache.Answer revalidated = (UpstreamCache.Answer) cache.fetch(withValidators, Duration.ofSeconds(1),
+                Duration.ofMillis(500), Duration.ofSeconds(5), r -> {
+                    sent.add(r.ifNoneMatch());
+                    return new FetchResult.NotModified("\"v1\"", null, Duration.ofMillis(1));
+                });
+        assertThat(sent).as("the shared call sends the kept answer's validators").containsExactly("\"v1\"");
+        assertThat(revalidated.result()).as("the job had another version: it gets the kept body")
+                .isInstanceOfSatisfying(FetchResult.Fetched.class,
+                        f -> assertThat(new String(f.body(), StandardCharsets.UTF_8)).isEqualTo("{\"v\":1}"));
+        FetchRequest current = new FetchRequest("GET", request.url(), request.headers(), Map.of(), null, request.timeout(),
+                "\"v1\"", null);
+        UpstreamCache.Answer same = (UpstreamCache.Answer) cache.fetch(current, Duration.ofSeconds(1), Duration.ofMillis(500),
+                Duration.ofSeconds(5), counting(calls, 0, ok("{}", null)));
+        assertThat(same.result()).isInstanceOf(FetchResult.NotModified.class);
+        assertThat(calls).hasValue(1);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
