@@ -64,6 +64,7 @@ public final class Bench {
                         case "memory" -> MemoryScenario.run(run);
                         case "deliveries" -> DeliveriesScenario.run(run);
                         case "paging" -> PagingScenario.run(run);
+                        case "upstream-cost" -> UpstreamCostScenario.run(run);
                         default -> throw new IllegalArgumentException(scenario);
                     }
                 } catch (Exception e) {
@@ -90,6 +91,9 @@ public final class Bench {
     /** Generous: a scenario's own phases add up to about three minutes by default, seconds in smoke size. */
     private static Duration deadline(Options options) {
         Duration base = options.smoke() ? Duration.ofMinutes(3) : Duration.ofMinutes(12);
+        if (options.hour() != null) {
+            base = base.plus(options.hour()); // upstream-cost waits the simulated hour out
+        }
         return options.duration() == null ? base : base.plus(options.duration().multipliedBy(4));
     }
 

@@ -7,7 +7,7 @@ import java.util.Locale;
 
 /**
  * The command line: {@code <scenario> [--duration 30s] [--smoke] [--profile] [--jobs N] [--clients N]
- * [--change-fraction F] [--etag] [--pages N] [--upstream-delay 10ms]}, plus {@code --root} and
+ * [--change-fraction F] [--etag] [--pages N] [--upstream-delay 10ms] [--ttl 2s] [--hour 60s]}, plus {@code --root} and
  * {@code --jar}, which the launcher passes.
  *
  * @param duration       measurement window of each measured phase (the soak, for {@code memory});
@@ -20,16 +20,21 @@ import java.util.Locale;
  * @param etag           the stub sends ETags and answers If-None-Match with 304 (poll-path)
  * @param pages          pages of the paginated job (paging); null: default
  * @param upstreamDelay  the stub's fixed delay per page (paging); null: default
+ * @param ttl            the cache's ttl and the identical jobs' interval (upstream-cost); null: default
+ * @param hour           how long the simulated hour really lasts (upstream-cost); null: default
  */
 record Options(String scenario, Duration duration, boolean smoke, boolean profile, Integer jobs, Integer clients,
-               double changeFraction, boolean etag, Integer pages, Duration upstreamDelay, Path root, Path jar) {
+               double changeFraction, boolean etag, Integer pages, Duration upstreamDelay, Duration ttl, Duration hour,
+               Path root, Path jar) {
 
     /** In the order {@code all} runs them: poll-path first, whose job definition the scheduler scenarios reuse. */
-    static final List<String> SCENARIOS = List.of("poll-path", "scheduler", "ingest", "memory", "deliveries", "paging");
+    static final List<String> SCENARIOS = List.of("poll-path", "scheduler", "ingest", "memory", "deliveries", "paging",
+            "upstream-cost");
 
     static final String USAGE = """
             usage: ./pollster bench <scenario> [options]
-              scenarios: scheduler | poll-path | ingest | memory | deliveries | paging | all (the six in sequence)
+              scenarios: scheduler | poll-path | ingest | memory | deliveries | paging | upstream-cost
+                         | all (the seven in sequence)
               --duration 30s        measurement window of each measured phase (memory: the soak)
               --smoke               tiny sizes and seconds-long windows: proves the harness works
               --profile             record Pollster with JFR in the window; print the top frames
@@ -39,6 +44,8 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
               --etag                poll-path: the stub sends ETags and answers 304 when unchanged
               --pages N             paging: pages of the paginated job (1000; smoke 100)
               --upstream-delay 10ms paging: the stub's fixed delay per page (10ms)
+              --ttl 2s              upstream-cost: the cache's ttl, also the identical jobs' interval (2s; smoke 1s)
+              --hour 60s            upstream-cost: the real length of the simulated hour (60s; smoke 10s)
             Results: one line per scenario on stdout, one JSON object per run appended to bench/results/<scenario>.json
             """;
 
@@ -55,6 +62,12 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
         if (upstreamDelay != null && upstreamDelay.isNegative()) {
             throw new IllegalArgumentException("--upstream-delay must not be negative");
         }
+        if (ttl != null && (ttl.compareTo(Duration.ofSeconds(1)) < 0 || ttl.compareTo(Duration.ofDays(1)) > 0)) {
+            throw new IllegalArgumentException("--ttl must be between 1s and 1d (what a job's cache ttl may be)");
+        }
+        if (hour != null && (hour.compareTo(Duration.ofSeconds(10)) < 0 || hour.compareTo(Duration.ofHours(1)) > 0)) {
+            throw new IllegalArgumentException("--hour must be between 10s and 1h");
+        }
     }
 
     static Options parse(String... args) {
@@ -68,6 +81,8 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
         boolean etag = false;
         Integer pages = null;
         Duration upstreamDelay = null;
+        Duration ttl = null;
+        Duration hour = null;
         Path root = Path.of("").toAbsolutePath();
         Path jar = null;
         for (int i = 0; i < args.length; i++) {
@@ -81,6 +96,8 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
                 case "--clients" -> clients = integer(value(args, ++i, arg), arg);
                 case "--pages" -> pages = integer(value(args, ++i, arg), arg);
                 case "--upstream-delay" -> upstreamDelay = duration(value(args, ++i, arg));
+                case "--ttl" -> ttl = duration(value(args, ++i, arg));
+                case "--hour" -> hour = duration(value(args, ++i, arg));
                 case "--change-fraction" -> changeFraction = Double.parseDouble(value(args, ++i, arg));
                 case "--root" -> root = Path.of(value(args, ++i, arg)).toAbsolutePath();
                 case "--jar" -> jar = Path.of(value(args, ++i, arg)).toAbsolutePath();
@@ -95,8 +112,8 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
         if (scenario == null) {
             throw new IllegalArgumentException("Name a scenario");
         }
-        return new Options(scenario, duration, smoke, profile, jobs, clients, changeFraction, etag, pages, upstreamDelay, root,
-                jar == null ? root.resolve("target/pollster.jar") : jar);
+        return new Options(scenario, duration, smoke, profile, jobs, clients, changeFraction, etag, pages, upstreamDelay, ttl, hour,
+                root, jar == null ? root.resolve("target/pollster.jar") : jar);
     }
 
     /** The measured window: {@code --duration}, else the scenario's default at full or smoke size. */
@@ -118,6 +135,14 @@ record Options(String scenario, Duration duration, boolean smoke, boolean profil
 
     Duration upstreamDelay(Duration fallback) {
         return upstreamDelay != null ? upstreamDelay : fallback;
+    }
+
+    Duration ttl(Duration full, Duration smokeSize) {
+        return ttl != null ? ttl : smoke ? smokeSize : full;
+    }
+
+    Duration hour(Duration full, Duration smokeSize) {
+        return hour != null ? hour : smoke ? smokeSize : full;
     }
 
     Path results() {

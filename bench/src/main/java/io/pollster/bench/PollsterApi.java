@@ -64,6 +64,33 @@ final class PollsterApi {
         return JSON.readTree(response.body());
     }
 
+    /** An answer whose status the caller judges; {@code body} is null when it is not JSON. */
+    record Answer(int status, JsonNode body, String text) {
+    }
+
+    /**
+     * POSTs a JSON body, or none when {@code body} is null, and returns the answer whatever its
+     * status: for a request Pollster may refuse (e.g. a job field an older jar does not know).
+     */
+    Answer post(String path, String token, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token);
+        if (body == null) {
+            request.POST(HttpRequest.BodyPublishers.noBody());
+        } else {
+            request.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode json;
+        try {
+            json = JSON.readTree(response.body());
+        } catch (IOException notJson) {
+            json = null;
+        }
+        return new Answer(response.statusCode(), json, response.body());
+    }
+
     /** POSTs without a body (e.g. {@code /jobs/{id}/run}) and checks the status code. */
     void postEmpty(String path, String token, int expected) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(base.resolve(path))

@@ -39,6 +39,17 @@ class OptionsTest {
     }
 
     @Test
+    void upstreamCostHasItsTtlAndHour() {
+        Options o = Options.parse("upstream-cost", "--ttl", "4s", "--hour", "2m");
+        assertEquals(Duration.ofSeconds(4), o.ttl(Duration.ofSeconds(2), Duration.ofSeconds(1)));
+        assertEquals(Duration.ofMinutes(2), o.hour(Duration.ofSeconds(60), Duration.ofSeconds(10)));
+        assertEquals(Duration.ofSeconds(1), Options.parse("upstream-cost", "--smoke").ttl(Duration.ofSeconds(2), Duration.ofSeconds(1)));
+        assertTrue(Options.SCENARIOS.contains("upstream-cost"));
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("upstream-cost", "--ttl", "500ms"));
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("upstream-cost", "--hour", "2h"));
+    }
+
+    @Test
     void parsesDurationsAsOperatorsWriteThem() {
         assertEquals(Duration.ofMillis(500), Options.duration("500ms"));
         assertEquals(Duration.ofMinutes(10), Options.duration("10m"));
