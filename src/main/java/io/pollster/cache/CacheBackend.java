@@ -18,8 +18,12 @@ interface CacheBackend {
      *
      * @param etag         the asking job's ETag: a fresh answer with the same one is {@link Same}
      * @param lastModified the asking job's Last-Modified, compared when either side has no ETag
+     * @param inlineLimit  a hit's answer up to this size comes with it; a larger one is {@link #read} after
      */
-    Lookup lookup(byte[] key, Duration lease, String etag, String lastModified);
+    Lookup lookup(byte[] key, Duration lease, String etag, String lastModified, int inlineLimit);
+
+    /** The fresh answer for {@code key}, or null when there is none (any more). */
+    byte[] read(byte[] key);
 
     /**
      * Stores the answer got under {@code fence}, fresh for {@code fresh} and kept (for revalidation)
@@ -47,8 +51,13 @@ interface CacheBackend {
     sealed interface Lookup {
     }
 
-    /** A fresh answer, for {@code freshLeft} more. */
-    record Hit(byte[] answer, Duration freshLeft) implements Lookup {
+    /**
+     * A fresh answer, for {@code freshLeft} more.
+     *
+     * @param answer the answer, or null when it is larger than the lookup's inline limit
+     * @param size   the answer's size in bytes
+     */
+    record Hit(byte[] answer, long size, Duration freshLeft) implements Lookup {
     }
 
     /** A fresh answer whose validators are the asking job's own: the job learns nothing new. */

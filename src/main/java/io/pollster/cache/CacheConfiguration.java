@@ -20,7 +20,7 @@ import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 import org.springframework.data.redis.serializer.RedisSerializer;
-import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.core.task.SyncTaskExecutor;
 
 /**
  * The shared upstream cache's backend, by {@code POLLSTER_CACHE}: {@code postgres} (default) or
@@ -31,11 +31,11 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 class CacheConfiguration {
 
     @Bean
-    CacheBackend cacheBackend(@Value("${pollster.cache:postgres}") String backend, JdbcClient jdbc,
+    CacheBackend cacheBackend(@Value("${pollster.cache:postgres}") String backend, DataSource dataSource,
                               ObjectProvider<RedisConnectionFactory> redis,
                               @Value("${pollster.redis.key-prefix:pollster:}") String prefix) {
         return switch (backend.strip().toLowerCase(Locale.ROOT)) {
-            case "postgres" -> new PostgresCacheBackend(jdbc);
+            case "postgres" -> new PostgresCacheBackend(dataSource);
             case "redis" -> new RedisCacheBackend(binaryTemplate(redis.getObject()), prefix);
             default -> throw new IllegalStateException("POLLSTER_CACHE is \"" + backend + "\": it must be postgres or redis");
         };
@@ -64,6 +64,8 @@ class CacheConfiguration {
         }
         RedisMessageListenerContainer container = new RedisMessageListenerContainer();
         container.setConnectionFactory(redis.getObject());
+        // waking waiters is a map lookup: no thread per message (the default executor starts one each)
+        container.setTaskExecutor(new SyncTaskExecutor());
         container.addMessageListener((message, pattern) -> waiters.landed(new String(message.getBody(), StandardCharsets.UTF_8)),
                 new ChannelTopic(RedisCacheBackend.channel(prefix)));
         return container;

@@ -43,8 +43,10 @@ class CacheWaiters {
         byKey.values().forEach(set -> set.forEach(Waiter::wake));
     }
 
-    int waiting() {
-        return byKey.values().stream().mapToInt(Set::size).sum();
+    /** Polls of this node waiting for {@code key} (or about to look at it). */
+    int waitingFor(String key) {
+        Set<Waiter> waiting = byKey.get(key);
+        return waiting == null ? 0 : waiting.size();
     }
 
     final class Waiter implements AutoCloseable {

@@ -4,6 +4,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
+import javax.sql.DataSource;
+
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
@@ -26,8 +29,9 @@ final class PostgresCacheBackend implements CacheBackend {
             SELECT fresh_until > now() AS fresh,
                    COALESCE(lease_until > now(), false) AS leased,
                    CAST(GREATEST(0, EXTRACT(EPOCH FROM fresh_until - now()) * 1000) AS BIGINT) AS fresh_ms,
-                   etag, last_modified, answer IS NOT NULL AND (%1$s) AS same,
-                   CASE WHEN fresh_until > now() AND NOT (answer IS NOT NULL AND (%1$s)) THEN answer END AS answer
+                   etag, last_modified, answer IS NOT NULL AND (%1$s) AS same, octet_length(answer) AS size,
+                   CASE WHEN fresh_until > now() AND NOT (answer IS NOT NULL AND (%1$s))
+                             AND octet_length(answer) <= :inline THEN answer END AS answer
             FROM cache_entries
             WHERE key = :key
             """.formatted(SAME);
@@ -78,17 +82,26 @@ final class PostgresCacheBackend implements CacheBackend {
             SELECT pg_notify('%s', encode(key, 'hex')) IS NULL AS notified FROM released
             """.formatted(CHANNEL);
 
+    private static final String READ = "SELECT answer FROM cache_entries WHERE key = :key AND fresh_until > now()";
+
+    /** The outer conditions again: a row leased or stored since the inner look is kept. */
     private static final String SWEEP = """
             DELETE FROM cache_entries
             WHERE key IN (SELECT key FROM cache_entries
                           WHERE expires_at < now() AND (lease_until IS NULL OR lease_until < now())
                           LIMIT :limit)
+              AND expires_at < now() AND (lease_until IS NULL OR lease_until < now())
             """;
+
+    /** Every statement is short: a database that stalls fails a lookup in seconds instead of holding a poll's slot. */
+    static final int QUERY_TIMEOUT_SECONDS = 5;
 
     private final JdbcClient jdbc;
 
-    PostgresCacheBackend(JdbcClient jdbc) {
-        this.jdbc = jdbc;
+    PostgresCacheBackend(DataSource dataSource) {
+        JdbcTemplate template = new JdbcTemplate(dataSource);
+        template.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+        this.jdbc = JdbcClient.create(template);
     }
 
     @Override
@@ -97,12 +110,14 @@ final class PostgresCacheBackend implements CacheBackend {
     }
 
     @Override
-    public Lookup lookup(byte[] key, Duration lease, String etag, String lastModified) {
+    public Lookup lookup(byte[] key, Duration lease, String etag, String lastModified, int inlineLimit) {
         Optional<Lookup> found = jdbc.sql(LOOKUP).param("key", key).param("etag", etag).param("lastModified", lastModified)
+                .param("inline", inlineLimit)
                 .query((rs, n) -> {
                     if (rs.getBoolean("fresh")) {
                         return rs.getBoolean("same") ? new Same(rs.getString("etag"), rs.getString("last_modified"))
-                                : (Lookup) new Hit(rs.getBytes("answer"), Duration.ofMillis(rs.getLong("fresh_ms")));
+                                : (Lookup) new Hit(rs.getBytes("answer"), rs.getLong("size"),
+                                        Duration.ofMillis(rs.getLong("fresh_ms")));
                     }
                     return rs.getBoolean("leased") ? new Busy() : null;
                 }).optional();
@@ -114,6 +129,11 @@ final class PostgresCacheBackend implements CacheBackend {
                 .list();
         // not won: another poll took the lease, or stored an answer, between the two statements
         return won.isEmpty() ? new Busy() : won.getFirst();
+    }
+
+    @Override
+    public byte[] read(byte[] key) {
+        return jdbc.sql(READ).param("key", key).query((rs, n) -> rs.getBytes("answer")).optional().orElse(null);
     }
 
     @Override

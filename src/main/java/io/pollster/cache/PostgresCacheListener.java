@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Properties;
 
 import javax.sql.DataSource;
 
@@ -30,13 +31,16 @@ final class PostgresCacheListener extends LoopService {
     private static final Logger log = LoggerFactory.getLogger(PostgresCacheListener.class);
     private static final int WAIT_MS = 1_000;
     private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
+    /** How often the quiet connection is asked a question, so that one cut without a word is noticed. */
+    private static final Duration CHECK_EVERY = Duration.ofSeconds(30);
 
     private final DataSource dataSource;
     private final CacheWaiters waiters;
     private final PostgresCacheBackend backend;
     private final Roles roles;
-    private Connection connection;
+    private volatile Connection connection;
     private Instant sweptAt = Instant.EPOCH;
+    private Instant checkedAt = Instant.EPOCH;
 
     PostgresCacheListener(DataSource dataSource, CacheWaiters waiters, PostgresCacheBackend backend, Roles roles, Loops loops) {
         super(loops, "cache-notifications", Duration.ofSeconds(1), ShutdownPhase.UPKEEP, Duration.ofSeconds(3));
@@ -53,14 +57,24 @@ final class PostgresCacheListener extends LoopService {
             backend.sweep(10_000);
         }
         try {
-            if (connection == null) {
-                connection = connect();
-                try (Statement statement = connection.createStatement()) {
+            Connection listening = connection;
+            if (listening == null) {
+                listening = connect();
+                connection = listening;
+                try (Statement statement = listening.createStatement()) {
                     statement.execute("LISTEN " + PostgresCacheBackend.CHANNEL);
                 }
                 waiters.wakeAll(); // what landed while it was away
+                checkedAt = Instant.now();
             }
-            PGNotification[] notifications = connection.unwrap(PGConnection.class).getNotifications(WAIT_MS);
+            if (Instant.now().isAfter(checkedAt.plus(CHECK_EVERY))) {
+                checkedAt = Instant.now();
+                try (Statement statement = listening.createStatement()) {
+                    statement.setQueryTimeout(PostgresCacheBackend.QUERY_TIMEOUT_SECONDS);
+                    statement.execute("SELECT 1");
+                }
+            }
+            PGNotification[] notifications = listening.unwrap(PGConnection.class).getNotifications(WAIT_MS);
             if (notifications != null) {
                 for (PGNotification notification : notifications) {
                     waiters.landed(notification.getParameter());
@@ -76,9 +90,20 @@ final class PostgresCacheListener extends LoopService {
         }
     }
 
+    /** The pool's own settings (TLS and the like included), with keepalives; a pooled connection only for another pool. */
     private Connection connect() throws SQLException {
         if (dataSource instanceof HikariDataSource hikari && hikari.getJdbcUrl() != null) {
-            return DriverManager.getConnection(hikari.getJdbcUrl(), hikari.getUsername(), hikari.getPassword());
+            Properties properties = new Properties();
+            properties.putAll(hikari.getDataSourceProperties());
+            if (hikari.getUsername() != null) {
+                properties.setProperty("user", hikari.getUsername());
+            }
+            if (hikari.getPassword() != null) {
+                properties.setProperty("password", hikari.getPassword());
+            }
+            properties.setProperty("tcpKeepAlive", "true");
+            properties.setProperty("ApplicationName", "pollster cache notifications");
+            return DriverManager.getConnection(hikari.getJdbcUrl(), properties);
         }
         return dataSource.getConnection();
     }
@@ -90,19 +115,18 @@ final class PostgresCacheListener extends LoopService {
 
     @Override
     protected void afterStop(boolean finished) {
-        if (finished) {
-            close();
-        }
+        close(); // a round still in flight fails on the closed connection and ends
     }
 
     private void close() {
-        if (connection != null) {
+        Connection open = connection;
+        connection = null;
+        if (open != null) {
             try {
-                connection.close();
+                open.close();
             } catch (SQLException ignored) {
                 // it is going anyway
             }
-            connection = null;
         }
     }
 }

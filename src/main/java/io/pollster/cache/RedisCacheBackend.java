@@ -25,7 +25,7 @@ final class RedisCacheBackend implements CacheBackend {
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             """;
 
-    /** KEYS entry, lock, fence; ARGV leaseMs, etag, lastModified. */
+    /** KEYS entry, lock, fence; ARGV leaseMs, etag, lastModified, inlineLimit. */
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> LOOKUP = RedisScript.of(NOW + """
             local e = redis.call('HMGET', KEYS[1], 'fresh', 'etag', 'lm')
@@ -39,7 +39,12 @@ final class RedisCacheBackend implements CacheBackend {
               if same then
                 return {'same', e[2] or '', e[3] or ''}
               end
-              return {'hit', redis.call('HGET', KEYS[1], 'answer'), tostring(tonumber(e[1]) - now)}
+              local size = redis.call('HSTRLEN', KEYS[1], 'answer')
+              local answer = ''
+              if size <= tonumber(ARGV[4]) then
+                answer = redis.call('HGET', KEYS[1], 'answer')
+              end
+              return {'hit', answer, tostring(tonumber(e[1]) - now), tostring(size)}
             end
             local lease = tonumber(ARGV[1])
             local fence = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(t[1]) * 1000000 + tonumber(t[2]))
@@ -51,6 +56,15 @@ final class RedisCacheBackend implements CacheBackend {
             local answer = redis.call('HEXISTS', KEYS[1], 'answer') == 1
             return {'won', f, answer and e[2] or '', answer and e[3] or ''}
             """, List.class);
+
+    /** KEYS entry; the answer while it is fresh, else nothing. */
+    private static final RedisScript<byte[]> READ = RedisScript.of(NOW + """
+            local fresh = redis.call('HGET', KEYS[1], 'fresh')
+            if fresh and tonumber(fresh) > now then
+              return redis.call('HGET', KEYS[1], 'answer')
+            end
+            return false
+            """, byte[].class);
 
     /** KEYS entry, lock, fence; ARGV fence, freshMs, retainMs, channel, key, mode (store|refresh), etag, lm, answer. */
     private static final RedisScript<Long> WRITE = RedisScript.of(NOW + """
@@ -122,19 +136,28 @@ final class RedisCacheBackend implements CacheBackend {
     }
 
     @Override
-    public Lookup lookup(byte[] key, Duration lease, String etag, String lastModified) {
+    public Lookup lookup(byte[] key, Duration lease, String etag, String lastModified, int inlineLimit) {
         List<?> reply = redis.execute(LOOKUP, ARGS, bytes(), keys(key), Long.toString(lease.toMillis()),
-                orEmpty(etag), orEmpty(lastModified));
+                orEmpty(etag), orEmpty(lastModified), Integer.toString(inlineLimit));
         if (reply == null || reply.isEmpty()) {
             throw new IllegalStateException("Redis answered the cache lookup with nothing");
         }
         return switch (text(reply.get(0))) {
-            case "hit" -> new Hit((byte[]) reply.get(1), Duration.ofMillis(Long.parseLong(text(reply.get(2)))));
+            case "hit" -> {
+                long size = Long.parseLong(text(reply.get(3)));
+                byte[] answer = (byte[]) reply.get(1);
+                yield new Hit(size <= inlineLimit ? answer : null, size, Duration.ofMillis(Long.parseLong(text(reply.get(2)))));
+            }
             case "same" -> new Same(nullIfEmpty(text(reply.get(1))), nullIfEmpty(text(reply.get(2))));
             case "won" -> new Won(Long.parseLong(text(reply.get(1))), nullIfEmpty(text(reply.get(2))),
                     nullIfEmpty(text(reply.get(3))));
             default -> new Busy();
         };
+    }
+
+    @Override
+    public byte[] read(byte[] key) {
+        return redis.execute(READ, ARGS, bytes(), List.of(keys(key).get(0)));
     }
 
     @Override

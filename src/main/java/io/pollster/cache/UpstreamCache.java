@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.LongPredicate;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,6 +28,10 @@ public class UpstreamCache {
 
     private static final Logger log = LoggerFactory.getLogger(UpstreamCache.class);
     static final Duration FAILURES_FOR = Duration.ofSeconds(5);
+    /** Answers up to this size come with the lookup; larger ones are read once the poll has the memory. */
+    static final int INLINE_BYTES = 64 * 1024;
+    /** Polls of one node that wait for the same call in their slots; more go back on the queue. */
+    static final int WAITERS_PER_KEY = 4;
     /** The longest a waiter sleeps without a notification before it looks again. */
     static final Duration FALLBACK_POLL = Duration.ofSeconds(1);
 
@@ -64,35 +69,44 @@ public class UpstreamCache {
     }
 
     /**
-     * The answer to {@code request} for one poll.
+     * The answer to a request for one poll.
      *
-     * @param request  the job's request; its validators are the job's own
-     * @param ttl      how long an answer serves every poll
-     * @param wait     how long this poll waits for another's call
-     * @param lease    how long a call may take, waiting for a slot of its host included: the lock's expiry
-     * @param upstream makes the call (one attempt), with the validators it is given
+     * @param reserve  asked before a stored answer of that many bytes is read: false when the
+     *                 poll's memory cannot hold it (the poll then gets {@link FetchResult.OutOfBudget})
+     * @param upstream makes the call (one attempt), with the validators it is given; returning
+     *                 {@link FetchResult.HostBusy} means nothing was sent, and the lease goes back
      */
-    public Shared fetch(FetchRequest request, Duration ttl, Duration wait, Duration lease,
-                        Function<FetchRequest, FetchResult> upstream) {
+    public Shared fetch(Call call, LongPredicate reserve, Function<FetchRequest, FetchResult> upstream) {
+        FetchRequest request = call.request();
         byte[] key = keys.of(request);
         String hex = HexFormat.of().formatHex(key);
         Instant started = clock.instant();
-        Instant deadline = started.plus(wait);
+        Instant deadline = started.plus(call.waitTimeout());
         boolean waited = false;
         boolean asked = false;
         while (true) {
             try (CacheWaiters.Waiter waiter = waiters.register(hex)) {
                 CacheBackend.Lookup found;
+                byte[] answer = null;
                 try {
-                    found = backend.lookup(key, lease, request.ifNoneMatch(), request.ifModifiedSince());
+                    found = backend.lookup(key, call.lease(), request.ifNoneMatch(), request.ifModifiedSince(), INLINE_BYTES);
+                    if (found instanceof CacheBackend.Hit hit) {
+                        if (!reserve.test(hit.size())) {
+                            return new Answer(new FetchResult.OutOfBudget(took(started)), !asked, Duration.ZERO);
+                        }
+                        answer = hit.answer() != null ? hit.answer() : backend.read(key);
+                        if (answer == null) {
+                            continue; // it went between the two looks: look again
+                        }
+                    }
                 } catch (RuntimeException e) {
                     return new Unavailable("the shared cache (" + backend.name() + ") cannot be reached: " + e.getMessage());
                 }
                 switch (found) {
                     case CacheBackend.Hit hit -> {
                         count(asked, waited);
-                        FetchResult answer = CachedAnswer.decode(hit.answer(), took(started));
-                        return new Answer(forJob(answer, request), !asked, hit.freshLeft());
+                        FetchResult decoded = CachedAnswer.decode(answer, took(started));
+                        return new Answer(forJob(decoded, request), !asked, hit.freshLeft());
                     }
                     case CacheBackend.Same same -> {
                         count(asked, waited);
@@ -104,7 +118,7 @@ public class UpstreamCache {
                             misses.increment();
                         }
                         asked = true;
-                        FetchResult result = ask(key, won, request, ttl, upstream);
+                        FetchResult result = ask(key, won, request, call.ttl(), upstream);
                         if (result != null) {
                             return new Answer(result instanceof FetchResult.Fetched f ? forJob(f, request) : result, false,
                                     Duration.ZERO);
@@ -116,6 +130,10 @@ public class UpstreamCache {
                         if (left.isNegative() || left.isZero()) {
                             timeouts.increment();
                             return new TimedOut(took(started));
+                        }
+                        if (waiters.waitingFor(hex) > WAITERS_PER_KEY) {
+                            // enough of this node's slots wait for this call already: the rest wait on the queue
+                            return new Crowded(left.compareTo(fallbackPoll) < 0 ? left : fallbackPoll);
                         }
                         waited = true;
                         try {
@@ -144,6 +162,16 @@ public class UpstreamCache {
             releaseQuietly(key, won.fence());
             throw e;
         }
+        if (Thread.interrupted()) {
+            // the node is stopping and cut the call short: that says nothing about the upstream. The lease
+            // goes back with the flag cleared for a moment (Redis's client refuses an interrupted caller)
+            try {
+                releaseQuietly(key, won.fence());
+            } finally {
+                Thread.currentThread().interrupt();
+            }
+            return result;
+        }
         try {
             switch (result) {
                 case FetchResult.Fetched f -> backend.store(key, won.fence(), CachedAnswer.encode(f), f.etag(),
@@ -156,6 +184,7 @@ public class UpstreamCache {
                     if (backend.refresh(key, won.fence(), n.etag(), n.lastModified(), ttl, retention(ttl))) {
                         return null;
                     }
+                    releaseQuietly(key, won.fence());
                     // the kept answer went meanwhile: the 304 means nothing to the job, which asks again
                     return new FetchResult.Failed(null, "the upstream answered 304 to a shared answer that has expired"
                             + " since; asked again on the next attempt", true, null, n.duration());
@@ -232,6 +261,21 @@ public class UpstreamCache {
         public Answer {
             Objects.requireNonNull(result, "result");
         }
+    }
+
+    /**
+     * One poll's request through the cache.
+     *
+     * @param request the job's request; its validators are the job's own
+     * @param ttl     how long an answer serves every poll
+     * @param waitTimeout how long this poll waits for another's call
+     * @param lease   how long one attempt may take, waits for its host's slots included: the lock's expiry
+     */
+    public record Call(FetchRequest request, Duration ttl, Duration waitTimeout, Duration lease) {
+    }
+
+    /** Enough polls of this node wait for the same call already: this one waits on the queue, for {@code retryIn}. */
+    public record Crowded(Duration retryIn) implements Shared {
     }
 
     /** Another poll's call did not answer within the poll's {@code waitTimeout}. */

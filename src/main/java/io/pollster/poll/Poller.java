@@ -69,8 +69,9 @@ class Poller {
                     + " (pollster.memory.per-user), was taken by other large bodies";
     private static final Duration FIRST_DEFERRAL = Duration.ofSeconds(1);
     private static final Duration MAX_DEFERRAL = Duration.ofSeconds(30);
-    /** A cached job's lock outlives its holder's request (host slot wait and timeout) by this. */
+    /** A cached job's lock outlives its holder's request (host slot waits and timeout) by this. */
     private static final Duration LEASE_MARGIN = Duration.ofSeconds(2);
+    private static final String RATE_LIMITED = "its host asked to slow down, or its rate limit held it back";
 
     private final JobRepository jobs;
     private final PollTargets targets;
@@ -96,6 +97,7 @@ class Poller {
     private final Timer duration;
     private final Duration maxPollTime;
     private final Duration hostWait;
+    private final Duration slotWaits;
     private final String queue;
 
     Poller(JobRepository jobs, PollTargets targets, Fetcher fetcher, Normalizer normalizer, VersionRepository versions,
@@ -126,6 +128,8 @@ class Poller {
         this.meters = meters;
         this.maxPollTime = limit.maxPollTime();
         this.hostWait = properties.hostWait();
+        // one attempt waits for a host slot on every hop of its redirects
+        this.slotWaits = properties.hostWait().multipliedBy(properties.maxRedirects() + 1L);
         this.queue = queues.name(PollTask.QUEUE);
         this.duration = Timer.builder("pollster.poll.duration")
                 .description("Time from the start of a poll to its outcome, retries included")
@@ -174,13 +178,10 @@ class Poller {
             return fail(attempt, null, "not started within " + Durations.format(maxPollTime)
                     + " of its fire: the pollers are behind (see pollster_queue_depth)");
         }
-        Duration wait = limits.before(job.id().value(), attempt.target.rateLimit(), attempt.target.url().getHost());
+        // a cached job's poll may not ask upstream at all: only the one that does is held to the limits
+        Duration wait = attempt.target.cache() != null ? Duration.ZERO : limits(attempt);
         if (!wait.isZero()) {
-            // its host's pause or rate, or the job's rateLimit: the poll waits on the queue, as a page would
-            return attempt.canWait(clock.instant(), wait, maxPollTime)
-                    ? new TaskHandler.Later(wait, attempt.task.deferred().encode())
-                    : fail(attempt, null, "gave up after " + Durations.format(maxPollTime)
-                            + ": its host asked to slow down, or its rate limit held it back");
+            return waitOnQueue(attempt, wait, RATE_LIMITED);
         }
         FairShare.Ticket ticket = fairShare.tryEnter(job.ownerId(), job.expectedSlow());
         if (ticket == null) {
@@ -231,6 +232,9 @@ class Poller {
         if (answer.unavailable() != null) {
             return putOff(attempt, answer.unavailable());
         }
+        if (answer.later() != null) {
+            return waitOnQueue(attempt, answer.later(), answer.laterWhy());
+        }
         FetchResult result = answer.result();
         boolean cached = answer.cached();
         return switch (result) {
@@ -248,34 +252,59 @@ class Poller {
     /**
      * The upstream's answer for this attempt: asked directly, or through the shared cache for a
      * job with {@code cache} — then perhaps another poll's answer, or a wait for one that timed out.
+     * Only a poll that asks upstream itself is held to its host's and its job's rate.
      */
     private Answer answer(Attempt attempt, ByteBudget.Reservation memory) {
         FetchRequest request = attempt.target.request(attempt.job.etag(), attempt.job.lastModified());
         JobSpec.Cache settings = attempt.target.cache();
         if (settings == null) {
-            return new Answer(counted(fetcher.fetch(request, hostWait, memory)), false, null);
+            return Answer.of(counted(fetcher.fetch(request, hostWait, memory)), false);
         }
-        Duration lease = hostWait.plus(attempt.target.timeout()).plus(LEASE_MARGIN);
-        UpstreamCache.Shared shared = cache.fetch(request, settings.ttlDuration(), settings.waitTimeoutDuration(), lease,
-                sent -> counted(fetcher.fetch(sent, hostWait, memory)));
+        Duration[] limited = new Duration[1];
+        UpstreamCache.Call call = new UpstreamCache.Call(request, settings.ttlDuration(), settings.waitTimeoutDuration(),
+                slotWaits.plus(attempt.target.timeout()).plus(LEASE_MARGIN));
+        UpstreamCache.Shared shared = cache.fetch(call,
+                bytes -> bytes <= memory.bytes() || memory.tryGrow(bytes - memory.bytes()),
+                sent -> {
+                    Duration wait = limits(attempt);
+                    if (!wait.isZero()) {
+                        limited[0] = wait;
+                        return new FetchResult.HostBusy(sent.url().getHost(), Duration.ZERO); // nothing sent: the lease goes back
+                    }
+                    return counted(fetcher.fetch(sent, hostWait, memory));
+                });
+        if (limited[0] != null) {
+            return new Answer(null, false, null, limited[0], RATE_LIMITED);
+        }
         return switch (shared) {
-            case UpstreamCache.Unavailable down -> new Answer(null, false, down.error());
-            case UpstreamCache.TimedOut timedOut -> new Answer(new FetchResult.Failed(null, "waited "
+            case UpstreamCache.Unavailable down -> new Answer(null, false, down.error(), null, null);
+            case UpstreamCache.Crowded crowded -> new Answer(null, true, null, crowded.retryIn(),
+                    "it waited for another poll's call to the same request, which had not answered");
+            case UpstreamCache.TimedOut timedOut -> Answer.of(new FetchResult.Failed(null, "waited "
                     + Durations.format(timedOut.waited()) + " (cache.waitTimeout) for another poll's call to the same "
-                    + "request, which had not answered", true, null, timedOut.waited()), true, null);
-            case UpstreamCache.Answer own when !own.cached() -> new Answer(own.result(), false, null);
-            case UpstreamCache.Answer fromCache -> new Answer(fromCache(attempt, fromCache, memory), true, null);
+                    + "request, which had not answered", true, null, timedOut.waited()), true);
+            case UpstreamCache.Answer own when !own.cached() -> Answer.of(own.result(), false);
+            case UpstreamCache.Answer fromCache -> Answer.of(fromCache(attempt, fromCache), true);
         };
     }
 
+    private Duration limits(Attempt attempt) {
+        return limits.before(attempt.job.id().value(), attempt.target.rateLimit(), attempt.target.url().getHost());
+    }
+
+    /** The poll waits on the queue (its host's pause or rate, its job's rate, a crowd of waiters), or gives up when its time is out. */
+    private TaskHandler.Result waitOnQueue(Attempt attempt, Duration wait, String why) {
+        return attempt.canWait(clock.instant(), wait, maxPollTime)
+                ? new TaskHandler.Later(wait, attempt.task.deferred().encode())
+                : fail(attempt, null, "gave up after " + Durations.format(maxPollTime) + ": " + why);
+    }
+
     /**
-     * Another poll's answer as this poll's: its body counted in this poll's bytes in flight, and a
-     * failure retried no sooner than the kept failure goes (sooner would see the same one again).
+     * Another poll's answer as this poll's: a failure retried no sooner than the kept failure goes
+     * (sooner would see the same one again).
      */
-    private FetchResult fromCache(Attempt attempt, UpstreamCache.Answer answer, ByteBudget.Reservation memory) {
+    private FetchResult fromCache(Attempt attempt, UpstreamCache.Answer answer) {
         return switch (answer.result()) {
-            case FetchResult.Fetched f when f.body().length > memory.bytes() && !memory.tryGrow(f.body().length - memory.bytes())
-                    -> new FetchResult.OutOfBudget(f.duration());
             case FetchResult.Failed f -> {
                 Duration after = f.retryAfter();
                 Duration maxBackoff = attempt.target.retry().maxBackoff();
@@ -308,8 +337,14 @@ class Poller {
      *
      * @param cached      whether the answer was another poll's
      * @param unavailable why there is none (the shared cache cannot be reached), or null
+     * @param later       how long the poll waits on the queue before it tries again, or null
+     * @param laterWhy    why it waits, for the failure if its time runs out first
      */
-    private record Answer(FetchResult result, boolean cached, String unavailable) {
+    private record Answer(FetchResult result, boolean cached, String unavailable, Duration later, String laterWhy) {
+
+        static Answer of(FetchResult result, boolean cached) {
+            return new Answer(result, cached, null, null, null);
+        }
     }
 
     /**

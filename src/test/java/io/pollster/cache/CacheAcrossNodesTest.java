@@ -57,6 +57,7 @@ class CacheAcrossNodesTest {
         upstream.route("/rates", n -> Answer.json("{\"eur\":" + rates.incrementAndGet() + "}"));
         upstream.route("/private", n -> Answer.json("{\"n\":" + n + "}"));
         upstream.route("/broken", n -> Answer.status(500));
+        upstream.route("/limited", n -> Answer.json("{\"limited\":true}"));
         upstream.route("/slow", n -> Answer.json("{\"slow\":true}").after(3_000));
         // the first call hangs (its node is killed meanwhile), the next answers at once
         upstream.route("/hang", n -> Answer.json("{\"hang\":" + n + "}").after(n == 0 ? 60_000 : 0));
@@ -100,7 +101,14 @@ class CacheAcrossNodesTest {
                         {"url":"%s","interval":"1h","retry":{"maxAttempts":2,"backoff":"200ms","maxBackoff":"500ms"},
                          "cache":{"ttl":"1m","waitTimeout":"500ms"}}""".formatted(upstream.url("/slow"))));
             }
-            Thread.sleep(16_000);
+            // a rate limit holds back the calls, not the polls that take a stored answer
+            List<String> limited = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                limited.add(job(users.get(i), """
+                        {"url":"%s","interval":"1s","rateLimit":{"limit":1,"per":"1h"},"cache":{"ttl":"1m"}}"""
+                        .formatted(upstream.url("/limited"))));
+            }
+            Thread.sleep(13_000);
 
             List<StubUpstream.Request> rateCalls = upstream.requests("/rates");
             double span = sinceFirst(rateCalls);
@@ -115,6 +123,13 @@ class CacheAcrossNodesTest {
             }
             JsonNode polls = owner(users, shared.get(7)).get("/api/v1/jobs/" + shared.get(7) + "/polls").json().get("items");
             assertThat(polls.valueStream().anyMatch(p -> p.get("cached").asBoolean())).as("polls served by the cache").isTrue();
+
+            assertThat(upstream.requests("/limited")).as("one call within the ttl").hasSize(1);
+            for (String id : limited) {
+                JsonNode job = owner(users, id).get("/api/v1/jobs/" + id).json();
+                assertThat(job.get("stats").get("polls").asInt()).as("polls of rate-limited job %s", id).isGreaterThanOrEqualTo(5);
+                assertThat(job.get("stats").get("failures").asInt()).as("failures of rate-limited job %s", id).isZero();
+            }
 
             List<String> credentials = upstream.requests("/private").stream()
                     .map(r -> r.headers().getFirst("Authorization")).toList();
@@ -255,7 +270,8 @@ class CacheAcrossNodesTest {
     }
 
     private java.util.Map<String, String> env(String backend, int redisPort, String prefix, String agent) {
-        List<String> extra = new ArrayList<>(List.of("POLLSTER_POLLER_VISIBILITY_TIMEOUT", "5s",
+        // a short wait for host slots keeps the lease of a killed holder short: timeout + 6 × host-wait + 2 s
+        List<String> extra = new ArrayList<>(List.of("POLLSTER_POLLER_VISIBILITY_TIMEOUT", "5s", "POLLSTER_POLLER_HOST_WAIT", "200ms",
                 "POLLSTER_POLLER_USER_AGENT", "Pollster/test " + agent, "POLLSTER_CACHE", backend));
         if (backend.equals("redis")) {
             extra.addAll(List.of("SPRING_DATA_REDIS_HOST", "127.0.0.1", "SPRING_DATA_REDIS_PORT", Integer.toString(redisPort),

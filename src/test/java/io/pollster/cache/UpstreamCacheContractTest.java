@@ -50,6 +50,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
 
     private static final String PREFIX = "pollster-test-" + UUID.randomUUID() + ":";
     private static final Duration LONG = Duration.ofMinutes(5);
+    private static final java.util.function.LongPredicate ANY = bytes -> true;
     private static LettuceConnectionFactory redisConnections;
     private static RedisTemplate<String, byte[]> redis;
 
@@ -122,7 +123,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
             started.add(container::destroy);
             backend = redisBackend;
         } else {
-            PostgresCacheBackend postgres = new PostgresCacheBackend(jdbc);
+            PostgresCacheBackend postgres = new PostgresCacheBackend(dataSource);
             PostgresCacheListener listener = new PostgresCacheListener(dataSource, waiters, postgres, roles, loops);
             listener.start();
             started.add(listener::stop);
@@ -162,9 +163,17 @@ class UpstreamCacheContractTest extends IntegrationTest {
         AtomicInteger calls = new AtomicInteger();
         List<Future<UpstreamCache.Shared>> polls = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            UpstreamCache.Call call = new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(20),
+                    Duration.ofSeconds(10));
             for (int i = 0; i < 20; i++) {
-                polls.add(pool.submit(() -> cache.fetch(request, Duration.ofSeconds(30), Duration.ofSeconds(20),
-                        Duration.ofSeconds(10), counting(calls, 500, ok("{\"eur\":1.1}", "\"v1\"")))));
+                polls.add(pool.submit(() -> {
+                    UpstreamCache.Shared shared = cache.fetch(call, ANY, counting(calls, 500, ok("{\"eur\":1.1}", "\"v1\"")));
+                    while (shared instanceof UpstreamCache.Crowded) { // back on the queue, for a moment
+                        sleep(50);
+                        shared = cache.fetch(call, ANY, counting(calls, 500, ok("{}", null)));
+                    }
+                    return shared;
+                }));
             }
             for (Future<UpstreamCache.Shared> poll : polls) {
                 UpstreamCache.Shared shared = poll.get();
@@ -178,8 +187,8 @@ class UpstreamCacheContractTest extends IntegrationTest {
         assertThat(count("hit") + count("coalesced")).isEqualTo(19);
         assertThat(count("coalesced")).as("polls that waited for the call").isPositive();
 
-        UpstreamCache.Answer later = (UpstreamCache.Answer) cache.fetch(request, Duration.ofSeconds(30), Duration.ofSeconds(1),
-                Duration.ofSeconds(10), counting(calls, 0, ok("{}", null)));
+        UpstreamCache.Answer later = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(1),
+                Duration.ofSeconds(10)), ANY, counting(calls, 0, ok("{}", null)));
         assertThat(later.cached()).isTrue();
         assertThat(calls).hasValue(1);
     }
@@ -193,14 +202,14 @@ class UpstreamCacheContractTest extends IntegrationTest {
         String bob = "Bearer bob-" + UUID.randomUUID();
         AtomicInteger calls = new AtomicInteger();
         for (String secret : List.of(alice, bob, alice, bob)) {
-            cache.fetch(request(path, Map.of("Authorization", secret)), Duration.ofSeconds(30), Duration.ofSeconds(1),
-                    Duration.ofSeconds(10), counting(calls, 0, ok("{\"for\":\"" + secret.hashCode() + "\"}", null)));
+            cache.fetch(new UpstreamCache.Call(request(path, Map.of("Authorization", secret)), Duration.ofSeconds(30), Duration.ofSeconds(1),
+                    Duration.ofSeconds(10)), ANY, counting(calls, 0, ok("{\"for\":\"" + secret.hashCode() + "\"}", null)));
         }
         assertThat(calls).as("one call per distinct credential").hasValue(2);
         // a secret sent in clear by one job and as secret by another is the same request
-        cache.fetch(new FetchRequest("GET", URI.create("https://api.example.com/" + path),
+        cache.fetch(new UpstreamCache.Call(new FetchRequest("GET", URI.create("https://api.example.com/" + path),
                         Map.of("accept", "application/json", "authorization", alice), Map.of(), null, Duration.ofSeconds(5),
-                        null, null), Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(10),
+                        null, null), Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(10)), ANY,
                 counting(calls, 0, ok("{}", null)));
         assertThat(calls).hasValue(2);
 
@@ -226,20 +235,20 @@ class UpstreamCacheContractTest extends IntegrationTest {
     void aHolderWhoseLeaseRanOutCannotOverwriteTheNextHoldersAnswer(String name) {
         cache(name, LONG);
         byte[] key = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
-        CacheBackend.Won first = (CacheBackend.Won) backend.lookup(key, Duration.ofMillis(300), null, null);
-        assertThat(backend.lookup(key, Duration.ofMillis(300), null, null)).as("the lease is held")
+        CacheBackend.Won first = (CacheBackend.Won) backend.lookup(key, Duration.ofMillis(300), null, null, 1024);
+        assertThat(backend.lookup(key, Duration.ofMillis(300), null, null, 1024)).as("the lease is held")
                 .isInstanceOf(CacheBackend.Busy.class);
         sleep(450);
-        CacheBackend.Won second = (CacheBackend.Won) backend.lookup(key, Duration.ofSeconds(10), null, null);
+        CacheBackend.Won second = (CacheBackend.Won) backend.lookup(key, Duration.ofSeconds(10), null, null, 1024);
         assertThat(second.fence()).isGreaterThan(first.fence());
         assertThat(backend.store(key, second.fence(), CachedAnswer.encode(ok("new", "\"2\"")), "\"2\"", null,
                 Duration.ofSeconds(30), Duration.ofMinutes(1))).isTrue();
         assertThat(backend.store(key, first.fence(), CachedAnswer.encode(ok("old", "\"1\"")), "\"1\"", null,
                 Duration.ofSeconds(30), Duration.ofMinutes(1))).as("the stale holder's write").isFalse();
-        CacheBackend.Hit hit = (CacheBackend.Hit) backend.lookup(key, Duration.ofSeconds(10), null, null);
+        CacheBackend.Hit hit = (CacheBackend.Hit) backend.lookup(key, Duration.ofSeconds(10), null, null, 1024);
         assertThat(new String(((FetchResult.Fetched) CachedAnswer.decode(hit.answer(), Duration.ZERO)).body(),
                 StandardCharsets.UTF_8)).isEqualTo("new");
-        assertThat(backend.lookup(key, Duration.ofSeconds(10), "\"2\"", null)).as("the job's own validators")
+        assertThat(backend.lookup(key, Duration.ofSeconds(10), "\"2\"", null, 1024)).as("the job's own validators")
                 .isInstanceOf(CacheBackend.Same.class);
     }
 
@@ -249,9 +258,9 @@ class UpstreamCacheContractTest extends IntegrationTest {
         UpstreamCache cache = cache(name, Duration.ofMillis(100));
         FetchRequest request = request("dead-" + UUID.randomUUID(), Map.of());
         byte[] key = new RequestKey(secrets).of(request);
-        assertThat(backend.lookup(key, Duration.ofMillis(600), null, null)).isInstanceOf(CacheBackend.Won.class); // then dies
+        assertThat(backend.lookup(key, Duration.ofMillis(600), null, null, 1024)).isInstanceOf(CacheBackend.Won.class); // then dies
         AtomicInteger calls = new AtomicInteger();
-        UpstreamCache.Shared shared = cache.fetch(request, Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(5),
+        UpstreamCache.Shared shared = cache.fetch(new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(5)), ANY,
                 counting(calls, 0, ok("{\"ok\":true}", null)));
         assertThat(shared).isInstanceOfSatisfying(UpstreamCache.Answer.class, a -> assertThat(a.cached()).isFalse());
         assertThat(calls).hasValue(1);
@@ -264,10 +273,10 @@ class UpstreamCacheContractTest extends IntegrationTest {
         FetchRequest failing = request("failing-" + UUID.randomUUID(), Map.of());
         AtomicInteger calls = new AtomicInteger();
         var error = new FetchResult.Failed(500, "HTTP 500", true, null, Duration.ofMillis(1));
-        UpstreamCache.Answer first = (UpstreamCache.Answer) cache.fetch(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
-                Duration.ofSeconds(5), counting(calls, 0, error));
-        UpstreamCache.Answer second = (UpstreamCache.Answer) cache.fetch(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
-                Duration.ofSeconds(5), counting(calls, 0, error));
+        UpstreamCache.Answer first = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
+        UpstreamCache.Answer second = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
         assertThat(first.cached()).isFalse();
         assertThat(second.cached()).isTrue();
         assertThat(second.result()).isInstanceOf(FetchResult.Failed.class);
@@ -275,18 +284,18 @@ class UpstreamCacheContractTest extends IntegrationTest {
         assertThat(calls).hasValue(1);
 
         FetchRequest quick = request("quick-" + UUID.randomUUID(), Map.of());
-        cache.fetch(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5), counting(calls, 0, error));
+        cache.fetch(new UpstreamCache.Call(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
         sleep(1_100); // a failure is kept for min(ttl, 5s): here one second
-        cache.fetch(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5), counting(calls, 0, error));
+        cache.fetch(new UpstreamCache.Call(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
         assertThat(calls).as("asked again once the failure went").hasValue(3);
 
         FetchRequest slow = request("slow-" + UUID.randomUUID(), Map.of());
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            Future<UpstreamCache.Shared> holder = pool.submit(() -> cache.fetch(slow, Duration.ofSeconds(30),
-                    Duration.ofSeconds(5), Duration.ofSeconds(10), counting(calls, 2_000, ok("{}", null))));
+            Future<UpstreamCache.Shared> holder = pool.submit(() -> cache.fetch(new UpstreamCache.Call(slow, Duration.ofSeconds(30),
+                    Duration.ofSeconds(5), Duration.ofSeconds(10)), ANY, counting(calls, 2_000, ok("{}", null))));
             sleep(300);
-            UpstreamCache.Shared waiter = cache.fetch(slow, Duration.ofSeconds(30), Duration.ofMillis(300),
-                    Duration.ofSeconds(10), counting(calls, 0, ok("{}", null)));
+            UpstreamCache.Shared waiter = cache.fetch(new UpstreamCache.Call(slow, Duration.ofSeconds(30), Duration.ofMillis(300),
+                    Duration.ofSeconds(10)), ANY, counting(calls, 0, ok("{}", null)));
             assertThat(waiter).isInstanceOf(UpstreamCache.TimedOut.class);
             assertThat(holder.get()).isInstanceOf(UpstreamCache.Answer.class);
         }
@@ -299,14 +308,14 @@ class UpstreamCacheContractTest extends IntegrationTest {
         UpstreamCache cache = cache(name, LONG);
         FetchRequest request = request("etag-" + UUID.randomUUID(), Map.of());
         AtomicInteger calls = new AtomicInteger();
-        cache.fetch(request, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5),
+        cache.fetch(new UpstreamCache.Call(request, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)), ANY,
                 counting(calls, 0, ok("{\"v\":1}", "\"v1\"")));
         sleep(1_100);
         List<String> sent = new ArrayList<>();
         FetchRequest withValidators = new FetchRequest("GET", request.url(), request.headers(), Map.of(), null,
                 request.timeout(), "\"v0\"", null);
-        UpstreamCache.Answer revalidated = (UpstreamCache.Answer) cache.fetch(withValidators, Duration.ofSeconds(1),
-                Duration.ofMillis(500), Duration.ofSeconds(5), r -> {
+        UpstreamCache.Answer revalidated = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(withValidators, Duration.ofSeconds(1),
+                Duration.ofMillis(500), Duration.ofSeconds(5)), ANY, r -> {
                     sent.add(r.ifNoneMatch());
                     return new FetchResult.NotModified("\"v1\"", null, Duration.ofMillis(1));
                 });
@@ -316,10 +325,70 @@ class UpstreamCacheContractTest extends IntegrationTest {
                         f -> assertThat(new String(f.body(), StandardCharsets.UTF_8)).isEqualTo("{\"v\":1}"));
         FetchRequest current = new FetchRequest("GET", request.url(), request.headers(), Map.of(), null, request.timeout(),
                 "\"v1\"", null);
-        UpstreamCache.Answer same = (UpstreamCache.Answer) cache.fetch(current, Duration.ofSeconds(1), Duration.ofMillis(500),
-                Duration.ofSeconds(5), counting(calls, 0, ok("{}", null)));
+        UpstreamCache.Answer same = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(current, Duration.ofSeconds(1), Duration.ofMillis(500),
+                Duration.ofSeconds(5)), ANY, counting(calls, 0, ok("{}", null)));
         assertThat(same.result()).isInstanceOf(FetchResult.NotModified.class);
         assertThat(calls).hasValue(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aLargeAnswerIsReadOnlyOnceThePollHasTheMemoryForIt(String name) {
+        UpstreamCache cache = cache(name, LONG);
+        FetchRequest request = request("large-" + UUID.randomUUID(), Map.of());
+        String large = "x".repeat(200_000);
+        AtomicInteger calls = new AtomicInteger();
+        UpstreamCache.Call call = new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(1),
+                Duration.ofSeconds(5));
+        cache.fetch(call, ANY, counting(calls, 0, ok(large, null)));
+        List<Long> asked = new ArrayList<>();
+        UpstreamCache.Answer refused = (UpstreamCache.Answer) cache.fetch(call, bytes -> asked.add(bytes) && false,
+                counting(calls, 0, ok("{}", null)));
+        assertThat(refused.result()).isInstanceOf(FetchResult.OutOfBudget.class);
+        assertThat(asked).singleElement().satisfies(bytes -> assertThat(bytes).isGreaterThan(200_000L));
+        UpstreamCache.Answer read = (UpstreamCache.Answer) cache.fetch(call, ANY, counting(calls, 0, ok("{}", null)));
+        assertThat(new String(((FetchResult.Fetched) read.result()).body(), StandardCharsets.UTF_8)).isEqualTo(large);
+        assertThat(calls).hasValue(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void onlyAFewPollsOfANodeWaitInTheirSlotsAndAnInterruptedCallIsNotShared(String name) throws Exception {
+        UpstreamCache cache = cache(name, LONG);
+        FetchRequest request = request("crowd-" + UUID.randomUUID(), Map.of());
+        UpstreamCache.Call call = new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(5),
+                Duration.ofSeconds(10));
+        AtomicInteger calls = new AtomicInteger();
+        List<Future<UpstreamCache.Shared>> polls = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            polls.add(pool.submit(() -> cache.fetch(call, ANY, counting(calls, 1_500, ok("{}", null)))));
+            sleep(200);
+            for (int i = 0; i < 12; i++) {
+                polls.add(pool.submit(() -> cache.fetch(call, ANY, counting(calls, 0, ok("{}", null)))));
+            }
+            long crowded = 0;
+            for (Future<UpstreamCache.Shared> poll : polls) {
+                if (poll.get() instanceof UpstreamCache.Crowded c) {
+                    assertThat(c.retryIn()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(5));
+                    crowded++;
+                }
+            }
+            assertThat(crowded).as("polls sent back to the queue").isBetween(12L - UpstreamCache.WAITERS_PER_KEY, 12L);
+        }
+        assertThat(calls).hasValue(1);
+
+        FetchRequest cut = request("cut-" + UUID.randomUUID(), Map.of());
+        UpstreamCache.Call cutCall = new UpstreamCache.Call(cut, Duration.ofSeconds(30), Duration.ofSeconds(1),
+                Duration.ofSeconds(10));
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            pool.submit(() -> cache.fetch(cutCall, ANY, sent -> {
+                Thread.currentThread().interrupt(); // the node stops mid-call
+                return new FetchResult.Failed(null, "interrupted", false, null, Duration.ZERO);
+            })).get();
+        }
+        UpstreamCache.Answer after = (UpstreamCache.Answer) cache.fetch(cutCall, ANY, counting(calls, 0, ok("{}", null)));
+        assertThat(after.cached()).as("the cut call shared nothing and gave its lease back").isFalse();
+        assertThat(after.result()).isInstanceOf(FetchResult.Fetched.class);
     }
 
     private static void sleep(long millis) {
