@@ -240,6 +240,8 @@ class Poller {
         return switch (result) {
             case FetchResult.HostBusy busy -> putOff(attempt, "every request slot of host " + busy.host() + " was taken");
             case FetchResult.OutOfBudget out -> putOff(attempt, OUT_OF_BUDGET);
+            // a shared 429 paused the host when it came; another poll reading it does not pause it again
+            case FetchResult.Failed failed when cached -> retry(attempt, failed);
             case FetchResult.Failed failed -> retryOrFail(attempt, failed);
             case FetchResult.NotModified notModified -> quiet(attempt, PollRecord.notModified(job, attempt.task,
                     attempt.started, attempt.took(clock), new PollRecord.Validators(firstNonNull(notModified.etag(), job.etag()),
@@ -434,6 +436,11 @@ class Poller {
         if (failed.status() != null && failed.status() == 429) {
             limits.throttled(attempt.target.url().getHost(), failed.retryAfter()); // every request to the host waits
         }
+        return retry(attempt, failed);
+    }
+
+    /** The next attempt after the job's backoff, or the poll's failure when its attempts or its time are spent. */
+    private TaskHandler.Result retry(Attempt attempt, FetchResult.Failed failed) {
         return switch (attempt.target.retry().after(attempt.task.attempt(), failed)) {
             case RetryPolicy.RetryAfter retry when attempt.canWait(clock.instant(), retry.delay(), maxPollTime) -> {
                 log.debug("Attempt {} to poll job {} failed ({}); next in {}", attempt.task.attempt(), attempt.job.id(),
