@@ -20,6 +20,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pollster.fetch.FetchRequest;
 import io.pollster.fetch.FetchResult;
 import io.pollster.support.IntegrationTest;
+import io.pollster.support.TestRedis;
 import io.pollster.system.Roles;
 import io.pollster.system.loop.Loops;
 import io.pollster.system.secret.SecretBox;
@@ -29,10 +30,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.RedisTemplate;
-import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 import org.springframework.data.redis.serializer.RedisSerializer;
@@ -71,10 +70,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
 
     @BeforeAll
     static void connectRedis() {
-        int port = Integer.parseInt(System.getenv().getOrDefault("POLLSTER_TEST_REDIS_PORT", "6379"));
-        redisConnections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port));
-        redisConnections.afterPropertiesSet();
-        redisConnections.start();
+        redisConnections = TestRedis.connect();
         redis = new RedisTemplate<>();
         redis.setConnectionFactory(redisConnections);
         redis.setKeySerializer(RedisSerializer.string());
@@ -86,11 +82,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
 
     @AfterAll
     static void dropKeys() {
-        List<String> all = redisKeys();
-        if (!all.isEmpty()) {
-            redis.delete(all);
-        }
-        redisConnections.destroy();
+        TestRedis.dropAndClose(redisConnections, PREFIX);
     }
 
     @AfterEach
@@ -101,11 +93,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
     }
 
     private static List<String> redisKeys() {
-        List<String> all = new ArrayList<>();
-        try (var keys = redis.scan(ScanOptions.scanOptions().match(PREFIX + "*").count(1000).build())) {
-            keys.forEachRemaining(all::add);
-        }
-        return all;
+        return TestRedis.keys(redisConnections, PREFIX);
     }
 
     /** A cache on {@code name}, its waiters woken by that backend's notifications. */

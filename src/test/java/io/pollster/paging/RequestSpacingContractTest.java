@@ -12,14 +12,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import io.pollster.support.IntegrationTest;
+import io.pollster.support.TestRedis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
-import org.springframework.data.redis.core.ScanOptions;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -37,25 +36,13 @@ class RequestSpacingContractTest extends IntegrationTest {
 
     @BeforeAll
     static void connectRedis() {
-        int port = Integer.parseInt(System.getenv().getOrDefault("POLLSTER_TEST_REDIS_PORT", "6379"));
-        redisConnections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port));
-        redisConnections.afterPropertiesSet();
-        redisConnections.start();
+        redisConnections = TestRedis.connect();
         redis = new StringRedisTemplate(redisConnections);
-        assertThat(redis.execute((org.springframework.data.redis.core.RedisCallback<String>) c -> c.ping()))
-                .as("the local Redis answers").isEqualTo("PONG");
     }
 
     @AfterAll
     static void dropKeys() {
-        try (var keys = redis.scan(ScanOptions.scanOptions().match(PREFIX + "*").count(1000).build())) {
-            List<String> all = new ArrayList<>();
-            keys.forEachRemaining(all::add);
-            if (!all.isEmpty()) {
-                redis.delete(all);
-            }
-        }
-        redisConnections.destroy();
+        TestRedis.dropAndClose(redisConnections, PREFIX);
     }
 
     private RequestSpacing backend(String name) {

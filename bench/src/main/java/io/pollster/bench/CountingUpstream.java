@@ -83,7 +83,7 @@ final class CountingUpstream implements AutoCloseable {
 
     private static final int MAX_HEAD = 64 * 1024;
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ENGLISH);
-    private static final byte[] ITEMS = items();
+    private static final byte[] ITEMS = StubUpstream.suffix(); // the rest of the body, as the poll path's stub answers
 
     private final ServerSocket server;
     private final LongSupplier nanoClock;
@@ -348,16 +348,6 @@ final class CountingUpstream implements AutoCloseable {
 
     private static byte[] notFound() {
         return "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
-    }
-
-    /** The rest of the ~1 KiB body: a fixed list of items, as {@link StubUpstream} answers. */
-    private static byte[] items() {
-        StringBuilder s = new StringBuilder(",\"items\":[");
-        for (int i = 0; i < 16; i++) {
-            s.append(i == 0 ? "" : ",").append("{\"id\":").append(i).append(",\"name\":\"item-").append(i)
-                    .append("\",\"price\":\"").append(10 + i).append(".99\",\"tags\":[\"a\",\"b\"]}");
-        }
-        return s.append("]}").toString().getBytes(StandardCharsets.US_ASCII);
     }
 
     @Override

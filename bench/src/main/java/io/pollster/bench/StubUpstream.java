@@ -115,7 +115,7 @@ final class StubUpstream implements AutoCloseable {
     }
 
     /** The rest of the ~1 KiB body: a fixed list of items. */
-    private static byte[] suffix() {
+    static byte[] suffix() {
         StringBuilder s = new StringBuilder(",\"items\":[");
         for (int i = 0; i < 16; i++) {
             s.append(i == 0 ? "" : ",").append("{\"id\":").append(i).append(",\"name\":\"item-").append(i)
