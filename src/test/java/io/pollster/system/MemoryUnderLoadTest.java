@@ -53,7 +53,7 @@ class MemoryUnderLoadTest {
                 "POLLSTER_QUOTA_STORED_BYTES", "1TB");
         AtomicInteger served = new AtomicInteger();
         HttpServer upstream = slowLargeBodies(served);
-        try (PollsterProcess pollster = PollsterProcess.start(TestDirs.newDir("memory-").resolve("data"), env)) {
+        try (PollsterProcess pollster = PollsterProcess.startOptimized(TestDirs.newDir("memory-").resolve("data"), env)) {
             pollster.awaitReady(Duration.ofSeconds(180));
             Api admin = pollster.api().as("memory-test-admin-token-0123456789");
             Api alice = pollster.api().as(admin.post("/api/v1/users", "{\"name\":\"alice\"}").json().get("token").asString());
