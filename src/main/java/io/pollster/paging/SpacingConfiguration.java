@@ -1,5 +1,6 @@
 package io.pollster.paging;
 
+import io.pollster.cache.UpstreamCache;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
@@ -7,18 +8,13 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** Where request spacing lives: PostgreSQL (default), or Redis with {@code POLLSTER_CACHE=redis}. */
+/** Request spacing lives where the shared cache does ({@code POLLSTER_CACHE}): PostgreSQL, or Redis. */
 @Configuration(proxyBeanMethods = false)
 class SpacingConfiguration {
 
     @Bean
-    RequestSpacing requestSpacing(@Value("${pollster.cache:postgres}") String backend, JdbcClient jdbc,
-                                  ObjectProvider<StringRedisTemplate> redis,
+    RequestSpacing requestSpacing(UpstreamCache cache, JdbcClient jdbc, ObjectProvider<StringRedisTemplate> redis,
                                   @Value("${pollster.redis.key-prefix:pollster:}") String prefix) {
-        return switch (backend.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "postgres" -> new PostgresRequestSpacing(jdbc);
-            case "redis" -> new RedisRequestSpacing(redis.getObject(), prefix);
-            default -> throw new IllegalStateException("POLLSTER_CACHE is \"" + backend + "\": it must be postgres or redis");
-        };
+        return cache.backend().equals("redis") ? new RedisRequestSpacing(redis.getObject(), prefix) : new PostgresRequestSpacing(jdbc);
     }
 }
