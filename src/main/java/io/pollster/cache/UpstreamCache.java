@@ -57,10 +57,12 @@ public class UpstreamCache {
         this.waiters = waiters;
         this.keys = keys;
         this.clock = clock;
-        this.hits = counter(meters, "hit", "a fresh answer was there");
-        this.misses = counter(meters, "miss", "no fresh answer: this poll asked upstream for everyone");
-        this.coalesced = counter(meters, "coalesced", "another poll's call was under way: this one waited for its answer");
-        this.timeouts = counter(meters, "timeout", "another poll's call did not answer within waitTimeout");
+        // hit: a fresh answer was there; miss: none, this poll asked upstream for everyone; coalesced: another
+        // poll's call was under way and this one waited for it; timeout: that call did not answer within waitTimeout
+        this.hits = counter(meters, "hit");
+        this.misses = counter(meters, "miss");
+        this.coalesced = counter(meters, "coalesced");
+        this.timeouts = counter(meters, "timeout");
     }
 
     /** {@code postgres} or {@code redis}. */
@@ -240,9 +242,11 @@ public class UpstreamCache {
         return Duration.between(started, clock.instant());
     }
 
-    private static Counter counter(MeterRegistry meters, String result, String description) {
+    private static Counter counter(MeterRegistry meters, String result) {
         return Counter.builder("pollster.cache.requests").tag("result", result)
-                .description("Polls of cached jobs by how they got their answer: " + description).register(meters);
+                .description("Polls of jobs with a cache by how they got their answer: hit, miss (asked upstream for"
+                        + " everyone), coalesced (waited for another poll's call), timeout (that call did not answer in time)")
+                .register(meters);
     }
 
     /** What the cache gave a poll. */
