@@ -26,6 +26,8 @@ import tools.jackson.databind.json.JsonMapper;
 @RequestMapping("/api/v1/jobs")
 class JobController {
 
+    private static final int MAX_SEARCH = 200;
+
     private final JobService jobs;
     private final OutputStates outputs;
     private final RunProgress runs;
@@ -50,11 +52,18 @@ class JobController {
         return ResponseEntity.created(URI.create("/api/v1/jobs/" + job.id())).body(one(job));
     }
 
-    /** Written to JSON while the page's bytes are reserved: the definitions are gone once it is done. */
+    /**
+     * Written to JSON while the page's bytes are reserved: the definitions are gone once it is done.
+     * {@code q} keeps the jobs whose name or URL contains it, in any case.
+     */
     @GetMapping
     ResponseEntity<byte[]> list(Caller caller, @RequestParam(required = false) String status,
+                                @RequestParam(required = false) String q,
                                 @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
-        byte[] page = jobs.list(caller, status(status), PageQuery.of(limit, cursor),
+        if (q != null && q.length() > MAX_SEARCH) {
+            throw ApiException.invalid("q", "must be at most " + MAX_SEARCH + " characters");
+        }
+        byte[] page = jobs.list(caller, status(status), q, PageQuery.of(limit, cursor),
                 jobsPage -> json.writeValueAsBytes(jobsPage.map(JobView::of)));
         return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(page);
     }

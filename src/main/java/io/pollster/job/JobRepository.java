@@ -68,6 +68,7 @@ public class JobRepository {
                     JOIN job_polls p ON p.job_id = j.id
                     WHERE (:anyOwner OR j.owner_id = :owner)
                       AND (:anyStatus OR j.status = :status)
+                      AND (:anyText OR strpos(lower(j.spec ->> 'name'), :text) > 0 OR strpos(lower(j.spec ->> 'url'), :text) > 0)
                       AND j.id > :after
                     ORDER BY j.id
                     LIMIT :limit) fetched_rows) page
@@ -163,13 +164,16 @@ public class JobRepository {
     record Slice(List<Job> jobs, boolean cut) {
     }
 
-    Slice findPage(UUID owner, JobStatus status, UUID after, int limit, long maxBytes) {
+    /** @param text null, or lower-case text the job's name or URL contains */
+    Slice findPage(UUID owner, JobStatus status, String text, UUID after, int limit, long maxBytes) {
         long[] fetched = {0};
         List<Job> jobs = jdbc.sql(FIND_PAGE)
                 .param("anyOwner", owner == null)
                 .param("owner", owner == null ? new UUID(0, 0) : owner)
                 .param("anyStatus", status == null)
                 .param("status", status == null ? "" : status.name())
+                .param("anyText", text == null)
+                .param("text", text == null ? "" : text)
                 .param("after", after)
                 .param("limit", limit)
                 .param("maxBytes", maxBytes)

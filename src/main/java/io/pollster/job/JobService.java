@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -110,10 +111,12 @@ public class JobService {
      *
      * @param use what the caller makes of the page while its bytes are reserved
      */
-    public <T> T list(Caller caller, JobStatus status, PageQuery page, Function<Page<Job>, T> use) {
+    /** @param text null, or text the job's name or URL must contain (any case) */
+    public <T> T list(Caller caller, JobStatus status, String text, PageQuery page, Function<Page<Job>, T> use) {
         var owner = caller.admin() ? null : caller.userId().value();
         try (ByteBudget.Reservation reserved = reservePage(owner)) {
-            JobRepository.Slice slice = jobs.findPage(owner, status, page.afterId(), page.fetchSize(), reserved.bytes());
+            JobRepository.Slice slice = jobs.findPage(owner, status,
+                    text == null || text.isBlank() ? null : text.strip().toLowerCase(Locale.ROOT), page.afterId(), page.fetchSize(), reserved.bytes());
             return use.apply(slice.cut() ? Page.cutShort(slice.jobs(), j -> j.id().toString())
                     : Page.of(slice.jobs(), page, j -> j.id().toString()));
         }

@@ -34,11 +34,23 @@ class AuthConfiguration implements WebMvcConfigurer {
     }
 
     @Bean
-    FilterRegistrationBean<BearerTokenFilter> bearerTokenFilter(AdminToken adminToken, UserService users,
-                                                                AuthProperties properties, Clock clock) {
-        FilterRegistrationBean<BearerTokenFilter> registration =
-                new FilterRegistrationBean<>(new BearerTokenFilter(adminToken, users, new FailedTokenThrottle(properties, clock)));
+    TokenCheck tokenCheck(AdminToken adminToken, UserService users, AuthProperties properties, Clock clock) {
+        return new TokenCheck(adminToken, users, new FailedTokenThrottle(properties, clock));
+    }
+
+    @Bean
+    FilterRegistrationBean<BearerTokenFilter> bearerTokenFilter(TokenCheck tokens) {
+        FilterRegistrationBean<BearerTokenFilter> registration = new FilterRegistrationBean<>(new BearerTokenFilter(tokens));
         registration.setUrlPatterns(List.of("/api/v1/*"));
+        return registration;
+    }
+
+    /** Before the bearer token filter: a session may read the API with its cookie. */
+    @Bean
+    FilterRegistrationBean<BrowserSessionFilter> browserSessionFilter(BrowserSessions sessions) {
+        FilterRegistrationBean<BrowserSessionFilter> registration = new FilterRegistrationBean<>(new BrowserSessionFilter(sessions));
+        registration.setUrlPatterns(List.of("/*"));
+        registration.setOrder(-50);
         return registration;
     }
 

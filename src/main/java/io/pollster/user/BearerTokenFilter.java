@@ -2,7 +2,6 @@ package io.pollster.user;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Optional;
 
 import io.pollster.system.web.ProblemWriter;
 import jakarta.servlet.FilterChain;
@@ -17,54 +16,40 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Lets a {@code /api/v1} request through only with a valid bearer token, and records who the
  * caller is. A plain filter rather than Spring Security: one header, one indexed lookup, nothing
  * else to configure (see docs/decisions.md). Invalid tokens are counted per client address by
- * {@link FailedTokenThrottle}: past its limit, the address gets 429 without a lookup.
+ * {@link FailedTokenThrottle}: past its limit, the address gets 429 without a lookup. A web UI
+ * session may read (GET) the API with its cookie instead, for the browser's event stream and
+ * content links; it never writes through it.
  */
 class BearerTokenFilter extends OncePerRequestFilter {
 
     private static final String SCHEME = "Bearer ";
 
-    private final AdminToken adminToken;
-    private final UserService users;
-    private final FailedTokenThrottle throttle;
+    private final TokenCheck tokens;
 
-    BearerTokenFilter(AdminToken adminToken, UserService users, FailedTokenThrottle throttle) {
-        this.adminToken = adminToken;
-        this.users = users;
-        this.throttle = throttle;
+    BearerTokenFilter(TokenCheck tokens) {
+        this.tokens = tokens;
     }
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+        if (header == null && request.getAttribute(Caller.ATTRIBUTE) != null) {
+            chain.doFilter(request, response); // a web UI session reading (BrowserSessionFilter lets only GETs through)
+            return;
+        }
         if (header == null || !header.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
             unauthorized(response, "This needs an 'Authorization: Bearer <token>' header");
             return;
         }
-        String token = header.substring(SCHEME.length()).strip();
-        byte[] hash = token.isEmpty() || token.length() > ApiTokens.MAX_LENGTH ? null : ApiTokens.hash(token);
-        Optional<Caller> caller;
-        if (hash != null && adminToken.matches(hash)) {
-            caller = Optional.of(Caller.ofAdmin()); // checked in memory: nothing to spare by throttling it
-        } else {
-            Duration wait = throttle.throttled(request.getRemoteAddr(), hash);
-            if (wait != null) {
-                tooManyFailures(response, wait);
-                return;
+        switch (tokens.check(header.substring(SCHEME.length()).strip(), request.getRemoteAddr())) {
+            case TokenCheck.Valid valid -> {
+                request.setAttribute(Caller.ATTRIBUTE, valid.caller());
+                chain.doFilter(request, response);
             }
-            caller = hash == null ? Optional.empty() : users.authenticate(hash).map(Caller::ofUser);
-            if (caller.isPresent()) {
-                throttle.succeeded(hash);
-            } else {
-                throttle.failed(request.getRemoteAddr());
-            }
+            case TokenCheck.Throttled throttled -> tooManyFailures(response, throttled.retryIn());
+            case TokenCheck.Invalid invalid -> unauthorized(response, "The bearer token is not valid");
         }
-        if (caller.isEmpty()) {
-            unauthorized(response, "The bearer token is not valid");
-            return;
-        }
-        request.setAttribute(Caller.ATTRIBUTE, caller.get());
-        chain.doFilter(request, response);
     }
 
     private static void tooManyFailures(HttpServletResponse response, Duration wait) throws IOException {

@@ -1,0 +1,137 @@
+package io.pollster.user;
+
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.Optional;
+
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.http.ResponseCookie;
+import org.springframework.stereotype.Component;
+
+/**
+ * Web UI sessions: the login form exchanges a bearer token for a random session id in a cookie
+ * ({@code HttpOnly}, {@code SameSite=Strict}, {@code Secure} over TLS), which is all the browser
+ * keeps; the token itself goes nowhere. Sessions live in the database, so any api node serves
+ * them and logout ends them everywhere; each carries its own CSRF token for forms.
+ */
+@Component
+public class BrowserSessions {
+
+    public static final String COOKIE = "pollster_session";
+    static final String CSRF_ATTRIBUTE = BrowserSessions.class.getName() + ".csrf";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final BrowserSessionRepository sessions;
+    private final TokenCheck tokens;
+    private final Clock clock;
+    private final Duration ttl;
+
+    BrowserSessions(BrowserSessionRepository sessions, TokenCheck tokens, Clock clock,
+                    @Value("${pollster.ui.session-ttl:12h}") Duration ttl) {
+        this.sessions = sessions;
+        this.tokens = tokens;
+        this.clock = clock;
+        this.ttl = ttl;
+    }
+
+    /** What a login attempt came to. */
+    public sealed interface Login {
+        /** @param cookie the Set-Cookie header value that starts the session */
+        record Started(String cookie) implements Login {
+        }
+
+        record Refused() implements Login {
+        }
+
+        record Throttled(long seconds) implements Login {
+        }
+    }
+
+    public Login login(String token, HttpServletRequest request) {
+        return switch (tokens.check(token == null ? null : token.strip(), request.getRemoteAddr())) {
+            case TokenCheck.Valid valid -> new Login.Started(start(valid, request));
+            case TokenCheck.Invalid invalid -> new Login.Refused();
+            case TokenCheck.Throttled throttled -> new Login.Throttled(Math.max(1, (throttled.retryIn().toMillis() + 999) / 1000));
+        };
+    }
+
+    private String start(TokenCheck.Valid valid, HttpServletRequest request) {
+        String id = random();
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        sessions.deleteExpired(now);
+        sessions.insert(ApiTokens.hash(id), valid.caller().admin() ? null : valid.caller().userId().value(), valid.tokenHash(),
+                random(), now, now.plus(ttl));
+        return cookie(id, ttl, request).toString();
+    }
+
+    /** Ends the request's session, if it has one; answers the Set-Cookie header value that clears the cookie. */
+    public String logout(HttpServletRequest request) {
+        String id = cookieValue(request);
+        if (id != null) {
+            sessions.delete(ApiTokens.hash(id));
+        }
+        return cookie("", Duration.ZERO, request).toString();
+    }
+
+    /** The session behind the request's cookie: its caller and CSRF token; empty when none, expired or revoked. */
+    Optional<Session> find(HttpServletRequest request) {
+        String id = cookieValue(request);
+        if (id == null || id.length() > ApiTokens.MAX_LENGTH) {
+            return Optional.empty();
+        }
+        return sessions.find(ApiTokens.hash(id), clock.instant()).flatMap(row -> {
+            if (row.userId() == null) {
+                return tokens.isAdmin(row.tokenHash()) ? Optional.of(new Session(Caller.ofAdmin(), row.csrf())) : Optional.empty();
+            }
+            return Optional.of(new Session(new Caller(new UserId(row.userId()), row.userName(), false), row.csrf()));
+        });
+    }
+
+    record Session(Caller caller, String csrf) {
+        boolean csrfMatches(String sent) {
+            return sent != null && MessageDigest.isEqual(csrf.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    sent.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    /** The CSRF token of the request's session, for the forms of the page it renders. */
+    public static String csrf(HttpServletRequest request) {
+        return (String) request.getAttribute(CSRF_ATTRIBUTE);
+    }
+
+    private static String cookieValue(HttpServletRequest request) {
+        Cookie[] cookies = request.getCookies();
+        if (cookies == null) {
+            return null;
+        }
+        for (Cookie cookie : cookies) {
+            if (COOKIE.equals(cookie.getName()) && !cookie.getValue().isEmpty()) {
+                return cookie.getValue();
+            }
+        }
+        return null;
+    }
+
+    private static ResponseCookie cookie(String value, Duration maxAge, HttpServletRequest request) {
+        return ResponseCookie.from(COOKIE, value)
+                .path("/")
+                .httpOnly(true)
+                .sameSite("Strict")
+                .secure(request.isSecure())
+                .maxAge(maxAge)
+                .build();
+    }
+
+    private static String random() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+}
