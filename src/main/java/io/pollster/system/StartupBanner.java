@@ -17,7 +17,7 @@ class StartupBanner {
     void ready(ApplicationReadyEvent event) {
         if (event.getApplicationContext() instanceof WebServerApplicationContext web && web.getWebServer() != null) {
             int port = web.getWebServer().getPort();
-            log.info("Pollster is ready on http://localhost:{} (API /api/v1, docs /swagger-ui.html, health /actuator/health)", port);
+            log.info("Pollster is ready on http://localhost:{} (web UI /, API /api/v1, docs /swagger-ui.html, health /actuator/health)", port);
         }
     }
 }

@@ -231,6 +231,42 @@ class WebUiTest extends PipelineTest {
     }
 
     @Test
+    void aPaginatedJobShowsItsRunsItemsAndTheDeliveriesOfItsEvents() throws Exception {
+        upstream.routeQuery("/catalog", q -> {
+            int page = Integer.parseInt(q.getOrDefault("page", "1"));
+            return StubUpstream.Answer.json("{\"count\":6,\"results\":[{\"id\":%d,\"name\":\"item-%d\"},{\"id\":%d,\"name\":\"item-%d\"}]}"
+                    .formatted(2 * page - 1, 2 * page - 1, 2 * page, 2 * page));
+        });
+        upstream.route("/hook", n -> StubUpstream.Answer.status(204));
+        String token = createUser("dave");
+        String jobId = api().as(token).post("/api/v1/jobs", """
+                {"name":"catalog","url":"%s","interval":"1h",
+                 "pagination":{"type":"page","param":"page","sizeParam":"limit","size":2,"totalPath":"$.count"},
+                 "items":{"path":"$.results[*]","key":"$.id"},
+                 "outputs":[{"type":"webhook","url":"%s"}]}""".formatted(upstream.url("/catalog"), upstream.url("/hook")))
+                .json().get("id").asString();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
+                api().as(token).get("/api/v1/jobs/" + jobId + "/runs").json().get("items").size() == 1
+                && !api().as(token).get("/api/v1/jobs/" + jobId + "/runs").json().get("items").get(0).get("status").asString().equals("running")
+                && upstream.requests("/hook").size() >= 7);
+
+        try (BrowserContext browserContext = browserContext()) {
+            Page page = browserContext.newPage();
+            logIn(page, token);
+            page.navigate("/jobs/" + jobId);
+            assertThat(page.locator("#runs-title")).isVisible();
+            Locator runs = page.locator("section[aria-labelledby=runs-title] table").first();
+            assertThat(runs).containsText("succeeded");
+            assertThat(runs).containsText("3 / 3");
+            assertThat(runs).containsText("6 new, 0 changed");
+            assertThat(page.locator("section[aria-labelledby=runs-title] table").nth(1).locator("tbody tr")).hasCount(6);
+            assertThat(page.locator("section[aria-labelledby=events-title]")).containsText("item.created");
+            assertThat(page.locator("section[aria-labelledby=events-title]")).containsText("output 0: delivered (HTTP 204)");
+            shoot(page, "paginated-job");
+        }
+    }
+
+    @Test
     void deadLettersAreListedAndReplayed() {
         upstream.route("/broken", n -> StubUpstream.Answer.status(500));
         String token = createUser("carol");
