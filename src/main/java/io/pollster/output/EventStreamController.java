@@ -36,6 +36,7 @@ class EventStreamController implements SmartLifecycle {
 
     static final int PAGE = 100;
     static final int STREAMS_PER_USER = 5;
+    static final Duration BROWSER_HEARTBEAT = Duration.ofSeconds(2);
 
     private final EventFeed feed;
     private final JsonMapper json;
@@ -55,7 +56,11 @@ class EventStreamController implements SmartLifecycle {
 
     @GetMapping(path = "/api/v1/events/stream")
     void stream(Caller caller, @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
+                @RequestHeader(name = "Authorization", required = false) String authorization,
                 HttpServletResponse response) throws IOException, InterruptedException {
+        // a web UI page's stream (its session cookie, no token) ends with the page: a closed page is
+        // noticed only when a write fails, so its keep-alives come often and its slot frees in seconds
+        Duration keepAlive = authorization == null && heartbeat.compareTo(BROWSER_HEARTBEAT) > 0 ? BROWSER_HEARTBEAT : heartbeat;
         if (caller.admin()) {
             throw ApiException.forbidden("The event stream is a user's own events; the admin has none (use a user's token)");
         }
@@ -82,7 +87,7 @@ class EventStreamController implements SmartLifecycle {
                 }
                 if (!page.isEmpty()) {
                     lastWrite = System.nanoTime();
-                } else if (System.nanoTime() - lastWrite >= heartbeat.toNanos()) {
+                } else if (System.nanoTime() - lastWrite >= keepAlive.toNanos()) {
                     write(out, ": keep-alive\n\n");
                     lastWrite = System.nanoTime();
                 }

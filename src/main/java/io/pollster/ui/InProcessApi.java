@@ -6,17 +6,23 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.net.URLDecoder;
 import java.util.List;
 import java.util.Map;
 
 import io.pollster.user.Caller;
 import jakarta.servlet.ReadListener;
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpSession;
+import jakarta.servlet.http.Part;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletOutputStream;
@@ -33,6 +39,7 @@ import org.springframework.web.context.request.RequestContextHolder;
 import org.springframework.web.context.request.ServletRequestAttributes;
 import org.springframework.web.servlet.DispatcherServlet;
 import org.springframework.web.util.UriComponentsBuilder;
+import org.springframework.web.util.UriUtils;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -135,8 +142,9 @@ class InProcessApi {
                     parameters.put(decode(name), values.stream().map(v -> v == null ? "" : decode(v)).toArray(String[]::new)));
         }
 
+        /** Percent-decoding only: a '+' in a query is a plus (UriComponentsBuilder leaves it unencoded), not a space. */
         private static String decode(String encoded) {
-            return URLDecoder.decode(encoded, StandardCharsets.UTF_8);
+            return UriUtils.decode(encoded, StandardCharsets.UTF_8);
         }
 
         @Override
@@ -172,6 +180,50 @@ class InProcessApi {
         @Override
         public DispatcherType getDispatcherType() {
             return DispatcherType.REQUEST;
+        }
+
+        // the call completes within the page's request and touches none of its state
+        @Override
+        public boolean isAsyncSupported() {
+            return false;
+        }
+
+        @Override
+        public AsyncContext startAsync() {
+            throw new IllegalStateException("An in-process API call cannot go asynchronous");
+        }
+
+        @Override
+        public AsyncContext startAsync(ServletRequest request, ServletResponse response) {
+            throw new IllegalStateException("An in-process API call cannot go asynchronous");
+        }
+
+        @Override
+        public HttpSession getSession(boolean create) {
+            if (create) {
+                throw new IllegalStateException("An in-process API call has no HTTP session");
+            }
+            return null;
+        }
+
+        @Override
+        public HttpSession getSession() {
+            return getSession(true);
+        }
+
+        @Override
+        public Cookie[] getCookies() {
+            return null;
+        }
+
+        @Override
+        public Collection<Part> getParts() {
+            return List.of();
+        }
+
+        @Override
+        public Part getPart(String name) {
+            return null;
         }
 
         @Override
@@ -372,6 +424,10 @@ class InProcessApi {
         @Override
         public void addHeader(String name, String value) {
             setHeader(name, value);
+        }
+
+        @Override
+        public void addCookie(jakarta.servlet.http.Cookie cookie) {
         }
 
         @Override

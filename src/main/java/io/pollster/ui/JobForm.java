@@ -1,6 +1,5 @@
 package io.pollster.ui;
 
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,21 +104,23 @@ final class JobForm {
 
     /**
      * The API request this form asks for. Creating leaves out what is blank (the API's defaults
-     * apply); editing ({@code existing} given) sends blanks as null, and null for each field the
-     * job had and the JSON no longer names, so what the form shows is what the job becomes.
+     * apply). Editing ({@code existing} given) sends a merge patch from the job as it is to the job
+     * as the form shows it: changed values, and null for every field the form no longer has, at
+     * any depth (a removed header, a key gone from {@code cache}) — so what the form shows is what
+     * the job becomes. (A merge patch cannot set a null inside an object; a body with nulls is
+     * sent whole.)
      *
      * @throws Invalid when a field cannot be read (the JSON, a header line): said per field
      */
     ObjectNode request(JsonNode existing, JsonMapper json) {
         Map<String, String> errors = new LinkedHashMap<>();
         ObjectNode request = JsonNodeFactory.instance.objectNode();
-        boolean edit = existing != null;
-        text(request, "name", name, edit);
-        text(request, "url", url, edit);
-        text(request, "method", method, edit);
-        text(request, "interval", interval, edit);
-        text(request, "cron", cron, edit);
-        text(request, "timeout", timeout, edit);
+        text(request, "name", name);
+        text(request, "url", url);
+        text(request, "method", method);
+        text(request, "interval", interval);
+        text(request, "cron", cron);
+        text(request, "timeout", timeout);
         ObjectNode headerMap = JsonNodeFactory.instance.objectNode();
         int line = 0;
         for (String header : headers.split("\\R")) {
@@ -134,8 +135,8 @@ final class JobForm {
             }
             headerMap.put(header.substring(0, colon).strip(), header.substring(colon + 1).strip());
         }
-        if (!headerMap.isEmpty() || edit) {
-            request.set("headers", headerMap.isEmpty() ? null : headerMap);
+        if (!headerMap.isEmpty()) {
+            request.set("headers", headerMap);
         }
         if (!body.isBlank()) {
             JsonNode parsed;
@@ -145,8 +146,6 @@ final class JobForm {
                 parsed = JsonNodeFactory.instance.stringNode(body);
             }
             request.set("body", parsed);
-        } else if (edit) {
-            request.putNull("body");
         }
         if (!more.isBlank()) {
             try {
@@ -165,36 +164,55 @@ final class JobForm {
                 errors.put("more", "is not valid JSON: " + e.getOriginalMessage());
             }
         }
-        if (edit) {
-            Iterator<String> had = existing.propertyNames().iterator();
-            while (had.hasNext()) {
-                String field = had.next();
-                if (!OWN_FIELDS.contains(field) && !VIEW_ONLY.contains(field) && !request.has(field) && !field.equals("dedup")) {
-                    request.putNull(field);
-                }
-            }
-        }
         ArrayNode paths = JsonNodeFactory.instance.arrayNode();
         ignorePaths.lines().map(String::strip).filter(p -> !p.isEmpty()).forEach(paths::add);
-        if (!paths.isEmpty() || edit) {
+        if (!paths.isEmpty()) {
             ObjectNode dedup = request.get("dedup") instanceof ObjectNode given ? given : JsonNodeFactory.instance.objectNode();
-            dedup.set("ignorePaths", paths.isEmpty() ? null : paths);
+            dedup.set("ignorePaths", paths);
             request.set("dedup", dedup);
-        }
-        if (!edit) {
-            request.put("active", active);
         }
         if (!errors.isEmpty()) {
             throw new Invalid(errors);
         }
-        return request;
+        if (existing == null) {
+            request.put("active", active);
+            return request;
+        }
+        ObjectNode definition = JsonNodeFactory.instance.objectNode();
+        existing.properties().forEach(field -> {
+            if (!VIEW_ONLY.contains(field.getKey()) && !field.getKey().equals("active") && !field.getValue().isNull()) {
+                definition.set(field.getKey(), field.getValue());
+            }
+        });
+        return patch(definition, request);
     }
 
-    private static void text(ObjectNode request, String field, String value, boolean edit) {
+    /** The merge patch (RFC 7386) that turns {@code from} into {@code to}. */
+    static ObjectNode patch(ObjectNode from, ObjectNode to) {
+        ObjectNode patch = JsonNodeFactory.instance.objectNode();
+        for (String field : List.copyOf(from.propertyNames())) {
+            if (!to.has(field)) {
+                patch.putNull(field);
+            }
+        }
+        for (String field : List.copyOf(to.propertyNames())) {
+            JsonNode was = from.get(field);
+            JsonNode wanted = to.get(field);
+            if (was instanceof ObjectNode wasObject && wanted instanceof ObjectNode wantedObject) {
+                ObjectNode inner = patch(wasObject, wantedObject);
+                if (!inner.isEmpty()) {
+                    patch.set(field, inner);
+                }
+            } else if (!wanted.equals(was)) {
+                patch.set(field, wanted);
+            }
+        }
+        return patch;
+    }
+
+    private static void text(ObjectNode request, String field, String value) {
         if (value != null && !value.isBlank()) {
             request.put(field, value.strip());
-        } else if (edit) {
-            request.putNull(field);
         }
     }
 

@@ -34,8 +34,9 @@ class BearerTokenFilter extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String header = request.getHeader(HttpHeaders.AUTHORIZATION);
-        if (header == null && request.getAttribute(Caller.ATTRIBUTE) != null) {
-            chain.doFilter(request, response); // a web UI session reading (BrowserSessionFilter lets only GETs through)
+        if (header == null && Boolean.TRUE.equals(request.getAttribute(BrowserSessionFilter.SESSION_READ))
+                && ("GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod()))) {
+            chain.doFilter(request, response); // a web UI session reading the API with its cookie
             return;
         }
         if (header == null || !header.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {

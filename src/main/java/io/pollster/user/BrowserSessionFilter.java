@@ -22,6 +22,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  */
 class BrowserSessionFilter extends OncePerRequestFilter {
 
+    /** Set on an API read the session may make; the bearer token filter lets only those through without a token. */
+    static final String SESSION_READ = BrowserSessionFilter.class.getName() + ".read";
     static final String CSRF_FIELD = "_csrf";
     static final String CSRF_HEADER = "X-CSRF-Token";
 
@@ -31,9 +33,15 @@ class BrowserSessionFilter extends OncePerRequestFilter {
         this.sessions = sessions;
     }
 
+    /** The path as the container mapped it (decoded, normalised, without ;parameters): as the filters and Spring see it. */
+    private static String path(HttpServletRequest request) {
+        String pathInfo = request.getPathInfo();
+        return request.getServletPath() + (pathInfo == null ? "" : pathInfo);
+    }
+
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
+        String path = path(request);
         return path.startsWith("/assets/") || path.startsWith("/webjars/") || path.startsWith("/actuator")
                 || path.startsWith("/swagger-ui") || path.startsWith("/v3/api-docs") || path.equals("/favicon.ico");
     }
@@ -41,14 +49,17 @@ class BrowserSessionFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        String path = request.getRequestURI().substring(request.getContextPath().length());
+        String path = path(request);
         boolean reads = switch (request.getMethod()) {
             case "GET", "HEAD", "OPTIONS" -> true;
             default -> false;
         };
         if (path.startsWith("/api/")) {
             if (reads && request.getHeader(HttpHeaders.AUTHORIZATION) == null) {
-                sessions.find(request).ifPresent(session -> request.setAttribute(Caller.ATTRIBUTE, session.caller()));
+                sessions.find(request).ifPresent(session -> {
+                    request.setAttribute(Caller.ATTRIBUTE, session.caller());
+                    request.setAttribute(SESSION_READ, Boolean.TRUE);
+                });
             }
             chain.doFilter(request, response);
             return;
@@ -77,7 +88,10 @@ class BrowserSessionFilter extends OncePerRequestFilter {
         return header != null ? header : request.getParameter(CSRF_FIELD);
     }
 
-    /** A browser names the page a form came from in Origin; when it does, it must be this host. */
+    /**
+     * A browser names the page a form came from in Origin; when it does, it must be this host: the
+     * Host header, or the host the request was forwarded for (with server.forward-headers-strategy).
+     */
     private static boolean sameOrigin(HttpServletRequest request) {
         String origin = request.getHeader(HttpHeaders.ORIGIN);
         if (origin == null) {
@@ -85,8 +99,13 @@ class BrowserSessionFilter extends OncePerRequestFilter {
         }
         try {
             URI uri = URI.create(origin);
+            if (uri.getHost() == null) {
+                return false;
+            }
+            int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
             String host = request.getHeader(HttpHeaders.HOST);
-            return uri.getRawAuthority() != null && uri.getRawAuthority().equalsIgnoreCase(host);
+            return uri.getRawAuthority().equalsIgnoreCase(host)
+                    || (uri.getHost().equalsIgnoreCase(request.getServerName()) && port == request.getServerPort());
         } catch (IllegalArgumentException e) {
             return false;
         }
@@ -94,6 +113,7 @@ class BrowserSessionFilter extends OncePerRequestFilter {
 
     private static void forbidden(HttpServletResponse response, String message) throws IOException {
         response.setStatus(HttpServletResponse.SC_FORBIDDEN);
+        response.setHeader("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
         response.setContentType("text/html;charset=UTF-8");
         response.getOutputStream().write(("<!doctype html><html lang=\"en\"><head><title>Refused · Pollster</title>"
                 + "<link rel=\"stylesheet\" href=\"/assets/ui.css\"></head><body><main class=\"narrow\"><h1>Refused</h1><p>" + message

@@ -55,7 +55,30 @@ class BrowserSessionTest extends IntegrationTest {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://example.com\",\"interval\":\"1h\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(write.statusCode()).isEqualTo(401);
+        // nor by a path the container decodes into the API's (with the form's CSRF token, even)
+        String csrf = TestDatabase.get().strings("SELECT csrf FROM browser_sessions").getFirst();
+        for (String disguised : new String[] {"/%61pi/v1/jobs", "/api;x=1/v1/jobs", "/ui/../api/v1/jobs"}) {
+            HttpResponse<String> sneaked = http.send(HttpRequest.newBuilder(uri(disguised))
+                    .header("Cookie", cookie).header("Content-Type", "application/json").header("X-CSRF-Token", csrf)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"https://example.com\",\"interval\":\"1h\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(sneaked.statusCode()).as(disguised).isIn(400, 401);
+        }
         assertThat(TestDatabase.get().scalar("SELECT count(*) FROM jobs")).isZero();
+    }
+
+    @Test
+    void theJobSearchFindsNamesAndUrlsInAnyCaseWithPlusesKept() throws Exception {
+        String token = createUser("ivan");
+        for (String name : new String[] {"C++ releases", "C releases"}) {
+            assertThat(api().as(token).post("/api/v1/jobs", "{\"name\":\"%s\",\"url\":\"https://example.com/%s\",\"interval\":\"1h\"}"
+                    .formatted(name, name.length())).status()).isEqualTo(201);
+        }
+        String cookie = cookie(login(token));
+        assertThat(get("/?q=c%2B%2B", cookie).body()).contains("C++ releases").doesNotContain("C releases");
+        assertThat(get("/?q=RELEASES", cookie).body()).contains("C++ releases", "C releases");
+        assertThat(get("/?q=example.com/12", cookie).body()).contains("C++ releases").doesNotContain("C releases");
+        assertThat(api().as(token).get("/api/v1/jobs?q=" + "x".repeat(201)).status()).isEqualTo(400);
     }
 
     @Test

@@ -45,15 +45,23 @@ class JobFormTest {
                 .isEqualTo("{\"secretHeaders\":{\"Authorization\":\"***\"},\"cache\":{\"ttl\":\"PT1M\",\"waitTimeout\":\"PT10S\"},\"jitter\":\"PT1S\",\"dedup\":{\"mode\":\"json\"}}");
 
         ObjectNode edited = JobForm.from(Map.of("name", "new", "url", "https://example.com", "interval", "10m", "ignorePaths", "",
-                "more", "{\"secretHeaders\":{\"Authorization\":\"***\"}}")).request(existing, json);
-        assertThat(edited.get("name").asString()).isEqualTo("new");
-        assertThat(edited.get("timeout").isNull()).isTrue();
-        assertThat(edited.get("cache").isNull()).as("gone from the JSON: cleared").isTrue();
-        assertThat(edited.get("jitter").isNull()).isTrue();
-        assertThat(edited.get("secretHeaders").get("Authorization").asString()).isEqualTo("***");
-        assertThat(edited.get("dedup").get("ignorePaths").isNull()).isTrue();
-        assertThat(edited.has("active")).as("stop and start are buttons of their own").isFalse();
-        assertThat(edited.has("status")).isFalse();
+                "more", "{\"secretHeaders\":{\"Authorization\":\"***\"},\"cache\":{\"ttl\":\"PT1M\"}}")).request(existing, json);
+        assertThat(edited.toString()).as("a merge patch from the job to the form").isEqualTo("""
+                {"timeout":null,"jitter":null,"dedup":null,"name":"new","interval":"10m","cache":{"waitTimeout":null}}""");
+    }
+
+    @Test
+    void anEditRemovesWhatWasTakenOutAtAnyDepth() {
+        JsonNode existing = json.readTree("""
+                {"url":"https://example.com","method":"GET","interval":"PT5M","headers":{"A":"1","B":"2"},
+                 "secretHeaders":{"X-Key":"***","X-Other":"***"},"body":{"q":{"a":1,"b":2}},"status":"stopped"}""");
+        JobForm form = JobForm.of(existing, json);
+        form.headers = "A: 1\n";
+        form.body = "{\"q\":{\"a\":1}}";
+        form.more = "{\"secretHeaders\":{\"X-Key\":\"***\"}}";
+        assertThat(form.request(existing, json).toString()).isEqualTo("""
+                {"headers":{"B":null},"body":{"q":{"b":null}},"secretHeaders":{"X-Other":null}}""");
+        assertThat(JobForm.of(existing, json).request(existing, json).isEmpty()).as("an untouched form changes nothing").isTrue();
     }
 
     @Test

@@ -148,6 +148,13 @@ class WebUiTest extends PipelineTest {
             assertThat(page.locator("table.side-by-side del").first()).containsText("1.0812");
             shoot(page, "diff");
 
+            // the content viewer, and the raw content through the session
+            page.navigate(jobUrl);
+            page.locator(".timeline li a").first().click();
+            assertThat(page.locator("pre.content")).containsText("\"USD\" : 1.0934");
+            assertThat(page.request().get(page.locator("a", new Page.LocatorOptions().setHasText("Raw content")).getAttribute("href")).text())
+                    .contains("1.0934");
+
             page.navigate("/");
             assertThat(page.locator("table.jobs")).containsText("EUR rates");
             assertThat(page.locator("table.jobs")).containsText("active");
@@ -183,7 +190,15 @@ class WebUiTest extends PipelineTest {
             assertThat(page.locator("#live .badge").first()).hasText("stopped");
             assertThat(api().as(alice).get("/api/v1/jobs/" + jobId).json().get("status").asString()).isEqualTo("stopped");
 
-            // another user cannot open it
+            // start and run now, as buttons
+            page.locator("form[action$='/start'] button").click();
+            assertThat(page.locator("#live .badge").first()).hasText("active");
+            long polls = api().as(alice).get("/api/v1/jobs/" + jobId).json().get("stats").get("polls").asLong();
+            button(page, "Run now").click();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                    api().as(alice).get("/api/v1/jobs/" + jobId).json().get("stats").get("polls").asLong() > polls);
+
+            // another user cannot open it, nor see it listed
             try (BrowserContext bobBrowser = browserContext()) {
                 Page bob = bobBrowser.newPage();
                 logIn(bob, createUser("bob"));
@@ -192,6 +207,9 @@ class WebUiTest extends PipelineTest {
                 assertThat(bob.locator("h1")).hasText("Not found");
                 assertThat(bob.content()).doesNotContain("EUR rates");
                 assertThat(bob.navigate(jobUrl + "/diff").status()).isEqualTo(404);
+                bob.navigate("/");
+                assertThat(bob.locator(".empty")).containsText("No jobs yet");
+                assertThat(bob.navigate("/users").status()).isEqualTo(403);
             }
 
             // edit keeps what the form does not show, and says what it changed
@@ -263,6 +281,12 @@ class WebUiTest extends PipelineTest {
             assertThat(page.locator("section[aria-labelledby=events-title]")).containsText("item.created");
             assertThat(page.locator("section[aria-labelledby=events-title]")).containsText("output 0: delivered (HTTP 204)");
             shoot(page, "paginated-job");
+        }
+        try (BrowserContext adminBrowser = browserContext()) {
+            Page page = adminBrowser.newPage();
+            logIn(page, ADMIN_TOKEN);
+            assertThat(page.locator("table.jobs")).containsText("catalog");
+            assertThat(page.getByRole(AriaRole.LINK, new Page.GetByRoleOptions().setName("New job"))).hasCount(0);
         }
     }
 
