@@ -67,10 +67,7 @@ final class Diffs {
     }
 
     static Diff between(InProcessApi api, HttpServletRequest request, UUID jobId, UUID older, UUID newer, JsonMapper json) {
-        InProcessApi.Answer patch = api.get(request, "/api/v1/jobs/" + jobId + "/versions/" + newer + "/diff?against=" + older);
-        if (!patch.ok()) {
-            throw PageFailed.of(patch);
-        }
+        InProcessApi.Answer patch = api.get(request, "/api/v1/jobs/" + jobId + "/versions/" + newer + "/diff?against=" + older).orFail();
         Contents.Readable before = content(api, request, jobId, older, json);
         Contents.Readable after = content(api, request, jobId, newer, json);
         List<Change> changes = new ArrayList<>();
@@ -97,10 +94,7 @@ final class Diffs {
     }
 
     private static Contents.Readable content(InProcessApi api, HttpServletRequest request, UUID jobId, UUID version, JsonMapper json) {
-        InProcessApi.Answer content = api.get(request, "/api/v1/jobs/" + jobId + "/versions/" + version + "/content");
-        if (!content.ok()) {
-            throw PageFailed.of(content);
-        }
+        InProcessApi.Answer content = api.get(request, "/api/v1/jobs/" + jobId + "/versions/" + version + "/content").orFail();
         return Contents.readable(content.body(), content.contentType(), json);
     }
 

@@ -89,6 +89,14 @@ class InProcessApi {
             return status >= 200 && status < 300;
         }
 
+        /** This answer, when it is a success; else the page fails with the API's status and message. */
+        Answer orFail() {
+            if (!ok()) {
+                throw PageFailed.of(this);
+            }
+            return this;
+        }
+
         JsonNode tree() {
             return body.length == 0 ? json.createObjectNode() : json.readTree(body);
         }

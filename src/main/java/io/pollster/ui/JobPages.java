@@ -38,10 +38,7 @@ class JobPages {
                 .queryParamIfPresent("q", blankToEmpty(q))
                 .queryParamIfPresent("cursor", blankToEmpty(cursor))
                 .encode().build().toUriString();
-        InProcessApi.Answer page = api.get(request, path);
-        if (!page.ok()) {
-            throw PageFailed.of(page);
-        }
+        InProcessApi.Answer page = api.get(request, path).orFail();
         model.addAttribute("page", page.value());
         model.addAttribute("status", status == null ? "" : status);
         model.addAttribute("q", q == null ? "" : q);
@@ -126,10 +123,7 @@ class JobPages {
         JsonNode job = job(request, id);
         model.addAttribute("job", TemplateValues.of(job));
         model.addAttribute("jobId", id);
-        InProcessApi.Answer versions = api.get(request, "/api/v1/jobs/" + id + "/versions?limit=100");
-        if (!versions.ok()) {
-            throw PageFailed.of(versions);
-        }
+        InProcessApi.Answer versions = api.get(request, "/api/v1/jobs/" + id + "/versions?limit=100").orFail();
         model.addAttribute("versions", versions.value());
         model.addAttribute("polls", optional(request, "/api/v1/jobs/" + id + "/polls?limit=20"));
         return "job-live :: live";
@@ -138,14 +132,8 @@ class JobPages {
     @GetMapping("/jobs/{id}/versions/{versionId}")
     String version(@PathVariable UUID id, @PathVariable UUID versionId, HttpServletRequest request, Model model) {
         model.addAttribute("job", TemplateValues.of(job(request, id)));
-        InProcessApi.Answer version = api.get(request, "/api/v1/jobs/" + id + "/versions/" + versionId);
-        if (!version.ok()) {
-            throw PageFailed.of(version);
-        }
-        InProcessApi.Answer content = api.get(request, "/api/v1/jobs/" + id + "/versions/" + versionId + "/content");
-        if (!content.ok()) {
-            throw PageFailed.of(content);
-        }
+        InProcessApi.Answer version = api.get(request, "/api/v1/jobs/" + id + "/versions/" + versionId).orFail();
+        InProcessApi.Answer content = api.get(request, "/api/v1/jobs/" + id + "/versions/" + versionId + "/content").orFail();
         model.addAttribute("version", version.value());
         model.addAttribute("content", Contents.readable(content.body(), content.contentType(), json));
         return "version";
@@ -155,10 +143,7 @@ class JobPages {
     String diff(@PathVariable UUID id, @RequestParam(required = false) UUID from, @RequestParam(required = false) UUID to,
                 HttpServletRequest request, Model model) {
         model.addAttribute("job", TemplateValues.of(job(request, id)));
-        InProcessApi.Answer versions = api.get(request, "/api/v1/jobs/" + id + "/versions?limit=100");
-        if (!versions.ok()) {
-            throw PageFailed.of(versions);
-        }
+        InProcessApi.Answer versions = api.get(request, "/api/v1/jobs/" + id + "/versions?limit=100").orFail();
         JsonNode list = versions.tree().path("items");
         model.addAttribute("versions", TemplateValues.of(list));
         if (list.size() < 2) {
@@ -175,28 +160,18 @@ class JobPages {
 
     @PostMapping("/jobs/{id}/{action:stop|start|run}")
     String act(@PathVariable UUID id, @PathVariable String action, HttpServletRequest request) {
-        InProcessApi.Answer done = api.send(request, "POST", "/api/v1/jobs/" + id + "/" + action, null);
-        if (!done.ok()) {
-            throw PageFailed.of(done);
-        }
+        api.send(request, "POST", "/api/v1/jobs/" + id + "/" + action, null).orFail();
         return "redirect:/jobs/" + id;
     }
 
     @PostMapping("/jobs/{id}/delete")
     String delete(@PathVariable UUID id, HttpServletRequest request) {
-        InProcessApi.Answer done = api.send(request, "DELETE", "/api/v1/jobs/" + id, null);
-        if (!done.ok()) {
-            throw PageFailed.of(done);
-        }
+        api.send(request, "DELETE", "/api/v1/jobs/" + id, null).orFail();
         return "redirect:/";
     }
 
     private JsonNode job(HttpServletRequest request, UUID id) {
-        InProcessApi.Answer job = api.get(request, "/api/v1/jobs/" + id);
-        if (!job.ok()) {
-            throw PageFailed.of(job);
-        }
-        return job.tree();
+        return api.get(request, "/api/v1/jobs/" + id).orFail().tree();
     }
 
     /** A list the page shows when it can; a part that fails shows as empty rather than failing the page. */

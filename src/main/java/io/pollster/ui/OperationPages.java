@@ -93,17 +93,10 @@ class OperationPages {
     }
 
     private Object read(HttpServletRequest request, String path) {
-        InProcessApi.Answer answer = api.get(request, path);
-        if (!answer.ok()) {
-            throw PageFailed.of(answer);
-        }
-        return answer.value();
+        return api.get(request, path).orFail().value();
     }
 
     private void send(HttpServletRequest request, String method, String path) {
-        InProcessApi.Answer answer = api.send(request, method, path, null);
-        if (!answer.ok()) {
-            throw PageFailed.of(answer);
-        }
+        api.send(request, method, path, null).orFail();
     }
 }
