@@ -28,7 +28,8 @@ import tools.jackson.databind.node.ObjectNode;
  * type) and {@code data} (the event as webhooks get it). A client that reconnects with
  * {@code Last-Event-ID} gets what came after that event, without a gap or a repeat; one that does
  * not, what comes from now on. A comment line every {@code pollster.events.heartbeat} keeps proxies
- * from closing a quiet stream. Each stream holds one page of events at a time, so a slow client
+ * from closing a quiet stream and finds out when the client has gone (a closed connection shows
+ * only when a write fails), so a closed page or client frees its stream within seconds. Each stream holds one page of events at a time, so a slow client
  * slows only its own stream; a user may hold a few streams at once.
  */
 @RestController
@@ -36,7 +37,6 @@ class EventStreamController implements SmartLifecycle {
 
     static final int PAGE = 100;
     static final int STREAMS_PER_USER = 5;
-    static final Duration BROWSER_HEARTBEAT = Duration.ofSeconds(2);
 
     private final EventFeed feed;
     private final JsonMapper json;
@@ -47,7 +47,7 @@ class EventStreamController implements SmartLifecycle {
 
     EventStreamController(EventFeed feed, JsonMapper json,
                           @Value("${pollster.events.stream-poll-interval:250ms}") Duration pollInterval,
-                          @Value("${pollster.events.heartbeat:15s}") Duration heartbeat) {
+                          @Value("${pollster.events.heartbeat:2s}") Duration heartbeat) {
         this.feed = feed;
         this.json = json;
         this.pollInterval = pollInterval;
@@ -56,11 +56,7 @@ class EventStreamController implements SmartLifecycle {
 
     @GetMapping(path = "/api/v1/events/stream")
     void stream(Caller caller, @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
-                @RequestHeader(name = "Authorization", required = false) String authorization,
                 HttpServletResponse response) throws IOException, InterruptedException {
-        // a web UI page's stream (its session cookie, no token) ends with the page: a closed page is
-        // noticed only when a write fails, so its keep-alives come often and its slot frees in seconds
-        Duration keepAlive = authorization == null && heartbeat.compareTo(BROWSER_HEARTBEAT) > 0 ? BROWSER_HEARTBEAT : heartbeat;
         if (caller.admin()) {
             throw ApiException.forbidden("The event stream is a user's own events; the admin has none (use a user's token)");
         }
@@ -87,7 +83,7 @@ class EventStreamController implements SmartLifecycle {
                 }
                 if (!page.isEmpty()) {
                     lastWrite = System.nanoTime();
-                } else if (System.nanoTime() - lastWrite >= keepAlive.toNanos()) {
+                } else if (System.nanoTime() - lastWrite >= heartbeat.toNanos()) {
                     write(out, ": keep-alive\n\n");
                     lastWrite = System.nanoTime();
                 }

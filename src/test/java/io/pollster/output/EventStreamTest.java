@@ -152,6 +152,23 @@ class EventStreamTest extends PipelineTest {
     }
 
     @Test
+    void aUserHoldsFiveStreamsAndAClosedOneFreesItsSlotWithinSeconds() throws Exception {
+        String token = createUser("erin");
+        List<Stream> streams = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            streams.add(new Stream(token, null));
+            assertThat(streams.getLast().response.statusCode()).isEqualTo(200);
+        }
+        Stream sixth = new Stream(token, null);
+        assertThat(sixth.response.statusCode()).isEqualTo(429);
+        await("keep-alive comments on a quiet stream").atMost(WAIT).until(() -> streams.getFirst().comments.size() >= 2);
+        streams.getFirst().close();
+        // the server notices the closed connection at its next keep-alive (2 s by default) and lets the slot go
+        await("a closed stream's slot freed").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(500))
+                .until(() -> new Stream(token, null).response.statusCode() == 200);
+    }
+
+    @Test
     void theAdminHasNoStreamAndAnonymousCallersNone() throws Exception {
         HttpRequest anonymous = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/events/stream")).build();
         assertThat(CLIENT.send(anonymous, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(401);
