@@ -22,26 +22,24 @@ final class Contents {
      * @param text  all of it (null when the content is not text), pretty-printed when JSON
      * @param shown what a page shows of it: the start, at most {@link #SHOWN_CHARS}
      */
-    record Readable(String text, String shown, boolean json, boolean cut, long size) {
+    record Readable(String text, String shown, boolean cut, long size) {
     }
 
     static Readable readable(byte[] body, String contentType, JsonMapper json) {
         String text = utf8(body);
         if (text == null) {
-            return new Readable(null, null, false, false, body.length);
+            return new Readable(null, null, false, body.length);
         }
-        boolean isJson = false;
         if (contentType == null || contentType.contains("json") || text.stripLeading().startsWith("{") || text.stripLeading().startsWith("[")) {
             try {
                 JsonNode tree = json.readTree(text);
                 text = json.writerWithDefaultPrettyPrinter().writeValueAsString(tree);
-                isJson = true;
             } catch (JacksonException notJson) {
                 // shown as text
             }
         }
         boolean cut = text.length() > SHOWN_CHARS;
-        return new Readable(text, cut ? text.substring(0, SHOWN_CHARS) : text, isJson, cut, body.length);
+        return new Readable(text, cut ? text.substring(0, SHOWN_CHARS) : text, cut, body.length);
     }
 
     /** The body as UTF-8 text; null when it is not. */

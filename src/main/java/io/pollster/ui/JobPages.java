@@ -105,10 +105,8 @@ class JobPages {
     @GetMapping("/jobs/{id}")
     String job(@PathVariable UUID id, HttpServletRequest request, Model model) {
         JsonNode job = job(request, id);
-        model.addAttribute("job", TemplateValues.of(job));
-        model.addAttribute("jobId", id);
         model.addAttribute("paginated", job.hasNonNull("pagination"));
-        live(id, request, model);
+        live(id, job, request, model);
         model.addAttribute("events", optional(request, "/api/v1/jobs/" + id + "/events?limit=20"));
         if (job.hasNonNull("pagination")) {
             model.addAttribute("runs", optional(request, "/api/v1/jobs/" + id + "/runs?limit=10"));
@@ -120,13 +118,17 @@ class JobPages {
     /** The parts of a job's page that change while it is watched: refreshed in place. */
     @GetMapping("/jobs/{id}/live")
     String live(@PathVariable UUID id, HttpServletRequest request, Model model) {
-        JsonNode job = job(request, id);
+        live(id, job(request, id), request, model);
+        return "job-live :: live";
+    }
+
+    private void live(UUID id, JsonNode job, HttpServletRequest request, Model model) {
         model.addAttribute("job", TemplateValues.of(job));
         model.addAttribute("jobId", id);
-        InProcessApi.Answer versions = api.get(request, "/api/v1/jobs/" + id + "/versions?limit=100").orFail();
-        model.addAttribute("versions", versions.value());
+        // a paginated job keeps items, not versions
+        model.addAttribute("versions", job.hasNonNull("pagination") ? null
+                : api.get(request, "/api/v1/jobs/" + id + "/versions?limit=100").orFail().value());
         model.addAttribute("polls", optional(request, "/api/v1/jobs/" + id + "/polls?limit=20"));
-        return "job-live :: live";
     }
 
     @GetMapping("/jobs/{id}/versions/{versionId}")

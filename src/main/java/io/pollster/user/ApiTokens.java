@@ -21,9 +21,14 @@ final class ApiTokens {
     }
 
     static String generate() {
+        return PREFIX + random();
+    }
+
+    /** 256 random bits, base64url: a token's secret part, or a web UI session's id and CSRF token. */
+    static String random() {
         byte[] bytes = new byte[32];
         RANDOM.nextBytes(bytes);
-        return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     static byte[] hash(String token) {

@@ -1,12 +1,10 @@
 package io.pollster.user;
 
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Base64;
 import java.util.Optional;
 
 import jakarta.servlet.http.Cookie;
@@ -26,7 +24,6 @@ public class BrowserSessions {
 
     public static final String COOKIE = "pollster_session";
     static final String CSRF_ATTRIBUTE = BrowserSessions.class.getName() + ".csrf";
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final BrowserSessionRepository sessions;
     private final TokenCheck tokens;
@@ -63,11 +60,11 @@ public class BrowserSessions {
     }
 
     private String start(TokenCheck.Valid valid, HttpServletRequest request) {
-        String id = random();
+        String id = ApiTokens.random();
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         sessions.deleteExpired(now);
         sessions.insert(ApiTokens.hash(id), valid.caller().admin() ? null : valid.caller().userId().value(), valid.tokenHash(),
-                random(), now, now.plus(ttl));
+                ApiTokens.random(), now, now.plus(ttl));
         return cookie(id, ttl, request).toString();
     }
 
@@ -127,11 +124,5 @@ public class BrowserSessions {
                 .secure(request.isSecure())
                 .maxAge(maxAge)
                 .build();
-    }
-
-    private static String random() {
-        byte[] bytes = new byte[32];
-        RANDOM.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 }
