@@ -2,6 +2,7 @@ package io.pollster.ui;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -119,7 +120,7 @@ final class Diffs {
         for (int i = 0; i < all.size(); i++) {
             if (shown[i]) {
                 DiffRow row = all.get(i);
-                rows.add(new Row(row.getTag().name().toLowerCase(java.util.Locale.ROOT), row.getOldLine(), row.getNewLine(), false));
+                rows.add(new Row(row.getTag().name().toLowerCase(Locale.ROOT), row.getOldLine(), row.getNewLine(), false));
                 inGap = false;
             } else if (!inGap) {
                 rows.add(new Row("equal", "", "", true));

@@ -1,8 +1,10 @@
 package io.pollster.ui;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -12,25 +14,27 @@ import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 import io.pollster.user.Caller;
-import jakarta.servlet.ReadListener;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
-import jakarta.servlet.ServletRequest;
-import jakarta.servlet.ServletResponse;
-import jakarta.servlet.http.Cookie;
-import jakarta.servlet.http.HttpSession;
-import jakarta.servlet.http.Part;
+import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
 import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
+import jakarta.servlet.http.HttpSession;
+import jakarta.servlet.http.Part;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -60,6 +64,11 @@ class InProcessApi {
     InProcessApi(JsonMapper json, ObjectProvider<DispatcherServlet> dispatcher) {
         this.json = json;
         this.dispatcher = dispatcher;
+    }
+
+    /** A page's parameter for an API call's query: stripped, and absent when blank. */
+    static Optional<String> param(String value) {
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.strip());
     }
 
     Answer get(HttpServletRequest page, String path) {
@@ -119,7 +128,7 @@ class InProcessApi {
 
         /** A problem's field errors: field → message. */
         Map<String, String> fieldErrors() {
-            Map<String, String> errors = new java.util.LinkedHashMap<>();
+            Map<String, String> errors = new LinkedHashMap<>();
             if (body.length > 0 && contentType != null && contentType.contains("json")) {
                 for (JsonNode error : tree().path("errors")) {
                     errors.merge(error.path("field").asString(""), error.path("message").asString(""), (a, b) -> a + "; " + b);
@@ -323,8 +332,8 @@ class InProcessApi {
         }
 
         @Override
-        public java.io.BufferedReader getReader() {
-            return new java.io.BufferedReader(new java.io.InputStreamReader(getInputStream(), StandardCharsets.UTF_8));
+        public BufferedReader getReader() {
+            return new BufferedReader(new InputStreamReader(getInputStream(), StandardCharsets.UTF_8));
         }
 
         // the call's own query; the page's form fields are not the API call's
@@ -435,7 +444,7 @@ class InProcessApi {
         }
 
         @Override
-        public void addCookie(jakarta.servlet.http.Cookie cookie) {
+        public void addCookie(Cookie cookie) {
         }
 
         @Override
@@ -465,13 +474,13 @@ class InProcessApi {
         }
 
         @Override
-        public java.util.Collection<String> getHeaders(String name) {
+        public Collection<String> getHeaders(String name) {
             String value = getHeader(name);
             return value == null ? List.of() : List.of(value);
         }
 
         @Override
-        public java.util.Collection<String> getHeaderNames() {
+        public Collection<String> getHeaderNames() {
             return contentType == null ? List.of() : List.of(HttpHeaders.CONTENT_TYPE);
         }
 
@@ -493,7 +502,7 @@ class InProcessApi {
         }
 
         @Override
-        public void setLocale(java.util.Locale loc) {
+        public void setLocale(Locale loc) {
         }
 
         @Override

@@ -34,9 +34,9 @@ class JobPages {
                 @RequestParam(required = false) String cursor, HttpServletRequest request, Model model) {
         String path = UriComponentsBuilder.fromPath("/api/v1/jobs")
                 .queryParam("limit", JOBS_PER_PAGE)
-                .queryParamIfPresent("status", blankToEmpty(status))
-                .queryParamIfPresent("q", blankToEmpty(q))
-                .queryParamIfPresent("cursor", blankToEmpty(cursor))
+                .queryParamIfPresent("status", InProcessApi.param(status))
+                .queryParamIfPresent("q", InProcessApi.param(q))
+                .queryParamIfPresent("cursor", InProcessApi.param(cursor))
                 .encode().build().toUriString();
         InProcessApi.Answer page = api.get(request, path).orFail();
         model.addAttribute("page", page.value());
@@ -180,9 +180,5 @@ class JobPages {
     private Object optional(HttpServletRequest request, String path) {
         InProcessApi.Answer answer = api.get(request, path);
         return answer.ok() ? answer.value() : null;
-    }
-
-    private static java.util.Optional<String> blankToEmpty(String value) {
-        return value == null || value.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(value.strip());
     }
 }

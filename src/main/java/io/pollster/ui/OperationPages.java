@@ -27,8 +27,8 @@ class OperationPages {
     String deadLetters(@RequestParam(required = false) String type, @RequestParam(required = false) String cursor,
                        HttpServletRequest request, Model model) {
         String path = UriComponentsBuilder.fromPath("/api/v1/dead-letters").queryParam("limit", 50)
-                .queryParamIfPresent("type", java.util.Optional.ofNullable(type).filter(t -> !t.isBlank()))
-                .queryParamIfPresent("cursor", java.util.Optional.ofNullable(cursor).filter(c -> !c.isBlank()))
+                .queryParamIfPresent("type", InProcessApi.param(type))
+                .queryParamIfPresent("cursor", InProcessApi.param(cursor))
                 .encode().build().toUriString();
         model.addAttribute("page", read(request, path));
         model.addAttribute("type", type == null ? "" : type);
@@ -62,7 +62,7 @@ class OperationPages {
     @GetMapping("/users")
     String users(@RequestParam(required = false) String cursor, HttpServletRequest request, Model model) {
         String path = UriComponentsBuilder.fromPath("/api/v1/users").queryParam("limit", 100)
-                .queryParamIfPresent("cursor", java.util.Optional.ofNullable(cursor).filter(c -> !c.isBlank()))
+                .queryParamIfPresent("cursor", InProcessApi.param(cursor))
                 .encode().build().toUriString();
         model.addAttribute("page", read(request, path));
         return "users";

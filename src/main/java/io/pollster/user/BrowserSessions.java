@@ -1,5 +1,6 @@
 package io.pollster.user;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -93,8 +94,8 @@ public class BrowserSessions {
 
     record Session(Caller caller, String csrf) {
         boolean csrfMatches(String sent) {
-            return sent != null && MessageDigest.isEqual(csrf.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                    sent.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return sent != null && MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8),
+                    sent.getBytes(StandardCharsets.UTF_8));
         }
     }
 
