@@ -3,6 +3,7 @@ package io.pollster.poll;
 import io.pollster.dedup.Normalizer;
 import io.pollster.fetch.FetchSettings;
 import io.pollster.fetch.Fetcher;
+import io.pollster.system.CpuWork;
 import io.pollster.system.PollsterProperties;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
@@ -35,6 +36,6 @@ class PollConfiguration {
 
     @Bean(destroyMethod = "close")
     CpuWork cpuWork(PollerProperties poller) {
-        return new CpuWork(poller.cpuThreadCount());
+        return new CpuWork(poller.cpuThreadCount(), "pollster-cpu");
     }
 }

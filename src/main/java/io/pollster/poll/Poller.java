@@ -28,6 +28,7 @@ import io.pollster.paging.RequestLimits;
 import io.pollster.paging.RunStarter;
 import io.pollster.schedule.PollTask;
 import io.pollster.schedule.PollTimeLimit;
+import io.pollster.system.CpuWork;
 import io.pollster.system.Durations;
 import io.pollster.system.Ids;
 import io.pollster.system.memory.ByteBudget;

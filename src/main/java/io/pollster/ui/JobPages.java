@@ -3,6 +3,8 @@ package io.pollster.ui;
 import java.util.Map;
 import java.util.UUID;
 
+import io.pollster.system.ViewWork;
+import io.pollster.user.Caller;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.stereotype.Controller;
@@ -23,10 +25,14 @@ class JobPages {
 
     private final InProcessApi api;
     private final JsonMapper json;
+    private final Diffs diffs;
+    private final ViewWork views;
 
-    JobPages(InProcessApi api, JsonMapper json) {
+    JobPages(InProcessApi api, JsonMapper json, Diffs diffs, ViewWork views) {
         this.api = api;
         this.json = json;
+        this.diffs = diffs;
+        this.views = views;
     }
 
     @GetMapping("/")
@@ -137,7 +143,9 @@ class JobPages {
         InProcessApi.Answer version = api.get(request, "/api/v1/jobs/" + id + "/versions/" + versionId).orFail();
         InProcessApi.Answer content = api.get(request, "/api/v1/jobs/" + id + "/versions/" + versionId + "/content").orFail();
         model.addAttribute("version", version.value());
-        model.addAttribute("content", Contents.readable(content.body(), content.contentType(), json));
+        UUID owner = Caller.of(request).map(c -> c.userId() == null ? null : c.userId().value()).orElse(null);
+        // why: pretty-printing a large body is CPU work that must not hold a carrier
+        model.addAttribute("content", views.call(owner, () -> Contents.readable(content.body(), content.contentType(), json)));
         return "version";
     }
 
@@ -156,7 +164,7 @@ class JobPages {
         UUID older = from != null ? from : UUID.fromString(list.get(1).path("id").asString());
         model.addAttribute("from", older);
         model.addAttribute("to", newer);
-        model.addAttribute("diff", Diffs.between(api, request, id, older, newer, json));
+        model.addAttribute("diff", diffs.between(request, id, older, newer));
         return "diff";
     }
 

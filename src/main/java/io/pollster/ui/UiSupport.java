@@ -1,5 +1,6 @@
 package io.pollster.ui;
 
+import io.pollster.system.web.ApiException;
 import io.pollster.user.BrowserSessions;
 import io.pollster.user.Caller;
 import jakarta.servlet.http.HttpServletRequest;
@@ -46,6 +47,15 @@ class UiSupport {
         model.addAttribute("status", e.status());
         model.addAttribute("message", e.status() == 404 ? "This page does not exist, or it is not yours to see." : e.getMessage());
         return "error-page";
+    }
+
+    /** A refusal from a service a page called directly (such as a 429 for too many comparisons at once). */
+    @ExceptionHandler(ApiException.class)
+    String refused(ApiException e, HttpServletRequest request, HttpServletResponse response, Model model) {
+        if (e.retryAfter() != null) {
+            response.setHeader("Retry-After", Long.toString(Math.max(1, e.retryAfter().toSeconds())));
+        }
+        return failed(new PageFailed(e.status().value(), e.getMessage()), request, response, model);
     }
 
     /** A malformed id in a page's path: no such page. */

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.pollster.job.JobId;
 import io.pollster.job.JobService;
 import io.pollster.system.PollsterProperties;
+import io.pollster.system.ViewWork;
 import io.pollster.system.web.ApiException;
 import io.pollster.system.web.Page;
 import io.pollster.system.web.PageQuery;
@@ -33,9 +34,11 @@ class VersionController {
     private final VersionRepository versions;
     private final Differ differ = new Differ();
     private final long maxBodySize;
+    private final ViewWork views;
 
-    VersionController(JobService jobs, VersionRepository versions, PollsterProperties properties) {
+    VersionController(JobService jobs, VersionRepository versions, PollsterProperties properties, ViewWork views) {
         this.jobs = jobs;
+        this.views = views;
         this.versions = versions;
         this.maxBodySize = properties.maxBodySize().toBytes();
     }
@@ -76,7 +79,13 @@ class VersionController {
                 ? version(jobId, against)
                 : versions.findPrevious(jobId, versionId).orElseThrow(() -> ApiException.notFound(
                         "A version before " + versionId + " (give ?against= to compare with another)"));
-        return switch (differ.diff(body(older), body(newer), newer.contentType())) {
+        byte[] olderBody = body(older);
+        byte[] newerBody = body(newer);
+        // why: comparing two large bodies takes up to a second of CPU; on the request's virtual thread it would
+        // hold a carrier that every other request needs
+        Diff diff = views.call(caller.userId() == null ? null : caller.userId().value(),
+                () -> differ.diff(olderBody, newerBody, newer.contentType()));
+        return switch (diff) {
             case Diff.JsonPatch patch -> new DiffView("json-patch", patch.patch(), null);
             case Diff.Unified unified -> new DiffView("unified", null, unified.diff());
         };

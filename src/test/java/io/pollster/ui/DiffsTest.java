@@ -3,9 +3,12 @@ package io.pollster.ui;
 import java.util.List;
 import java.util.stream.IntStream;
 
+import io.pollster.system.CountingEquals;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The side-by-side rows a diff page renders as HTML: escaped, marked whole, gaps for long unchanged runs. */
 class DiffsTest {
@@ -33,6 +36,23 @@ class DiffsTest {
         assertThat(rows.get(4).kind()).isEqualTo("change");
         assertThat(rows.get(4).newLine()).isEqualTo("line <ins>twenty</ins>");
         assertThat(rows.getLast().gap()).isTrue();
+    }
+
+    @Test
+    @Timeout(60)
+    void twoLargeWhollyDifferentTextsStopAtTheBudgetInsteadOfRunningForMinutes() {
+        List<String> before = IntStream.range(0, 150_000).mapToObj(i -> "a" + i).toList();
+        List<String> after = IntStream.range(0, 150_000).mapToObj(i -> "b" + i).toList();
+        assertThatThrownBy(() -> Diffs.rows(before, after)).isInstanceOf(CountingEquals.Exhausted.class);
+    }
+
+    @Test
+    @Timeout(60)
+    void oneHugeChangedLineStopsAtTheBudgetToo() {
+        // one line each: the line diff is one comparison, marking the changed words is the work
+        String before = String.join(" ", IntStream.range(0, 200_000).mapToObj(i -> "a" + i).toList());
+        String after = String.join(" ", IntStream.range(0, 200_000).mapToObj(i -> "b" + i).toList());
+        assertThatThrownBy(() -> Diffs.rows(List.of(before), List.of(after))).isInstanceOf(CountingEquals.Exhausted.class);
     }
 
     @Test

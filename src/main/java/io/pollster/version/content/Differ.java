@@ -9,7 +9,6 @@ import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.BiPredicate;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
@@ -25,6 +24,7 @@ import com.flipkart.zjsonpatch.JsonDiff;
 import com.github.difflib.DiffUtils;
 import com.github.difflib.UnifiedDiffUtils;
 import com.github.difflib.patch.Patch;
+import io.pollster.system.CountingEquals;
 
 /**
  * The difference between two versions of a body: an RFC 6902 JSON Patch when both are JSON, else a unified
@@ -49,7 +49,7 @@ public final class Differ {
 
     // why: Myers' work grows with size times the number of differences; counting line comparisons stops two
     // large, wholly different texts after about a second instead of minutes
-    static final long MAX_LINE_COMPARISONS = 20_000_000;
+    static final long MAX_LINE_COMPARISONS = CountingEquals.DIFF_BUDGET;
 
     // why: zjsonpatch matches each pair of arrays with an (n+1)×(m+1) int table; 4M cells is 16 MB
     static final long MAX_ARRAY_MATCH_CELLS = 4_000_000;
@@ -188,29 +188,5 @@ public final class Differ {
             }
         }
         return StandardCharsets.UTF_8;
-    }
-
-    /** Line equality that gives up after a set number of comparisons. */
-    private static final class CountingEquals implements BiPredicate<String, String> {
-
-        static final class Exhausted extends RuntimeException {
-            Exhausted() {
-                super("line comparison budget exhausted", null, false, false);
-            }
-        }
-
-        private long remaining;
-
-        CountingEquals(long budget) {
-            this.remaining = budget;
-        }
-
-        @Override
-        public boolean test(String a, String b) {
-            if (--remaining < 0) {
-                throw new Exhausted();
-            }
-            return a.equals(b);
-        }
     }
 }
