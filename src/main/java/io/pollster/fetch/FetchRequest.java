@@ -32,6 +32,14 @@ public record FetchRequest(String method, URI url, Map<String, String> headers, 
             "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
             "trailer", "expect", "proxy-connection");
 
+    /** Headers that carry credentials even when a job gives them in clear: they never leave the job's origin. */
+    private static final Set<String> CREDENTIAL_HEADERS = Set.of("authorization", "proxy-authorization", "cookie");
+
+    /** True for Authorization, Proxy-Authorization and Cookie, in any case. */
+    public static boolean isCredentialHeader(String name) {
+        return CREDENTIAL_HEADERS.contains(name.toLowerCase(Locale.ROOT));
+    }
+
     /** True for a header only the HTTP client may set (connection and framing). */
     public static boolean isReservedHeader(String name) {
         return RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT));

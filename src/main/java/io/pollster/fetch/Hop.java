@@ -17,7 +17,6 @@ import java.util.TreeMap;
 record Hop(String method, URI url, byte[] body, Map<String, String> headers, Map<String, String> secretHeaders) {
 
     private static final Set<String> BODY_METHODS = Set.of("POST", "PUT", "PATCH");
-    private static final Set<String> CREDENTIAL_HEADERS = Set.of("authorization", "proxy-authorization", "cookie");
     private static final Set<String> CONTENT_HEADERS = Set.of(
             "content-type", "content-encoding", "content-language", "content-location");
 
@@ -59,7 +58,7 @@ record Hop(String method, URI url, byte[] body, Map<String, String> headers, Map
         }
         if (!Origin.of(target).equals(Origin.of(url))) {
             nextSecrets = Map.of();
-            nextHeaders.keySet().removeIf(name -> CREDENTIAL_HEADERS.contains(name.toLowerCase(Locale.ROOT)));
+            nextHeaders.keySet().removeIf(FetchRequest::isCredentialHeader);
         }
         return new Hop(nextMethod, target, nextBody, Collections.unmodifiableMap(nextHeaders), nextSecrets);
     }

@@ -9,6 +9,7 @@ import java.util.UUID;
 import io.pollster.dedup.DedupMode;
 import io.pollster.dedup.DedupSpec;
 import io.pollster.fetch.FetchRequest;
+import io.pollster.fetch.Origin;
 import io.pollster.fetch.RetryPolicy;
 import io.pollster.job.Job;
 import io.pollster.job.JobSpec;
@@ -31,26 +32,32 @@ record RunTarget(UUID jobId, UUID ownerId, String method, URI url, Map<String, S
                 spec.rateLimit());
     }
 
+    /** A page: on another origin than the job's, without its credentials (a next URL may point anywhere). */
     FetchRequest request(URI pageUrl) {
-        return new FetchRequest(method, pageUrl, headers, sameOrigin(pageUrl) ? secretHeaders : Map.of(), body, timeout, null,
-                null);
+        boolean home = sameOrigin(pageUrl);
+        return new FetchRequest(method, pageUrl, home ? headers : withoutCredentials(headers), home ? secretHeaders : Map.of(),
+                body, timeout, null, null);
     }
 
-    /** An item's detail: a GET without the job's body, its secret headers only to the job's own origin. */
+    /** An item's detail: a GET without the job's body; on another origin than the job's, without its credentials. */
     FetchRequest detailRequest(URI detailUrl) {
-        Map<String, String> plain = new LinkedHashMap<>(headers);
+        boolean home = sameOrigin(detailUrl);
+        Map<String, String> plain = new LinkedHashMap<>(home ? headers : withoutCredentials(headers));
         plain.keySet().removeIf(h -> h.equalsIgnoreCase("Content-Type"));
-        return new FetchRequest("GET", detailUrl, plain, sameOrigin(detailUrl) ? secretHeaders : Map.of(), null, timeout, null,
-                null);
+        return new FetchRequest("GET", detailUrl, plain, home ? secretHeaders : Map.of(), null, timeout, null, null);
     }
 
-    /** Secret headers go to the job's own origin only: a next URL may point anywhere. */
+    /**
+     * Credentials go to the job's own origin only, as on a redirect: its secret headers, and
+     * Authorization, Proxy-Authorization and Cookie even when given as plain headers.
+     */
     private boolean sameOrigin(URI pageUrl) {
-        return url.getScheme().equalsIgnoreCase(pageUrl.getScheme()) && url.getHost().equalsIgnoreCase(pageUrl.getHost())
-                && port(url) == port(pageUrl);
+        return Origin.of(url).equals(Origin.of(pageUrl));
     }
 
-    private static int port(URI uri) {
-        return uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    private static Map<String, String> withoutCredentials(Map<String, String> headers) {
+        Map<String, String> plain = new LinkedHashMap<>(headers);
+        plain.keySet().removeIf(FetchRequest::isCredentialHeader);
+        return plain;
     }
 }

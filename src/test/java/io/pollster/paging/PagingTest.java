@@ -279,6 +279,43 @@ class PagingTest extends PipelineTest {
     }
 
     @Test
+    void credentialsGivenAsPlainHeadersNeverReachAnotherOriginThroughANextUrlOrAFollow() {
+        try (StubUpstream elsewhere = new StubUpstream()) {
+            // the second page and every item's detail are on another origin (another port of the same host)
+            upstream.route("/home", n -> Answer.json("{\"rows\":[{\"k\":1,\"url\":\"%s\"}],\"next\":\"%s\"}"
+                    .formatted(elsewhere.url("/detail/1"), elsewhere.url("/away?p=2"))));
+            elsewhere.route("/away", n -> Answer.json("{\"rows\":[{\"k\":2,\"url\":\"%s\"}],\"next\":null}"
+                    .formatted(upstream.url("/detail/2"))));
+            elsewhere.route("/detail/1", n -> Answer.json("{\"detail\":1}"));
+            upstream.route("/detail/2", n -> Answer.json("{\"detail\":2}"));
+            String id = job("""
+                    {"url":"%s","interval":"1h",
+                     "headers":{"Authorization":"Bearer plain-token","Cookie":"sid=plain","X-Trace":"kept"},
+                     "secretHeaders":{"X-Api-Key":"secret-key"},
+                     "pagination":{"type":"cursor","nextUrlPath":"$.next"},
+                     "items":{"path":"$.rows[*]","key":"$.k","follow":"$.url"}}
+                    """.formatted(upstream.url("/home")));
+
+            assertThat(finishedRun(id).get("status").asString()).isEqualTo("succeeded");
+            List<StubUpstream.Request> away = new ArrayList<>(elsewhere.requests("/away"));
+            away.addAll(elsewhere.requests("/detail/1"));
+            assertThat(away).as("requests to the other origin").hasSize(2).allSatisfy(request -> {
+                assertThat(request.headers().getFirst("Authorization")).isNull();
+                assertThat(request.headers().getFirst("Cookie")).isNull();
+                assertThat(request.headers().getFirst("X-Api-Key")).isNull();
+                assertThat(request.headers().getFirst("X-Trace")).isEqualTo("kept");
+            });
+            List<StubUpstream.Request> home = new ArrayList<>(upstream.requests("/home"));
+            home.addAll(upstream.requests("/detail/2"));
+            assertThat(home).as("requests to the job's own origin").hasSize(2).allSatisfy(request -> {
+                assertThat(request.headers().getFirst("Authorization")).isEqualTo("Bearer plain-token");
+                assertThat(request.headers().getFirst("Cookie")).isEqualTo("sid=plain");
+                assertThat(request.headers().getFirst("X-Api-Key")).isEqualTo("secret-key");
+            });
+        }
+    }
+
+    @Test
     void followFetchesEachNewOrChangedItemsDetailOnce() {
         AtomicInteger version = new AtomicInteger(1);
         upstream.routeQuery("/catalog", q -> {
