@@ -11,6 +11,7 @@ import java.util.UUID;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.pollster.system.PollsterProperties;
 import io.pollster.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +28,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  *
  * <p>One poll of a job at a time: a due time that finds the job's last fire still in flight
  * (not marked done by its poll, and within {@link PollTimeLimit#maxPollTime()}) is skipped, and
- * the skip is written to the job's poll history; a requested run waits until that poll is over.
+ * the skip is written to the job's poll history; a requested run waits until that poll is over,
+ * and until {@code pollster.min-interval} has passed since the job's last fire.
  */
 @Component
 public class Scheduler {
@@ -46,14 +48,17 @@ public class Scheduler {
     private final TransactionTemplate tx;
     private final Clock clock;
     private final Duration lease;
+    /** The least time from a job's last fire to a requested run: {@code pollster.min-interval}. */
+    private final Duration minRunGap;
     private final ApplicationEventPublisher events;
     private final Timer lag;
     private final Counter fires;
     private final Counter skips;
 
     Scheduler(JobSchedules schedules, Transport transport, TransactionTemplate tx, Clock clock, PollTimeLimit limit,
-              ApplicationEventPublisher events, MeterRegistry meters) {
+              ApplicationEventPublisher events, MeterRegistry meters, PollsterProperties properties) {
         this.schedules = schedules;
+        this.minRunGap = properties.minInterval();
         this.transport = transport;
         this.tx = tx;
         this.clock = clock;
@@ -125,6 +130,12 @@ public class Scheduler {
                         next.add(new JobSchedules.Next(job.id(), nextDue, nextRun, false, false));
                         handled.skipped.add(job.id());
                     }
+                    continue;
+                }
+                if (!scheduled && job.runRequested() && job.firedAt() != null && job.firedAt().plus(minRunGap).isAfter(now)) {
+                    // why: run-now is one poll per pollster.min-interval at most, however many requests: those
+                    // meanwhile wait for it, so a flood of them cannot poll the upstream in a tight loop
+                    next.add(new JobSchedules.Next(job.id(), job.dueAt(), job.firedAt().plus(minRunGap), false, true));
                     continue;
                 }
                 next.add(new JobSchedules.Next(job.id(), nextDue, nextRun, true, false));

@@ -194,6 +194,24 @@ class PollPipelineTest extends PipelineTest {
     }
 
     @Test
+    void aFloodOfRunNowsPollsAtMostOncePerMinimumInterval() {
+        upstream.route("/flood", n -> Answer.json("{\"n\":1}"));
+        String id = job("{\"url\":\"%s\",\"interval\":\"1h\",\"active\":false}".formatted(upstream.url("/flood")));
+
+        long started = System.nanoTime();
+        for (int i = 0; i < 300; i++) {
+            assertThat(alice.post("/api/v1/jobs/" + id + "/run").status()).isEqualTo(202);
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        await("the last requested run").atMost(WAIT).until(() -> upstream.requests("/flood").size() >= 1
+                && (alice.get("/api/v1/jobs/" + id).json().path("nextRunAt").isNull()
+                || alice.get("/api/v1/jobs/" + id).json().path("nextRunAt").isMissingNode()));
+        // pollster.min-interval is 1s: one poll at once, then one per second of requests at most, and one after them
+        assertThat(upstream.requests("/flood")).as("polls for 300 run-nows over %.1f s", seconds)
+                .hasSizeLessThanOrEqualTo((int) Math.ceil(seconds) + 2);
+    }
+
+    @Test
     void anEditedJobIsPolledAsEditedFromTheNextPoll() {
         upstream.route("/before", n -> Answer.json("{\"v\":1}"));
         upstream.route("/after", n -> Answer.json("{\"v\":2}"));

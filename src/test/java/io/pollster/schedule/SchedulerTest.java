@@ -5,12 +5,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pollster.support.Api;
 import io.pollster.support.IntegrationTest;
+import io.pollster.system.PollsterProperties;
 import io.pollster.transport.Transport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,6 +39,8 @@ class SchedulerTest extends IntegrationTest {
     private PollTimeLimit limit;
     @Autowired
     private ApplicationEventPublisher events;
+    @Autowired
+    private PollsterProperties properties;
 
     private Api alice;
 
@@ -121,9 +125,30 @@ class SchedulerTest extends IntegrationTest {
         assertThat(scheduler.fireDue(100)).isZero();
     }
 
+    @Test
+    void aRequestedRunFiresNoSoonerThanTheMinimumIntervalAfterTheJobsLastFire() {
+        String id = alice.post("/api/v1/jobs", "{\"url\":\"http://h/x\",\"interval\":\"1h\"}").json().get("id").asString();
+        UUID job = UUID.fromString(id);
+        Instant first = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        assertThat(schedulerAt(first).fireDue(100)).isEqualTo(1);
+        // its poll is over at once, as a fast upstream's would be
+        jdbc.sql("UPDATE job_polls SET done_fire_at = (SELECT fired_at FROM job_schedules WHERE job_id = :id) WHERE job_id = :id")
+                .param("id", job).update();
+
+        for (int i = 0; i < 20; i++) {
+            assertThat(alice.post("/api/v1/jobs/" + id + "/run").status()).isEqualTo(202);
+        }
+        assertThat(schedulerAt(first.plusMillis(900)).fireDue(100)).as("within pollster.min-interval (1s) of the last fire").isZero();
+        assertThat(schedulerAt(first.plusMillis(1_001)).fireDue(100)).as("the requests make one poll").isEqualTo(1);
+        assertThat(schedulerAt(first.plusMillis(1_500)).fireDue(100)).as("and only one").isZero();
+        assertThat(tasks()).hasSize(2);
+        assertThat(tasks().getLast().manual()).isTrue();
+    }
+
     /** A scheduler like the application's, on a clock stopped at {@code now}. */
     private Scheduler schedulerAt(Instant now) {
-        return new Scheduler(schedules, transport, tx, Clock.fixed(now, ZoneOffset.UTC), limit, events, new SimpleMeterRegistry());
+        return new Scheduler(schedules, transport, tx, Clock.fixed(now, ZoneOffset.UTC), limit, events, new SimpleMeterRegistry(),
+                properties);
     }
 
     private Instant nextDue(String id) {
