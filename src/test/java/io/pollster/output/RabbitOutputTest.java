@@ -15,6 +15,7 @@ import io.pollster.support.Api;
 import io.pollster.support.PipelineTest;
 import io.pollster.support.StubUpstream.Answer;
 import io.pollster.support.TestBroker;
+import io.pollster.support.TestRabbitNode;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -26,7 +27,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * RabbitMQ outputs: a real consumer reads the events, as JSON and as protobuf, under the owner's
- * routing keys; a broker restart loses none.
+ * routing keys; a broker restart loses none (on a broker of the run's own).
  */
 class RabbitOutputTest extends PipelineTest {
 
@@ -37,6 +38,8 @@ class RabbitOutputTest extends PipelineTest {
     static void outputs(DynamicPropertyRegistry registry) {
         registry.add("pollster.min-interval", () -> "100ms");
         registry.add("pollster.outputs.poll-interval", () -> "50ms");
+        // one test restarts the broker: a node of the run's own, never the machine's shared one
+        registry.add("spring.rabbitmq.port", () -> TestRabbitNode.forRestarts().port());
     }
 
     @Test
@@ -93,11 +96,11 @@ class RabbitOutputTest extends PipelineTest {
                 """.formatted(upstream.url("/b")));
         await("a few events published").atMost(WAIT).until(() -> delivered(bob, id) >= 3);
 
-        TestBroker.stopBroker();
+        TestRabbitNode.forRestarts().stopApp();
         try {
             Thread.sleep(2_000); // events keep coming while the broker is away
         } finally {
-            TestBroker.startBroker();
+            TestRabbitNode.forRestarts().startApp();
         }
         await("more events after the restart").atMost(WAIT).until(() -> delivered(bob, id) >= 10);
         bob.post("/api/v1/jobs/" + id + "/stop");
@@ -146,6 +149,7 @@ class RabbitOutputTest extends PipelineTest {
     private static Connection connection() throws Exception {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setHost("127.0.0.1");
+        factory.setPort(TestRabbitNode.forRestarts().port());
         factory.setVirtualHost(TestBroker.get().vhost());
         return factory.newConnection("rabbit-output-test");
     }

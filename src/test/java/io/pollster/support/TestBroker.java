@@ -53,16 +53,6 @@ public final class TestBroker {
         return vhost;
     }
 
-    /** {@code rabbitmqctl stop_app}: the broker closes every connection and stops serving, like a restart. */
-    public static void stopBroker() {
-        rabbitmqctl("stop_app");
-    }
-
-    public static void startBroker() {
-        rabbitmqctl("start_app");
-        rabbitmqctl("await_startup");
-    }
-
     private static void deleteAbandoned() {
         String cutoff = PREFIX + LocalDateTime.now().minusHours(3).format(STAMP);
         for (String line : rabbitmqctl("list_vhosts", "--quiet", "--no-table-headers").split("\n")) {
