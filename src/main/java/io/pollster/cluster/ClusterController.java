@@ -41,8 +41,7 @@ class ClusterController {
     ClusterView get(Caller caller) {
         caller.requireAdmin();
         Instant now = clock.instant();
-        Instant since = now.minus(properties.heartbeatInterval().multipliedBy(properties.deadAfter()));
-        List<NodeView> nodes = cluster.live(since).stream()
+        List<NodeView> nodes = cluster.live(properties.deadAfterTime()).stream()
                 .map(n -> new NodeView(n.id(), n.roles(), n.startedAt(), n.lastHeartbeatAt()))
                 .toList();
         List<QueueView> queues = Stream.concat(transport.stats().stream(), Stream.of(deliveries.stats()))

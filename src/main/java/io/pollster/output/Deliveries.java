@@ -6,6 +6,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
+import io.pollster.system.NodeClaims;
+import io.pollster.system.NodeId;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -21,9 +23,12 @@ import org.springframework.stereotype.Repository;
  * way, and the head arms the next when it is done ({@link #armNext}), both under the output's row
  * lock, so a delivery made while its head finishes is never missed. {@link #armStalled} is the
  * safety net for a lane left unarmed anyway (a row of an older release, a manual change).
+ *
+ * <p>A claim records the claiming node ({@code leased_by}): when the cluster finds that node dead,
+ * its leases are released at once ({@link NodeClaims}) rather than when they run out.
  */
 @Repository
-class Deliveries {
+class Deliveries implements NodeClaims {
 
     /**
      * The heads of the lanes that are due, leased for one attempt. A lane's head being sent by
@@ -45,7 +50,8 @@ class Deliveries {
                 FOR UPDATE OF d SKIP LOCKED
             )
             UPDATE deliveries d
-            SET lease = :lease, leased_until = now() + make_interval(secs => :leaseSeconds), attempts = d.attempts + 1
+            SET lease = :lease, leased_until = now() + make_interval(secs => :leaseSeconds), leased_by = :node,
+                attempts = d.attempts + 1
             FROM due, events e, jobs j
             WHERE d.id = due.id AND e.seq = d.event_seq AND j.id = d.job_id
             RETURNING d.id, d.job_id, d.output, d.attempts, d.event_seq, e.id AS event_id, e.type, e.occurred_at,
@@ -162,7 +168,7 @@ class Deliveries {
                 FOR UPDATE
             )
             UPDATE deliveries d
-            SET lease = :lease, leased_until = now() + make_interval(secs => :leaseSeconds)
+            SET lease = :lease, leased_until = now() + make_interval(secs => :leaseSeconds), leased_by = :node
             FROM next, events e
             WHERE d.id = next.id AND e.seq = d.event_seq
             RETURNING d.id, d.attempts, e.id AS event_id, e.type, e.occurred_at, CAST(e.data AS TEXT) AS data
@@ -181,11 +187,28 @@ class Deliveries {
             WHERE id = ANY(:ids) AND lease = :lease
             """;
 
+    /**
+     * The leases of senders found dead, lapsed at once. The attempt stays spent: the webhook may
+     * have been sent before its sender died.
+     */
+    private static final String RELEASE_NODES = """
+            UPDATE deliveries
+            SET lease = NULL, leased_until = NULL
+            WHERE leased_by = ANY(:nodes)
+              AND lease IS NOT NULL
+            """;
 
     private final JdbcClient jdbc;
+    private final NodeId node;
 
-    Deliveries(JdbcClient jdbc) {
+    Deliveries(JdbcClient jdbc, NodeId node) {
         this.jdbc = jdbc;
+        this.node = node;
+    }
+
+    @Override
+    public int releaseAll(List<String> nodeIds) {
+        return jdbc.sql(RELEASE_NODES).param("nodes", nodeIds.toArray(String[]::new)).update();
     }
 
     /**
@@ -201,7 +224,7 @@ class Deliveries {
     /** Claims up to {@code limit} due deliveries for {@code lease}; the caller's transaction commits the claim. */
     List<Claimed> claim(int limit, Duration lease) {
         UUID token = UUID.randomUUID();
-        return jdbc.sql(CLAIM).param("limit", limit).param("lease", token).param("leaseSeconds", lease.toMillis() / 1000.0)
+        return jdbc.sql(CLAIM).param("limit", limit).param("lease", token).param("node", node.value()).param("leaseSeconds", lease.toMillis() / 1000.0)
                 .query((rs, n) -> new Claimed(rs.getLong("id"), rs.getObject("job_id", UUID.class), rs.getInt("output"),
                         rs.getInt("attempts"), rs.getObject("event_id", UUID.class), rs.getString("type"),
                         rs.getTimestamp("occurred_at").toInstant(), rs.getString("data"), rs.getObject("owner_id", UUID.class),
@@ -221,7 +244,7 @@ class Deliveries {
      */
     List<Claimed> claimLane(Claimed head, int limit, long maxBytes, Duration lease) {
         return jdbc.sql(CLAIM_LANE).param("jobId", head.jobId()).param("output", head.output()).param("head", head.id())
-                .param("limit", limit).param("maxBytes", maxBytes).param("lease", head.lease()).param("leaseSeconds", lease.toMillis() / 1000.0)
+                .param("limit", limit).param("maxBytes", maxBytes).param("lease", head.lease()).param("node", node.value()).param("leaseSeconds", lease.toMillis() / 1000.0)
                 .query((rs, n) -> new Claimed(rs.getLong("id"), head.jobId(), head.output(), rs.getInt("attempts"),
                         rs.getObject("event_id", UUID.class), rs.getString("type"), rs.getTimestamp("occurred_at").toInstant(),
                         rs.getString("data"), head.ownerId(), head.definition(), head.secret(), head.lease()))

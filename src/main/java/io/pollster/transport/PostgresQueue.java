@@ -62,6 +62,16 @@ final class PostgresQueue {
               AND leased_by = :node
             """;
 
+    /**
+     * Claims of nodes found dead, visible again at once. The attempt stays spent: a task whose
+     * handler kills every process that takes it is dead-lettered, not handed round for ever.
+     */
+    private static final String RELEASE_NODES = """
+            UPDATE queue_tasks
+            SET visible_at = :now, leased_by = NULL
+            WHERE leased_by = ANY(:nodes)
+            """;
+
     /** Put back for later as the handler's new payload; a deferral is not a failed attempt. */
     private static final String LATER = """
             UPDATE queue_tasks
@@ -209,6 +219,13 @@ final class PostgresQueue {
         }
     }
 
+    /** Every task these nodes hold, claimable again now; in the caller's transaction. */
+    int releaseAll(List<String> nodes) {
+        return jdbc.sql(RELEASE_NODES)
+                .param("nodes", nodes.toArray(String[]::new))
+                .param("now", Timestamp.from(clock.instant()))
+                .update();
+    }
 
     private static String truncate(String error) {
         if (error == null) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import io.pollster.system.NodeClaims;
 import io.pollster.system.NodeId;
 import io.pollster.system.loop.Loops;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -18,10 +19,15 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
-/** Queues as rows of {@code queue_tasks}, claimed with {@code FOR UPDATE SKIP LOCKED} (the default transport). */
+/**
+ * Queues as rows of {@code queue_tasks}, claimed with {@code FOR UPDATE SKIP LOCKED} (the default
+ * transport). A claim carries the claiming node's id; the tasks of a node found dead are released
+ * at once ({@link NodeClaims}). The RabbitMQ transport needs no such thing: the broker returns a
+ * dead consumer's unacknowledged messages when its connection drops.
+ */
 @Component
 @ConditionalOnProperty(name = "pollster.transport", havingValue = "postgres", matchIfMissing = true)
-class PostgresTransport implements Transport {
+class PostgresTransport implements Transport, NodeClaims {
 
     private final PostgresQueue tasks;
     private final QueueProperties properties;
@@ -34,6 +40,11 @@ class PostgresTransport implements Transport {
         this.tasks = new PostgresQueue(jdbc, tx, clock, node, deadLetters);
         this.loops = loops;
         this.properties = properties;
+    }
+
+    @Override
+    public int releaseAll(List<String> nodeIds) {
+        return tasks.releaseAll(nodeIds);
     }
 
     @Override

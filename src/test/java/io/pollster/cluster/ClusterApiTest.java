@@ -31,7 +31,7 @@ class ClusterApiTest extends IntegrationTest {
     void theAdminSeesLiveNodesWithRolesAndEveryQueue() {
         Instant inserted = Instant.now();
         jdbc.sql("INSERT INTO queue_tasks (queue, payload, visible_at, enqueued_at) VALUES ('poll', '\\x00', now(), now() - interval '3 seconds')").update();
-        // stopped heartbeating long enough ago to be gone, not so long ago that it is forgotten
+        // stopped heartbeating long enough ago to be dead: the next heartbeat round of any live node removes it
         jdbc.sql("INSERT INTO nodes (id, roles, started_at, last_heartbeat_at) VALUES ('gone', 'poller', now() - interval '1 hour', now() - interval '10 seconds')").update();
 
         await("this node's heartbeat").atMost(Duration.ofSeconds(10))

@@ -23,10 +23,12 @@ import org.springframework.test.context.TestPropertySource;
 // API tests drive the scheduler and the poller by hand; PipelineTest turns them on (dynamic properties win).
 // Ingest is off too: a cached context stays alive while later classes run on the same database and
 // queues, and its consumers would take their queue entries (IngestTest turns it on, for itself).
+// Heartbeats every 200 ms show a context in the cluster view at once; dead after 25 of them (5 s, as in
+// production), so that a context slowed by a busy machine is never taken for dead and loses its claims.
 // Every test calls from 127.0.0.1 into contexts that live across classes: the invalid tokens that
 // tests send on purpose must not add up to a throttled address (TokenThrottleTest tests the limit).
 @TestPropertySource(properties = {"pollster.scheduler.enabled=false", "pollster.poller.enabled=false",
-        "pollster.ingest.enabled=false", "pollster.cluster.heartbeat-interval=200ms", "pollster.auth.max-failures=100000"})
+        "pollster.ingest.enabled=false", "pollster.cluster.heartbeat-interval=200ms", "pollster.cluster.dead-after=25", "pollster.auth.max-failures=100000"})
 public abstract class IntegrationTest {
 
     protected static final String ADMIN_TOKEN = "test-admin-token-0123456789";
