@@ -38,6 +38,7 @@ import io.pollster.transport.DeadLetterType;
 import io.pollster.transport.QueueProperties;
 import io.pollster.transport.TaskHandler;
 import io.pollster.user.Quotas;
+import io.pollster.user.UserId;
 import io.pollster.version.BodyCodec;
 import io.pollster.version.JsonPatches;
 import io.pollster.version.VersionRepository;
@@ -261,7 +262,7 @@ class Poller {
         FetchRequest request = attempt.target.request(attempt.job.etag(), attempt.job.lastModified());
         JobSpec.Cache settings = attempt.target.cache();
         if (settings == null) {
-            return Answer.of(counted(fetcher.fetch(request, hostWait, memory)), false);
+            return Answer.of(counted(fetcher.fetch(request, attempt.owner(), hostWait, memory)), false);
         }
         Duration[] limited = new Duration[1];
         UpstreamCache.Call call = new UpstreamCache.Call(request, settings.ttlDuration(), settings.waitTimeoutDuration(),
@@ -274,7 +275,7 @@ class Poller {
                         limited[0] = wait;
                         return new FetchResult.HostBusy(sent.url().getHost(), Duration.ZERO); // nothing sent: the lease goes back
                     }
-                    return counted(fetcher.fetch(sent, hostWait, memory));
+                    return counted(fetcher.fetch(sent, attempt.owner(), hostWait, memory));
                 });
         if (limited[0] != null) {
             return new Answer(null, false, null, limited[0], RATE_LIMITED);
@@ -292,7 +293,7 @@ class Poller {
     }
 
     private Duration limits(Attempt attempt) {
-        return limits.before(attempt.job.id().value(), attempt.target.rateLimit(), attempt.target.url().getHost());
+        return limits.before(attempt.job.id().value(), attempt.target.rateLimit(), attempt.owner(), attempt.target.url());
     }
 
     /** The poll waits on the queue (its host's pause or rate, its job's rate, a crowd of waiters), or gives up when its time is out. */
@@ -367,6 +368,10 @@ class Poller {
             return Duration.between(started, clock.instant());
         }
 
+        UserId owner() {
+            return new UserId(job.ownerId());
+        }
+
         /**
          * Whether waiting {@code wait} from {@code now} and then one more attempt still ends within
          * the poll's time limit (now, not when this attempt started: the attempt itself took time).
@@ -435,7 +440,7 @@ class Poller {
 
     private TaskHandler.Result retryOrFail(Attempt attempt, FetchResult.Failed failed) {
         if (failed.status() != null && failed.status() == 429) {
-            limits.throttled(attempt.target.url().getHost(), failed.retryAfter()); // every request to the host waits
+            limits.throttled(attempt.owner(), attempt.target.url(), failed.retryAfter()); // its owner's requests to the origin wait
         }
         return retry(attempt, failed);
     }
