@@ -53,7 +53,7 @@ public class RequestLimits extends LoopService {
     /** How long a rate-limited request waits when its spacing cannot be reached. */
     private static final Duration OUTAGE_WAIT = Duration.ofSeconds(5);
     /** Before each owner's pause of an origin in the spacing store; {@code host:} held the old per-host pauses. */
-    private static final String PAUSE = "pause:";
+    static final String PAUSE = "pause:";
     private static final String HOST_RATE = "host-rate:";
     private static final Pattern RATE = Pattern.compile("\\s*(\\d{1,6})\\s*(?:/\\s*(\\S+))?\\s*");
 
