@@ -240,9 +240,10 @@ class Poller {
         FetchResult result = answer.result();
         boolean cached = answer.cached();
         return switch (result) {
-            case FetchResult.HostBusy busy -> putOff(attempt, "every request slot of host " + busy.host() + " was taken");
+            case FetchResult.HostBusy busy -> putOff(attempt, "its owner's share of the request slots of host " + busy.host()
+                    + " (pollster.hosts.per-user-concurrency), or every slot, was taken");
             case FetchResult.OutOfBudget out -> putOff(attempt, OUT_OF_BUDGET);
-            // a shared 429 paused the host when it came; another poll reading it does not pause it again
+            // a shared 429 paused the user whose call got it; another user reading it is not paused by it
             case FetchResult.Failed failed when cached -> retry(attempt, failed);
             case FetchResult.Failed failed -> retryOrFail(attempt, failed);
             case FetchResult.NotModified notModified -> quiet(attempt, PollRecord.notModified(job, attempt.task,
