@@ -22,6 +22,7 @@ import javax.net.ssl.SSLException;
 
 import io.pollster.system.Durations;
 import io.pollster.system.memory.ByteBudget;
+import io.pollster.user.UserId;
 import org.apache.hc.client5.http.ClientProtocolException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.HttpHostConnectException;
@@ -52,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * Fetches HTTP resources for polls, safely: it refuses non-public addresses at connect time (see
  * {@link AddressPolicy}), follows redirects itself so that every hop is checked and credentials
  * never travel to another origin, bounds each attempt by a deadline and each body by a size, keeps
- * at most {@link FetchSettings#perHostConcurrency()} requests in flight per host, and decodes only
+ * at most {@link FetchSettings#perHostConcurrency()} requests in flight per host (of which one
+ * user's hold at most {@link FetchSettings#perUserHostConcurrency()}), and decodes only
  * the content codings it asks for. One call is one attempt; {@link RetryPolicy} says whether and
  * when to make another, which the poller does without holding a slot while it waits.
  *
@@ -90,7 +92,7 @@ public final class Fetcher implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.bodies = new ResponseBodies(settings.maxBodySize());
-        this.permits = new HostPermits(settings.perHostConcurrency());
+        this.permits = new HostPermits(settings.perHostConcurrency(), settings.perUserHostConcurrency());
         this.client = newClient(settings, policy);
         this.deadlines = new ScheduledThreadPoolExecutor(1,
                 Thread.ofPlatform().name("pollster-fetch-deadlines").daemon().factory());
@@ -130,15 +132,16 @@ public final class Fetcher implements AutoCloseable {
     }
 
     /**
-     * One attempt: the request and the redirects it leads to, within the request's timeout. Waits
-     * at most {@code hostWait} for a request slot of a host; when none comes free the attempt is
+     * One attempt for {@code user}: the request and the redirects it leads to, within the request's
+     * timeout. Waits at most {@code hostWait} for a request slot of a host within the user's share
+     * of it; when none comes free the attempt is
      * not made ({@link FetchResult.HostBusy}). Never throws for anything the upstream or the network
      * does; that comes back as {@link FetchResult.Failed}. Retrying is the caller's: see
      * {@link RetryPolicy#after}.
      */
-    public FetchResult fetch(FetchRequest request, Duration hostWait, ByteBudget.Reservation budget) {
+    public FetchResult fetch(FetchRequest request, UserId user, Duration hostWait, ByteBudget.Reservation budget) {
         long started = System.nanoTime();
-        Outcome outcome = attempt(request, hostWait, budget);
+        Outcome outcome = attempt(request, user, hostWait, budget);
         Duration took = since(started);
         return switch (outcome) {
             case Body body -> new FetchResult.Fetched(body.status(), body.contentType(), body.etag(), body.lastModified(),
@@ -154,13 +157,13 @@ public final class Fetcher implements AutoCloseable {
     }
 
     /** One attempt: the request and the redirects it leads to, within one deadline. */
-    private Outcome attempt(FetchRequest request, Duration hostWait, ByteBudget.Reservation budget) {
+    private Outcome attempt(FetchRequest request, UserId user, Duration hostWait, ByteBudget.Reservation budget) {
         try {
             Hop hop = Hop.first(request);
             long remaining = request.timeout().toNanos();
             for (int redirects = 0; ; redirects++) {
                 Step step;
-                try (HostPermits.Permit permit = permits.acquire(hop.host(), min(hostWait, Duration.ofNanos(remaining)))) {
+                try (HostPermits.Permit permit = permits.acquire(hop.host(), user, min(hostWait, Duration.ofNanos(remaining)))) {
                     if (permit == null) {
                         return new Busy(hop.host());
                     }

@@ -32,6 +32,7 @@ import io.pollster.system.memory.ByteBudget;
 import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.transport.DeadLetterSink;
 import io.pollster.transport.DeadLetterType;
+import io.pollster.user.UserId;
 import org.springframework.dao.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -321,7 +322,7 @@ class DeliverySender extends LoopService {
                 deliveries.postpone(d, clock.instant().plus(BUSY_PAUSE));
                 return;
             }
-            result = fetcher.fetch(request, BUSY_PAUSE, memory);
+            result = fetcher.fetch(request, new UserId(d.ownerId()), BUSY_PAUSE, memory);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return; // its lease lapses and it is sent again

@@ -16,6 +16,7 @@ import io.pollster.system.memory.ByteBudget;
 import io.pollster.system.secret.UnreadableSecretException;
 import io.pollster.transport.DeadLetterType;
 import io.pollster.transport.TaskHandler;
+import io.pollster.user.UserId;
 import io.pollster.version.BodyCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,9 +24,9 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
- * One delivery of a page task: the job's rate and its host's pause first (waiting goes back on
+ * One delivery of a page task: the job's rate and its owner's pause of the origin first (waiting goes back on
  * the queue, holding no slot), then one attempt at the page's URL; a failure is retried after its
- * backoff (a 429's {@code Retry-After} pauses every request to that host) and after the
+ * backoff (a 429's {@code Retry-After} pauses every request of the job's owner to that origin) and after the
  * last attempt the page fails with a dead letter. A fetched page goes to {@link PageRecorder}.
  */
 @Component
@@ -87,8 +88,8 @@ class PageWorker implements TaskHandler {
         }
         URI url = page.follow() ? URI.create(page.target())
                 : Paginator.pageUrl(fetchable.settings(), target.url(), task.number(), page.target());
-        String host = url.getHost();
-        Duration wait = limits.before(target.jobId(), target.rateLimit(), host);
+        UserId owner = new UserId(target.ownerId());
+        Duration wait = limits.before(target.jobId(), target.rateLimit(), owner, url);
         if (!wait.isZero()) {
             return putOff(task, wait);
         }
@@ -97,7 +98,7 @@ class PageWorker implements TaskHandler {
             return putOff(task, Duration.ofMillis(200)); // its owner's other pages hold their share of this node
         }
         try (slot) {
-            return fetch(task, target, page, fetchable.settings(), url, host);
+            return fetch(task, target, page, fetchable.settings(), url, owner);
         } catch (InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -106,23 +107,23 @@ class PageWorker implements TaskHandler {
     }
 
     private Result fetch(PageTask task, RunTarget target, Runs.PageRow page, io.pollster.job.JobSpec.Pagination settings,
-                         URI url, String host) throws InterruptedException {
+                         URI url, UserId owner) throws InterruptedException {
         Instant started = task.startedAt() != null ? task.startedAt() : clock.instant();
         try (ByteBudget.Reservation memory = budget.reserve(target.ownerId(), FIRST_BYTES, hostWait)) {
             if (memory == null) {
                 return putOff(task, Duration.ofSeconds(1));
             }
-            FetchResult result = fetcher.fetch(page.follow() ? target.detailRequest(url) : target.request(url), hostWait, memory);
+            FetchResult result = fetcher.fetch(page.follow() ? target.detailRequest(url) : target.request(url), owner, hostWait, memory);
             if (!(result instanceof FetchResult.HostBusy)) {
                 meters.counter("pollster.upstream.requests", "status", status(result)).increment();
             }
             return switch (result) {
                 case FetchResult.HostBusy busy -> putOff(task, Duration.ofMillis(200));
                 case FetchResult.OutOfBudget out -> putOff(task, Duration.ofSeconds(1));
-                case FetchResult.NotModified notModified -> failed(task, target, host, started,
+                case FetchResult.NotModified notModified -> failed(task, owner, url, target, started,
                         new FetchResult.Failed(304, "answered 304 Not Modified to a request that was not conditional", false,
                                 null, notModified.duration()));
-                case FetchResult.Failed failed -> failed(task, target, host, started, failed);
+                case FetchResult.Failed failed -> failed(task, owner, url, target, started, failed);
                 case FetchResult.Fetched fetched when page.follow() -> followed(task, page, fetched);
                 case FetchResult.Fetched fetched -> fetched(task, target, url, fetched, settings);
             };
@@ -148,9 +149,9 @@ class PageWorker implements TaskHandler {
         return DONE;
     }
 
-    private Result failed(PageTask task, RunTarget target, String host, Instant started, FetchResult.Failed failed) {
+    private Result failed(PageTask task, UserId owner, URI url, RunTarget target, Instant started, FetchResult.Failed failed) {
         if (failed.status() != null && failed.status() == 429) {
-            limits.throttled(host, failed.retryAfter()); // the host asked everyone to slow down, not just this task
+            limits.throttled(owner, url, failed.retryAfter()); // the owner's requests to the origin wait
         }
         return switch (target.retry().after(task.attempt(), failed)) {
             case RetryPolicy.RetryAfter retry -> {

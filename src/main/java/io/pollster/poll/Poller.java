@@ -38,6 +38,7 @@ import io.pollster.transport.DeadLetterType;
 import io.pollster.transport.QueueProperties;
 import io.pollster.transport.TaskHandler;
 import io.pollster.user.Quotas;
+import io.pollster.user.UserId;
 import io.pollster.version.BodyCodec;
 import io.pollster.version.JsonPatches;
 import io.pollster.version.VersionRepository;
@@ -239,9 +240,10 @@ class Poller {
         FetchResult result = answer.result();
         boolean cached = answer.cached();
         return switch (result) {
-            case FetchResult.HostBusy busy -> putOff(attempt, "every request slot of host " + busy.host() + " was taken");
+            case FetchResult.HostBusy busy -> putOff(attempt, "its owner's share of the request slots of host " + busy.host()
+                    + " (pollster.hosts.per-user-concurrency), or every slot, was taken");
             case FetchResult.OutOfBudget out -> putOff(attempt, OUT_OF_BUDGET);
-            // a shared 429 paused the host when it came; another poll reading it does not pause it again
+            // a shared 429 paused the user whose call got it; another user reading it is not paused by it
             case FetchResult.Failed failed when cached -> retry(attempt, failed);
             case FetchResult.Failed failed -> retryOrFail(attempt, failed);
             case FetchResult.NotModified notModified -> quiet(attempt, PollRecord.notModified(job, attempt.task,
@@ -261,7 +263,7 @@ class Poller {
         FetchRequest request = attempt.target.request(attempt.job.etag(), attempt.job.lastModified());
         JobSpec.Cache settings = attempt.target.cache();
         if (settings == null) {
-            return Answer.of(counted(fetcher.fetch(request, hostWait, memory)), false);
+            return Answer.of(counted(fetcher.fetch(request, attempt.owner(), hostWait, memory)), false);
         }
         Duration[] limited = new Duration[1];
         UpstreamCache.Call call = new UpstreamCache.Call(request, settings.ttlDuration(), settings.waitTimeoutDuration(),
@@ -274,7 +276,7 @@ class Poller {
                         limited[0] = wait;
                         return new FetchResult.HostBusy(sent.url().getHost(), Duration.ZERO); // nothing sent: the lease goes back
                     }
-                    return counted(fetcher.fetch(sent, hostWait, memory));
+                    return counted(fetcher.fetch(sent, attempt.owner(), hostWait, memory));
                 });
         if (limited[0] != null) {
             return new Answer(null, false, null, limited[0], RATE_LIMITED);
@@ -292,7 +294,7 @@ class Poller {
     }
 
     private Duration limits(Attempt attempt) {
-        return limits.before(attempt.job.id().value(), attempt.target.rateLimit(), attempt.target.url().getHost());
+        return limits.before(attempt.job.id().value(), attempt.target.rateLimit(), attempt.owner(), attempt.target.url());
     }
 
     /** The poll waits on the queue (its host's pause or rate, its job's rate, a crowd of waiters), or gives up when its time is out. */
@@ -367,6 +369,10 @@ class Poller {
             return Duration.between(started, clock.instant());
         }
 
+        UserId owner() {
+            return new UserId(job.ownerId());
+        }
+
         /**
          * Whether waiting {@code wait} from {@code now} and then one more attempt still ends within
          * the poll's time limit (now, not when this attempt started: the attempt itself took time).
@@ -435,7 +441,7 @@ class Poller {
 
     private TaskHandler.Result retryOrFail(Attempt attempt, FetchResult.Failed failed) {
         if (failed.status() != null && failed.status() == 429) {
-            limits.throttled(attempt.target.url().getHost(), failed.retryAfter()); // every request to the host waits
+            limits.throttled(attempt.owner(), attempt.target.url(), failed.retryAfter()); // its owner's requests to the origin wait
         }
         return retry(attempt, failed);
     }

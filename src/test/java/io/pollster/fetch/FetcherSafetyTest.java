@@ -45,7 +45,7 @@ class FetcherSafetyTest {
     private static final Duration HOST_WAIT = Duration.ofSeconds(1);
 
     private static FetchSettings publicOnly() {
-        return new FetchSettings(false, Duration.ofSeconds(2), 5, 1024, 4, "Pollster-Test/1.0");
+        return new FetchSettings(false, Duration.ofSeconds(2), 5, 1024, 4, 4, "Pollster-Test/1.0");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -62,7 +62,7 @@ class FetcherSafetyTest {
     void refusesEverySpellingOfALocalAddressBeforeConnecting(String template, String stub, String refusal) {
         int port = stub.equals("ipv6") ? ipv6.port() : ipv4.port();
         try (var fetcher = new Fetcher(publicOnly(), AddressPolicy.defaultPolicy(false))) {
-            FetchResult result = fetcher.fetch(FetchRequest.get(URI.create(template.formatted(port)), TIMEOUT), HOST_WAIT, FetcherTest.memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(URI.create(template.formatted(port)), TIMEOUT), FetcherTest.USER, HOST_WAIT, FetcherTest.memory());
 
             // not retryable: a refused address stays refused
             assertThat(result).isEqualTo(new FetchResult.Failed(null, refusal + ADVICE, false, null, result.duration()));
@@ -74,7 +74,7 @@ class FetcherSafetyTest {
     @Test
     void theProductionConstructorGuardsByDefault() {
         try (var fetcher = new Fetcher(publicOnly())) {
-            FetchResult result = fetcher.fetch(FetchRequest.get(ipv4.url("/"), TIMEOUT), HOST_WAIT, FetcherTest.memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(ipv4.url("/"), TIMEOUT), FetcherTest.USER, HOST_WAIT, FetcherTest.memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed ->
                     assertThat(failed.error()).startsWith("refused: 127.0.0.1 is a loopback address"));
@@ -89,8 +89,8 @@ class FetcherSafetyTest {
                 .route("/to-other-loopback", redirect(307, otherLoopback.url("/").toString()));
 
         try (var fetcher = new Fetcher(publicOnly(), onlyTheFirstStub)) {
-            FetchResult toIpv6 = fetcher.fetch(FetchRequest.get(ipv4.url("/to-ipv6"), TIMEOUT), HOST_WAIT, FetcherTest.memory());
-            FetchResult toOther = fetcher.fetch(FetchRequest.get(ipv4.url("/to-other-loopback"), TIMEOUT), HOST_WAIT, FetcherTest.memory());
+            FetchResult toIpv6 = fetcher.fetch(FetchRequest.get(ipv4.url("/to-ipv6"), TIMEOUT), FetcherTest.USER, HOST_WAIT, FetcherTest.memory());
+            FetchResult toOther = fetcher.fetch(FetchRequest.get(ipv4.url("/to-other-loopback"), TIMEOUT), FetcherTest.USER, HOST_WAIT, FetcherTest.memory());
 
             assertThat(toIpv6).isEqualTo(new FetchResult.Failed(null, "refused: ::1 is a loopback address" + ADVICE, false,
                     null, toIpv6.duration()));

@@ -26,6 +26,7 @@ import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 
 import io.pollster.system.memory.ByteBudget;
+import io.pollster.user.UserId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -38,6 +39,7 @@ class FetcherTest {
     private static final int MAX_BODY = 1024;
 
     private static final Duration HOST_WAIT = Duration.ofSeconds(5);
+    static final UserId USER = new UserId(java.util.UUID.randomUUID());
 
     private final CountDownLatch releaseStalls = new CountDownLatch(1);
     private StubServer stub;
@@ -66,7 +68,12 @@ class FetcherTest {
     }
 
     static FetchSettings settings(int perHostConcurrency) {
-        return new FetchSettings(true, Duration.ofSeconds(2), 5, MAX_BODY, perHostConcurrency, "Pollster-Test/1.0");
+        return settings(perHostConcurrency, perHostConcurrency);
+    }
+
+    static FetchSettings settings(int perHostConcurrency, int perUserHostConcurrency) {
+        return new FetchSettings(true, Duration.ofSeconds(2), 5, MAX_BODY, perHostConcurrency, perUserHostConcurrency,
+                "Pollster-Test/1.0");
     }
 
     private static FetchRequest request(String method, URI url, Map<String, String> headers, Map<String, String> secrets,
@@ -83,7 +90,7 @@ class FetcherTest {
             stub.route("/ticker", answer(200, Map.of("Content-Type", "application/json", "ETag", "\"v1\"",
                     "Last-Modified", "Tue, 15 Nov 1994 12:45:26 GMT"), "{\"price\":42}"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/ticker"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/ticker"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched -> {
                 assertThat(fetched.status()).isEqualTo(200);
@@ -103,7 +110,7 @@ class FetcherTest {
 
             FetchResult result = fetcher.fetch(request("POST", stub.url("/orders"),
                     Map.of("Content-Type", "application/json", "X-Trace", "t-1"), Map.of("X-Api-Key", "s3cret"),
-                    "{\"qty\":1}"), HOST_WAIT, memory());
+                    "{\"qty\":1}"), USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOf(FetchResult.Fetched.class);
             StubServer.Received received = stub.only("/orders");
@@ -123,7 +130,7 @@ class FetcherTest {
             var conditional = new FetchRequest("GET", stub.url("/doc"), Map.of(), Map.of(), null, TIMEOUT,
                     "\"v7\"", "Tue, 15 Nov 1994 12:45:26 GMT");
 
-            FetchResult result = fetcher.fetch(conditional, HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(conditional, USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.NotModified("\"v7\"", null, result.duration()));
             assertThat(stub.only("/doc").header("If-Modified-Since")).isEqualTo("Tue, 15 Nov 1994 12:45:26 GMT");
@@ -141,7 +148,7 @@ class FetcherTest {
                 exchange.getResponseBody().write(gzipped.toByteArray());
             });
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/zipped"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/zipped"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched ->
                     assertThat(new String(fetched.body(), StandardCharsets.UTF_8)).isEqualTo("{\"zipped\":true}"));
@@ -151,7 +158,7 @@ class FetcherTest {
         void headAnswersWithAnEmptyBody() {
             stub.route("/head", answer(200, Map.of("ETag", "\"h\""), "ignored"));
 
-            FetchResult result = fetcher.fetch(request("HEAD", stub.url("/head"), Map.of(), Map.of(), null), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(request("HEAD", stub.url("/head"), Map.of(), Map.of(), null), USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched -> {
                 assertThat(fetched.body()).isEmpty();
@@ -167,7 +174,7 @@ class FetcherTest {
         void aServerErrorIsRetryableAndNeverQuotesTheBody() {
             stub.route("/broken", answer(500, Map.of(), "stack trace with password=hunter2"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/broken"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/broken"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.Failed(500, "HTTP 500 Internal Server Error", true, null,
                     result.duration()));
@@ -178,7 +185,7 @@ class FetcherTest {
         void aTooManyRequestsCarriesTheWaitItAskedFor() {
             stub.route("/limited", answer(429, Map.of("Retry-After", "7"), "slow down"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/limited"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/limited"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.Failed(429, "HTTP 429 Too Many Requests", true, Duration.ofSeconds(7),
                     result.duration()));
@@ -188,7 +195,7 @@ class FetcherTest {
         void aConnectionClosedMidResponseIsRetryable() throws IOException {
             byte[] truncated = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part".getBytes(StandardCharsets.US_ASCII);
             try (var raw = new RawServer(truncated)) {
-                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), HOST_WAIT, memory());
+                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), USER, HOST_WAIT, memory());
 
                 assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                     assertThat(failed.error()).isEqualTo("the server closed the connection before the response was complete");
@@ -202,7 +209,7 @@ class FetcherTest {
         void garbageInsteadOfHttpIsRetryable() throws IOException {
             byte[] junk = "SSH-2.0-OpenSSH_9.6 \u0000\u0001\u0002 not http at all\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
             try (var raw = new RawServer(junk)) {
-                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), HOST_WAIT, memory());
+                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), USER, HOST_WAIT, memory());
 
                 assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                     assertThat(failed.status()).isNull();
@@ -217,7 +224,7 @@ class FetcherTest {
         void aMalformedHeaderFailsWithoutBeingQuoted() throws IOException {
             byte[] malformed = "HTTP/1.1 200 OK\r\nsecret-looking junk\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             try (var raw = new RawServer(malformed)) {
-                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), HOST_WAIT, memory());
+                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), USER, HOST_WAIT, memory());
 
                 assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                     assertThat(failed.status()).isNull();
@@ -230,7 +237,7 @@ class FetcherTest {
         void failsOnBrokenChunkedEncoding() throws IOException {
             byte[] broken = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n".getBytes(StandardCharsets.US_ASCII);
             try (var raw = new RawServer(broken)) {
-                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), HOST_WAIT, memory());
+                FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), USER, HOST_WAIT, memory());
 
                 assertThat(result).isEqualTo(new FetchResult.Failed(200, "malformed response: broken chunked encoding", true,
                         null, result.duration()));
@@ -244,7 +251,7 @@ class FetcherTest {
                 closedPort = raw.url();
             }
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(closedPort, TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(closedPort, TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                 assertThat(failed.status()).isNull();
@@ -265,7 +272,7 @@ class FetcherTest {
                     .route("/raw", encoded("deflate", deflate(text, true)));
 
             for (String path : List.of("/zlib", "/raw")) {
-                FetchResult result = fetcher.fetch(FetchRequest.get(stub.url(path), TIMEOUT), HOST_WAIT, memory());
+                FetchResult result = fetcher.fetch(FetchRequest.get(stub.url(path), TIMEOUT), USER, HOST_WAIT, memory());
 
                 assertThat(result).as(path).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched ->
                         assertThat(fetched.body()).isEqualTo(text));
@@ -281,7 +288,7 @@ class FetcherTest {
                 stub.route("/" + coding.replace(", ", "-"), encoded(coding, lzmaBomb));
 
                 FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/" + coding.replace(", ", "-")), TIMEOUT),
-                        HOST_WAIT, memory());
+                        USER, HOST_WAIT, memory());
 
                 assertThat(result).as(coding).isEqualTo(new FetchResult.Failed(200, "the upstream answered with "
                         + "Content-Encoding " + coding + ", which Pollster did not ask for (it accepts gzip, deflate)",
@@ -300,7 +307,7 @@ class FetcherTest {
             }
             stub.route("/bomb", encoded("gzip", bomb.toByteArray()));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/bomb"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/bomb"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.Failed(200, "response body larger than 1024 bytes", false, null,
                     result.duration()));
@@ -311,11 +318,11 @@ class FetcherTest {
             stub.route("/big", answer(200, Map.of(), "x".repeat(1000)));
             ByteBudget tiny = new ByteBudget(1500);
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/big"), TIMEOUT), HOST_WAIT,
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/big"), TIMEOUT), USER, HOST_WAIT,
                     tiny.reserve(0, Duration.ZERO));
 
             assertThat(result).isInstanceOf(FetchResult.OutOfBudget.class);
-            FetchResult fits = fetcher.fetch(FetchRequest.get(stub.url("/big"), TIMEOUT), HOST_WAIT,
+            FetchResult fits = fetcher.fetch(FetchRequest.get(stub.url("/big"), TIMEOUT), USER, HOST_WAIT,
                     new ByteBudget(4000).reserve(0, Duration.ZERO));
             assertThat(fits).isInstanceOf(FetchResult.Fetched.class);
         }
@@ -324,7 +331,7 @@ class FetcherTest {
         void aBodyThatDoesNotDecompressIsAFailure() {
             stub.route("/corrupt", encoded("gzip", "not gzip at all".getBytes(StandardCharsets.US_ASCII)));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/corrupt"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/corrupt"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed ->
                     assertThat(failed.error()).isEqualTo("malformed response: the body does not decompress"));
@@ -360,7 +367,7 @@ class FetcherTest {
             stub.route("/stall", exchange -> awaitRelease());
             var quick = new FetchRequest("GET", stub.url("/stall"), Map.of(), Map.of(), null, Duration.ofMillis(300), null, null);
 
-            FetchResult result = fetcher.fetch(quick, HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(quick, USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                 assertThat(failed.status()).isNull();
@@ -379,7 +386,7 @@ class FetcherTest {
             });
             var quick = new FetchRequest("GET", stub.url("/trickle"), Map.of(), Map.of(), null, Duration.ofMillis(300), null, null);
 
-            FetchResult result = fetcher.fetch(quick, HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(quick, USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed ->
                     assertThat(failed.error()).isEqualTo("timed out after 300ms"));
@@ -390,7 +397,7 @@ class FetcherTest {
         void refusesABodyWhoseContentLengthIsTooLarge() {
             stub.route("/big", answer(200, Map.of(), "x".repeat(MAX_BODY + 1)));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/big"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/big"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.Failed(200, "response body larger than 1024 bytes", false, null,
                     result.duration()));
@@ -414,7 +421,7 @@ class FetcherTest {
                 }
             });
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/endless"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/endless"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Failed.class, failed -> {
                 assertThat(failed.error()).isEqualTo("response body larger than 1024 bytes");
@@ -444,7 +451,7 @@ class FetcherTest {
                  var pollers = Executors.newVirtualThreadPerTaskExecutor()) {
                 List<Future<FetchResult>> results = new ArrayList<>();
                 for (int i = 0; i < 5; i++) {
-                    results.add(pollers.submit(() -> twoPerHost.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT), HOST_WAIT, memory())));
+                    results.add(pollers.submit(() -> twoPerHost.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT), USER, HOST_WAIT, memory())));
                 }
 
                 await("two requests reach the upstream").atMost(Duration.ofSeconds(5)).until(() -> inFlight.get() == 2);
@@ -474,17 +481,56 @@ class FetcherTest {
             try (var onePerHost = new Fetcher(settings(1), AddressPolicy.defaultPolicy(true));
                  var pollers = Executors.newVirtualThreadPerTaskExecutor()) {
                 Future<FetchResult> first = pollers.submit(() -> onePerHost.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT),
-                        HOST_WAIT, memory()));
+                        USER, HOST_WAIT, memory()));
                 await("the first request holds the host's slot").atMost(Duration.ofSeconds(5))
                         .until(() -> stub.received().size() == 1);
 
-                FetchResult second = onePerHost.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT), Duration.ofMillis(200), memory());
+                FetchResult second = onePerHost.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT), USER, Duration.ofMillis(200), memory());
 
                 assertThat(second).isInstanceOfSatisfying(FetchResult.HostBusy.class, busy ->
                         assertThat(busy.host()).isEqualTo("127.0.0.1"));
                 assertThat(stub.received()).hasSize(1);
                 release.countDown();
                 assertThat(first.get(10, TimeUnit.SECONDS)).isInstanceOf(FetchResult.Fetched.class);
+            }
+        }
+        @Test
+        void oneUsersSlowRequestsLeaveTheRestOfAHostsSlotsToOtherUsers() throws Exception {
+            var release = new CountDownLatch(1);
+            stub.route("/slow", exchange -> {
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                respond(exchange, 200, Map.of(), "slow");
+            });
+            stub.route("/quick", exchange -> respond(exchange, 200, Map.of(), "quick"));
+            UserId hog = new UserId(java.util.UUID.randomUUID());
+            try (var fourPerHostTwoPerUser = new Fetcher(settings(4, 2), AddressPolicy.defaultPolicy(true));
+                 var pollers = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<FetchResult>> slow = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    slow.add(pollers.submit(() -> fourPerHostTwoPerUser.fetch(FetchRequest.get(stub.url("/slow"), TIMEOUT), hog,
+                            Duration.ofMillis(300), memory())));
+                }
+                await("the hog's share of the host is in flight").atMost(Duration.ofSeconds(5))
+                        .until(() -> stub.received().size() == 2);
+
+                long started = System.nanoTime();
+                FetchResult other = fourPerHostTwoPerUser.fetch(FetchRequest.get(stub.url("/quick"), TIMEOUT), USER,
+                        Duration.ofMillis(200), memory());
+
+                assertThat(other).isInstanceOf(FetchResult.Fetched.class);
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
+                release.countDown();
+                long busy = 0;
+                for (Future<FetchResult> result : slow) {
+                    if (result.get(10, TimeUnit.SECONDS) instanceof FetchResult.HostBusy) {
+                        busy++;
+                    }
+                }
+                assertThat(busy).as("the hog's requests beyond its share found no slot").isEqualTo(4);
             }
         }
     }
@@ -499,7 +545,7 @@ class FetcherTest {
                     .route("/c", redirect(307, "d"))
                     .route("/d", answer(200, Map.of(), "landed"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/a"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/a"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOfSatisfying(FetchResult.Fetched.class, fetched ->
                     assertThat(new String(fetched.body(), StandardCharsets.UTF_8)).isEqualTo("landed"));
@@ -510,7 +556,7 @@ class FetcherTest {
         void stopsARedirectLoopAfterMaxRedirects() {
             stub.route("/loop", redirect(302, "/loop"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/loop"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/loop"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.Failed(302, "too many redirects (more than 5)", false, null,
                     result.duration()));
@@ -521,7 +567,7 @@ class FetcherTest {
         void refusesARedirectToANonHttpUrl() {
             stub.route("/ftp", redirect(302, "ftp://127.0.0.1/file"));
 
-            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/ftp"), TIMEOUT), HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/ftp"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.Failed(302, "redirected to a URL that is not http or https", false,
                     null, result.duration()));
@@ -535,7 +581,7 @@ class FetcherTest {
                     Map.of("X-Trace", "t-1", "Authorization", "Bearer abc", "Cookie", "session=1"),
                     Map.of("X-Api-Key", "s3cret"), null);
 
-            FetchResult result = fetcher.fetch(withSecrets, HOST_WAIT, memory());
+            FetchResult result = fetcher.fetch(withSecrets, USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOf(FetchResult.Fetched.class);
             StubServer.Received first = stub.only("/start");
@@ -554,7 +600,7 @@ class FetcherTest {
             var withSecrets = request("GET", stub.url("/start"), Map.of("X-Trace", "t-1", "Authorization", "Bearer abc"),
                     Map.of("X-Api-Key", "s3cret"), null);
 
-            fetcher.fetch(withSecrets, HOST_WAIT, memory());
+            fetcher.fetch(withSecrets, USER, HOST_WAIT, memory());
 
             StubServer.Received landing = stub.only("/landing");
             assertThat(landing.header("X-Trace")).isEqualTo("t-1");
@@ -567,7 +613,7 @@ class FetcherTest {
             stub.route("/form", redirect(303, "/result")).route("/result", answer(200, Map.of(), "done"));
 
             FetchResult result = fetcher.fetch(request("POST", stub.url("/form"),
-                    Map.of("Content-Type", "application/json"), Map.of(), "{\"a\":1}"), HOST_WAIT, memory());
+                    Map.of("Content-Type", "application/json"), Map.of(), "{\"a\":1}"), USER, HOST_WAIT, memory());
 
             assertThat(result).isInstanceOf(FetchResult.Fetched.class);
             assertThat(stub.only("/form").method()).isEqualTo("POST");
@@ -581,7 +627,7 @@ class FetcherTest {
         void keepsMethodAndBodyOnA307() {
             stub.route("/old", redirect(307, "/new")).route("/new", answer(200, Map.of(), "done"));
 
-            fetcher.fetch(request("PUT", stub.url("/old"), Map.of("Content-Type", "text/plain"), Map.of(), "payload"), HOST_WAIT, memory());
+            fetcher.fetch(request("PUT", stub.url("/old"), Map.of("Content-Type", "text/plain"), Map.of(), "payload"), USER, HOST_WAIT, memory());
 
             StubServer.Received moved = stub.only("/new");
             assertThat(moved.method()).isEqualTo("PUT");

@@ -385,7 +385,7 @@ class PagingTest extends PipelineTest {
     }
 
     @Test
-    void a429PausesEveryJobsRequestsToItsHost() {
+    void a429PausesEveryRequestOfItsOwnerToItsOrigin() {
         AtomicInteger throttledAt = new AtomicInteger();
         long[] at = new long[1];
         upstream.route("/throttling", n -> {

@@ -114,4 +114,24 @@ class RequestSpacingContractTest extends IntegrationTest {
         assertThat(spacing.pausedUnder("host:")).doesNotContainKey(host);
         assertThat(spacing.take("host:" + host, Duration.ofMillis(1))).isZero();
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aUsersPauseOfAnOriginIsItsOwnAndOnlyThatOrigins(String name) {
+        RequestSpacing spacing = backend(name);
+        String host = "api-" + UUID.randomUUID() + ".example.com";
+        var bob = new io.pollster.user.UserId(UUID.randomUUID());
+        var alice = new io.pollster.user.UserId(UUID.randomUUID());
+        OriginPause bobs = new OriginPause(bob, new io.pollster.fetch.Origin("https", host, 8443));
+        OriginPause bobsOnIpv6 = new OriginPause(bob, new io.pollster.fetch.Origin("http", "::1", 9000));
+
+        spacing.pause(RequestLimits.PAUSE + bobs.storeKey(), Duration.ofSeconds(5));
+        spacing.pause(RequestLimits.PAUSE + bobsOnIpv6.storeKey(), Duration.ofSeconds(5));
+
+        List<OriginPause> paused = spacing.pausedUnder(RequestLimits.PAUSE).keySet().stream()
+                .flatMap(key -> OriginPause.parse(key).stream()).toList();
+        assertThat(paused).contains(bobs, bobsOnIpv6)
+                .doesNotContain(new OriginPause(alice, bobs.origin()),
+                        new OriginPause(bob, new io.pollster.fetch.Origin("https", host, 443)));
+    }
 }
