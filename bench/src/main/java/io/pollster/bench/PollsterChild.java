@@ -75,6 +75,9 @@ final class PollsterChild implements AutoCloseable {
         env.put("POLLSTER_DATA_DIR", dataDir.toString());
         env.put("POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true");
         env.put("POLLSTER_ROLES", String.join(",", roles));
+        // why: every scenario's jobs belong to one user, and the bare loop they are compared with keeps 8
+        // requests per host; the multi-tenant default lets one user hold half of a host's slots
+        env.put("POLLSTER_HOSTS_PER_USER_CONCURRENCY", "8");
         // why: a jar built before POLLSTER_ROLES existed still honours the per-feature switches
         env.put("POLLSTER_SCHEDULER_ENABLED", Boolean.toString(roles.contains("scheduler")));
         env.put("POLLSTER_POLLER_ENABLED", Boolean.toString(roles.contains("poller")));
