@@ -3,6 +3,7 @@ package io.pollster.ui;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -16,11 +17,13 @@ import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.Response;
+import com.microsoft.playwright.assertions.LocatorAssertions;
 import com.microsoft.playwright.options.AriaRole;
 import com.microsoft.playwright.options.Cookie;
 import com.microsoft.playwright.options.FormData;
 import com.microsoft.playwright.options.RequestOptions;
 import com.microsoft.playwright.options.SameSiteAttribute;
+import io.pollster.support.Api;
 import io.pollster.support.PipelineTest;
 import io.pollster.support.StubUpstream;
 import org.junit.jupiter.api.AfterAll;
@@ -29,17 +32,23 @@ import org.junit.jupiter.api.Test;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
- * The web UI in Debian's Chromium against a real Pollster polling a stub upstream: a user is
- * created and logs in, creates a job, watches its versions appear and opens the diff; another user
- * cannot see it; forms without the CSRF token are refused; logout ends the session. The main
+ * The web UI in Debian's Chromium against a real Pollster polling a stub upstream, page by page:
+ * the admin creates a user; a user creates a job, watches its versions appear and opens the diff,
+ * finds jobs, stops, starts and runs them, edits and deletes them; another user cannot see them;
+ * forms without the CSRF token are refused; logout ends the session on the server. The main
  * screens are photographed on the way (into target/screenshots; into docs/ui too with
  * POLLSTER_UPDATE_SCREENSHOTS=1).
  */
 class WebUiTest extends PipelineTest {
 
     private static final Path CHROMIUM = Paths.get("/usr/bin/chromium");
+    private static final String RATES_BEFORE = "{\"base\":\"EUR\",\"rates\":{\"USD\":1.0812,\"GBP\":0.8571}}";
+    private static final String RATES_AFTER = "{\"base\":\"EUR\",\"rates\":{\"USD\":1.0934,\"GBP\":0.8571}}";
+    /** Versions come from real polls at 1 s: a slow machine may take a while. */
+    private static final LocatorAssertions.HasCountOptions SLOW = new LocatorAssertions.HasCountOptions().setTimeout(30_000);
 
     private static Playwright playwright;
     private static Browser browser;
@@ -76,11 +85,7 @@ class WebUiTest extends PipelineTest {
     }
 
     @Test
-    void aNewUserCreatesAJobWatchesItChangeAndReadsTheDiff() throws Exception {
-        AtomicReference<String> rates = new AtomicReference<>("{\"base\":\"EUR\",\"rates\":{\"USD\":1.0812,\"GBP\":0.8571}}");
-        upstream.route("/rates", n -> StubUpstream.Answer.json(rates.get()));
-
-        String alice;
+    void theAdminLogsInCreatesAUserAndSeesTheCluster() {
         try (BrowserContext adminBrowser = browserContext()) {
             Page page = adminBrowser.newPage();
             page.navigate("/");
@@ -94,9 +99,10 @@ class WebUiTest extends PipelineTest {
             page.navigate("/users");
             page.getByLabel("New user's name").fill("alice");
             button(page, "Create user").click();
-            alice = page.locator("code.secret").textContent().strip();
+            String alice = page.locator("code.secret").textContent().strip();
             assertThat(alice).startsWith("pst_");
             assertThat(page.url()).doesNotContain(alice);
+            assertThat(api().as(alice).get("/api/v1/me").status()).isEqualTo(200);
             page.navigate("/cluster");
             assertThat(page.locator("h1")).hasText("Cluster");
             assertThat(page.locator("table").first()).containsText("api");
@@ -104,17 +110,23 @@ class WebUiTest extends PipelineTest {
             button(page, "Log out").click();
             assertThat(page).hasURL(Pattern.compile("/login$"));
         }
+    }
 
+    @Test
+    void aUserCreatesAJobWithTheFormWatchesItChangeAndReadsTheDiff() {
+        AtomicReference<String> rates = new AtomicReference<>(RATES_BEFORE);
+        upstream.route("/rates", n -> StubUpstream.Answer.json(rates.get()));
+        String alice = createUser("alice");
         try (BrowserContext browserContext = browserContext()) {
             Page page = browserContext.newPage();
             logIn(page, alice);
-            Cookie session = browserContext.cookies().stream().filter(c -> c.name.equals("pollster_session")).findFirst().orElseThrow();
+            Cookie session = sessionCookie(browserContext);
             assertThat(session.httpOnly).isTrue();
             assertThat(session.sameSite).isEqualTo(SameSiteAttribute.STRICT);
             assertThat(page.locator(".empty")).containsText("No jobs yet");
             shoot(page, "jobs-empty");
 
-            // a refused definition: the API's message, the input kept
+            // a refused definition: the API's message, the input kept, nothing written
             page.getByText("Create your first job").click();
             page.getByLabel("Name").fill("EUR rates");
             page.getByLabel("URL").fill(upstream.url("/rates"));
@@ -130,12 +142,11 @@ class WebUiTest extends PipelineTest {
             button(page, "Create job").click();
             assertThat(page.locator("h1")).hasText("EUR rates");
             String jobUrl = page.url();
-            String jobId = jobUrl.substring(jobUrl.lastIndexOf('/') + 1);
 
-            // the first version appears without a reload
-            assertThat(page.locator(".timeline li")).hasCount(1, new com.microsoft.playwright.assertions.LocatorAssertions.HasCountOptions().setTimeout(30_000));
-            rates.set("{\"base\":\"EUR\",\"rates\":{\"USD\":1.0934,\"GBP\":0.8571}}");
-            assertThat(page.locator(".timeline li")).hasCount(2, new com.microsoft.playwright.assertions.LocatorAssertions.HasCountOptions().setTimeout(30_000));
+            // the first version appears without a reload, then the next
+            assertThat(page.locator(".timeline li")).hasCount(1, SLOW);
+            rates.set(RATES_AFTER);
+            assertThat(page.locator(".timeline li")).hasCount(2, SLOW);
             assertThat(page.locator("#polls-title")).isVisible();
             shoot(page, "job");
 
@@ -154,8 +165,17 @@ class WebUiTest extends PipelineTest {
             assertThat(page.locator("pre.content")).containsText("\"USD\" : 1.0934");
             assertThat(page.request().get(page.locator("a", new Page.LocatorOptions().setHasText("Raw content")).getAttribute("href")).text())
                     .contains("1.0934");
+        }
+    }
 
-            page.navigate("/");
+    @Test
+    void theJobListFindsJobsByName() {
+        String alice = createUser("alice");
+        job(alice, "EUR rates", "1h");
+        job(alice, "Weather", "1h");
+        try (BrowserContext browserContext = browserContext()) {
+            Page page = browserContext.newPage();
+            logIn(page, alice);
             assertThat(page.locator("table.jobs")).containsText("EUR rates");
             assertThat(page.locator("table.jobs")).containsText("active");
             page.getByLabel("Search").fill("nothing like it");
@@ -167,53 +187,73 @@ class WebUiTest extends PipelineTest {
             shoot(page, "jobs");
             page.setViewportSize(390, 844);
             shoot(page, "jobs-phone");
-            page.setViewportSize(1280, 860);
+        }
+    }
 
-            // a form without its CSRF token is refused, and nothing changes
+    @Test
+    void formsNeedTheirCsrfTokenAndTheApiItsBearerTokenWhileTheButtonsStopStartAndRunTheJob() {
+        String alice = createUser("alice");
+        String jobId = job(alice, "EUR rates", "1h");
+        try (BrowserContext browserContext = browserContext()) {
+            Page page = browserContext.newPage();
+            logIn(page, alice);
+
             APIResponse forged = page.request().post("/jobs/" + jobId + "/stop",
                     RequestOptions.create().setForm(FormData.create().set("x", "y")).setMaxRedirects(0));
             assertThat(forged.status()).isEqualTo(403);
             APIResponse wrongToken = page.request().post("/jobs/" + jobId + "/stop",
                     RequestOptions.create().setForm(FormData.create().set("_csrf", "guessed")).setMaxRedirects(0));
             assertThat(wrongToken.status()).isEqualTo(403);
+            page.navigate("/jobs/" + jobId);
             APIResponse crossSite = page.request().post("/jobs/" + jobId + "/stop", RequestOptions.create()
                     .setHeader("Origin", "https://evil.example").setForm(FormData.create().set("_csrf", csrfOf(page))).setMaxRedirects(0));
             assertThat(crossSite.status()).isEqualTo(403);
             // the API is not writable with the cookie alone
             APIResponse apiWrite = page.request().post("/api/v1/jobs/" + jobId + "/stop", RequestOptions.create().setMaxRedirects(0));
             assertThat(apiWrite.status()).isEqualTo(401);
-            assertThat(api().as(alice).get("/api/v1/jobs/" + jobId).json().get("status").asString()).isEqualTo("active");
+            assertThat(status(alice, jobId)).isEqualTo("active");
 
-            // stop with the form, as a person would
-            page.navigate(jobUrl);
+            // stop with the form, as a person would; then start and run now, as buttons
             page.locator("form[action$='/stop'] button").click();
             assertThat(page.locator("#live .badge").first()).hasText("stopped");
-            assertThat(api().as(alice).get("/api/v1/jobs/" + jobId).json().get("status").asString()).isEqualTo("stopped");
-
-            // start and run now, as buttons
+            assertThat(status(alice, jobId)).isEqualTo("stopped");
             page.locator("form[action$='/start'] button").click();
             assertThat(page.locator("#live .badge").first()).hasText("active");
             long polls = api().as(alice).get("/api/v1/jobs/" + jobId).json().get("stats").get("polls").asLong();
             button(page, "Run now").click();
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+            await().atMost(Duration.ofSeconds(10)).until(() ->
                     api().as(alice).get("/api/v1/jobs/" + jobId).json().get("stats").get("polls").asLong() > polls);
+        }
+    }
 
-            // another user cannot open it, nor see it listed
-            try (BrowserContext bobBrowser = browserContext()) {
-                Page bob = bobBrowser.newPage();
-                logIn(bob, createUser("bob"));
-                Response denied = bob.navigate(jobUrl);
-                assertThat(denied.status()).isEqualTo(404);
-                assertThat(bob.locator("h1")).hasText("Not found");
-                assertThat(bob.content()).doesNotContain("EUR rates");
-                assertThat(bob.navigate(jobUrl + "/diff").status()).isEqualTo(404);
-                bob.navigate("/");
-                assertThat(bob.locator(".empty")).containsText("No jobs yet");
-                assertThat(bob.navigate("/users").status()).isEqualTo(403);
-            }
+    @Test
+    void anotherUserCanNeitherOpenNorSeeAJob() {
+        String alice = createUser("alice");
+        String jobId = job(alice, "EUR rates", "1h");
+        try (BrowserContext bobBrowser = browserContext()) {
+            Page bob = bobBrowser.newPage();
+            logIn(bob, createUser("bob"));
+            Response denied = bob.navigate("/jobs/" + jobId);
+            assertThat(denied.status()).isEqualTo(404);
+            assertThat(bob.locator("h1")).hasText("Not found");
+            assertThat(bob.content()).doesNotContain("EUR rates");
+            assertThat(bob.navigate("/jobs/" + jobId + "/diff").status()).isEqualTo(404);
+            bob.navigate("/");
+            assertThat(bob.locator(".empty")).containsText("No jobs yet");
+            assertThat(bob.navigate("/users").status()).isEqualTo(403);
+        }
+    }
 
-            // edit keeps what the form does not show, and says what it changed
-            page.navigate(jobUrl);
+    @Test
+    void editKeepsWhatTheFormDoesNotShowAndDeleteAsksFirst() {
+        String alice = createUser("alice");
+        String jobId = api().as(alice).post("/api/v1/jobs", """
+                {"name":"EUR rates","url":"%s","interval":"1h","dedup":{"ignorePaths":["$.generatedAt"]}}"""
+                .formatted(upstream.url("/rates"))).json().get("id").asString();
+        try (BrowserContext browserContext = browserContext()) {
+            Page page = browserContext.newPage();
+            logIn(page, alice);
+            page.navigate("/jobs/" + jobId);
             page.getByRole(AriaRole.LINK, new Page.GetByRoleOptions().setName("Edit")).click();
             assertThat(page.getByLabel("Ignore changes at")).hasValue("$.generatedAt\n");
             page.getByLabel("Name").fill("EUR rates (daily)");
@@ -226,7 +266,6 @@ class WebUiTest extends PipelineTest {
             assertThat(api().as(alice).get("/api/v1/jobs/" + jobId).json().get("dedup").get("ignorePaths").get(0).asString())
                     .isEqualTo("$.generatedAt");
 
-            // delete asks first; declining keeps the job
             page.onceDialog(dialog -> dialog.dismiss());
             button(page, "Delete").click();
             assertThat(page.locator("h1")).hasText("EUR rates (daily)");
@@ -234,14 +273,23 @@ class WebUiTest extends PipelineTest {
             button(page, "Delete").click();
             assertThat(page.locator(".empty")).containsText("No jobs yet");
             assertThat(api().as(alice).get("/api/v1/jobs/" + jobId).status()).isEqualTo(404);
+        }
+    }
 
-            // logout ends the session on the server, not only in this browser
+    @Test
+    void logoutEndsTheSessionOnTheServerNotOnlyInTheBrowser() {
+        String alice = createUser("alice");
+        String jobId = job(alice, "EUR rates", "1h");
+        try (BrowserContext browserContext = browserContext()) {
+            Page page = browserContext.newPage();
+            logIn(page, alice);
+            Cookie session = sessionCookie(browserContext);
             button(page, "Log out").click();
             assertThat(page).hasURL(Pattern.compile("/login$"));
             try (BrowserContext replay = browserContext()) {
-                replay.addCookies(List.of(new Cookie("pollster_session", session.value).setDomain("localhost").setPath("/")));
+                replay.addCookies(List.of(new Cookie(session.name, session.value).setDomain("localhost").setPath("/")));
                 Page again = replay.newPage();
-                again.navigate(jobUrl);
+                again.navigate("/jobs/" + jobId);
                 assertThat(again).hasURL(Pattern.compile("/login$"));
                 assertThat(again.request().get("/api/v1/jobs").status()).isEqualTo(401);
             }
@@ -263,7 +311,7 @@ class WebUiTest extends PipelineTest {
                  "items":{"path":"$.results[*]","key":"$.id"},
                  "outputs":[{"type":"webhook","url":"%s"}]}""".formatted(upstream.url("/catalog"), upstream.url("/hook")))
                 .json().get("id").asString();
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
+        await().atMost(Duration.ofSeconds(30)).until(() ->
                 api().as(token).get("/api/v1/jobs/" + jobId + "/runs").json().get("items").size() == 1
                 && !api().as(token).get("/api/v1/jobs/" + jobId + "/runs").json().get("items").get(0).get("status").asString().equals("running")
                 && upstream.requests("/hook").size() >= 7);
@@ -298,7 +346,7 @@ class WebUiTest extends PipelineTest {
                 {"name":"broken","url":"%s","interval":"1h","retry":{"maxAttempts":1}}""".formatted(upstream.url("/broken")))
                 .json().get("id").asString();
         api().as(token).post("/api/v1/jobs/" + jobId + "/run", "");
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+        await().atMost(Duration.ofSeconds(30))
                 .until(() -> api().as(token).get("/api/v1/dead-letters").json().get("items").size() == 1);
 
         try (BrowserContext browserContext = browserContext()) {
@@ -313,6 +361,23 @@ class WebUiTest extends PipelineTest {
             page.navigate("/workers");
             assertThat(page.locator("h1")).hasText("Workers");
         }
+    }
+
+    /** A job of the user's on the stub's {@code /rates}, made through the API; its id. */
+    private String job(String token, String name, String interval) {
+        upstream.route("/rates", n -> StubUpstream.Answer.json(RATES_BEFORE));
+        Api.Response created = api().as(token).post("/api/v1/jobs", """
+                {"name":"%s","url":"%s","interval":"%s"}""".formatted(name, upstream.url("/rates"), interval));
+        assertThat(created.status()).as(created.toString()).isEqualTo(201);
+        return created.json().get("id").asString();
+    }
+
+    private String status(String token, String jobId) {
+        return api().as(token).get("/api/v1/jobs/" + jobId).json().get("status").asString();
+    }
+
+    private static Cookie sessionCookie(BrowserContext browserContext) {
+        return browserContext.cookies().stream().filter(c -> c.name.endsWith("pollster_session")).findFirst().orElseThrow();
     }
 
     private static Locator button(Page page, String name) {
