@@ -1,6 +1,8 @@
 package io.pollster.user;
 
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -22,6 +24,16 @@ class BrowserSessionRepository {
             FROM browser_sessions s
             LEFT JOIN users u ON u.id = s.user_id
             WHERE s.id_hash = :idHash
+              AND s.expires_at > :now
+              AND (s.user_id IS NULL OR u.token_hash = s.token_hash)
+            """;
+
+    /** Which of these sessions are still live, by the same rules as {@link #FIND}. */
+    private static final String LIVE_ID_HASHES = """
+            SELECT s.id_hash
+            FROM browser_sessions s
+            LEFT JOIN users u ON u.id = s.user_id
+            WHERE s.id_hash = ANY(:idHashes)
               AND s.expires_at > :now
               AND (s.user_id IS NULL OR u.token_hash = s.token_hash)
             """;
@@ -58,6 +70,13 @@ class BrowserSessionRepository {
                 .query((rs, n) -> new Row(rs.getObject("user_id", UUID.class), rs.getString("name"),
                         rs.getBytes("token_hash"), rs.getString("csrf")))
                 .optional();
+    }
+
+    List<byte[]> liveIdHashes(Collection<byte[]> idHashes, Instant now) {
+        return jdbc.sql(LIVE_ID_HASHES)
+                .param("idHashes", idHashes.toArray(byte[][]::new))
+                .param("now", java.sql.Timestamp.from(now))
+                .query((rs, n) -> rs.getBytes(1)).list();
     }
 
     void delete(byte[] idHash) {

@@ -84,15 +84,20 @@ public class BrowserSessions {
         if (id == null || id.length() > ApiTokens.MAX_LENGTH) {
             return Optional.empty();
         }
-        return sessions.find(ApiTokens.hash(id), clock.instant()).flatMap(row -> {
+        byte[] idHash = ApiTokens.hash(id);
+        return sessions.find(idHash, clock.instant()).flatMap(row -> {
             if (row.userId() == null) {
-                return tokens.isAdmin(row.tokenHash()) ? Optional.of(new Session(Caller.ofAdmin(), row.csrf())) : Optional.empty();
+                return tokens.isAdmin(row.tokenHash()) ? Optional.of(new Session(Caller.ofAdmin(), row.csrf(), idHash)) : Optional.empty();
             }
-            return Optional.of(new Session(new Caller(new UserId(row.userId()), row.userName(), false), row.csrf()));
+            return Optional.of(new Session(new Caller(new UserId(row.userId()), row.userName(), false), row.csrf(), idHash));
         });
     }
 
-    record Session(Caller caller, String csrf) {
+    record Session(Caller caller, String csrf, byte[] idHash) {
+        Credential credential() {
+            return new Credential(Credential.Kind.SESSION, idHash);
+        }
+
         boolean csrfMatches(String sent) {
             return sent != null && MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8),
                     sent.getBytes(StandardCharsets.UTF_8));
