@@ -5,8 +5,9 @@ import java.util.Optional;
 
 /**
  * Decides who a bearer token belongs to, for the API's header and for the web UI's login form
- * alike: the admin token in memory, a user's by its hash, invalid tokens counted per address by
- * {@link FailedTokenThrottle}.
+ * alike: the admin token in memory (a constant-time comparison of hashes), a user's by its hash;
+ * invalid tokens are counted per address by {@link FailedTokenThrottle}, and past its limit no token
+ * is compared or looked up, the admin's included.
  */
 final class TokenCheck {
 
@@ -34,12 +35,14 @@ final class TokenCheck {
 
     Result check(String token, String address) {
         byte[] hash = token == null || token.isEmpty() || token.length() > ApiTokens.MAX_LENGTH ? null : ApiTokens.hash(token);
-        if (hash != null && adminToken.matches(hash)) {
-            return new Valid(Caller.ofAdmin(), hash); // checked in memory: nothing to spare by throttling it
-        }
+        // the throttle first, for the admin token too: an operator-chosen token must not be guessable at full speed
         Duration wait = throttle.throttled(address, hash);
         if (wait != null) {
             return new Throttled(wait);
+        }
+        if (hash != null && adminToken.matches(hash)) {
+            // never remembered as recently valid: from a throttled address it waits like any guess
+            return new Valid(Caller.ofAdmin(), hash);
         }
         Optional<Caller> caller = hash == null ? Optional.empty() : users.authenticate(hash).map(Caller::ofUser);
         if (caller.isEmpty()) {
