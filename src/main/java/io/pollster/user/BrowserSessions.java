@@ -64,7 +64,7 @@ public class BrowserSessions {
         String id = ApiTokens.random();
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         sessions.deleteExpired(now);
-        sessions.insert(ApiTokens.hash(id), valid.caller().admin() ? null : valid.caller().userId().value(), valid.tokenHash(),
+        sessions.insert(ApiTokens.hash(id), valid.caller().admin() ? null : valid.caller().userId().value(), tokens.sessionBinding(valid),
                 ApiTokens.random(), now, now.plus(ttl));
         return cookie(id, ttl, request).toString();
     }
@@ -87,7 +87,7 @@ public class BrowserSessions {
         byte[] idHash = ApiTokens.hash(id);
         return sessions.find(idHash, clock.instant()).flatMap(row -> {
             if (row.userId() == null) {
-                return tokens.isAdmin(row.tokenHash()) ? Optional.of(new Session(Caller.ofAdmin(), row.csrf(), idHash)) : Optional.empty();
+                return tokens.bindsAdmin(row.tokenHash()) ? Optional.of(new Session(Caller.ofAdmin(), row.csrf(), idHash)) : Optional.empty();
             }
             return Optional.of(new Session(new Caller(new UserId(row.userId()), row.userName(), false), row.csrf(), idHash));
         });

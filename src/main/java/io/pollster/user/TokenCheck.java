@@ -53,7 +53,17 @@ final class TokenCheck {
         return new Valid(caller.get(), hash);
     }
 
-    boolean isAdmin(byte[] tokenHash) {
-        return adminToken.matches(tokenHash);
+    /**
+     * What a web UI session started with this token stores to end with it: a user's token hash
+     * (already in {@code users}), or for the admin a keyed mark ({@link AdminToken#sessionMark()}),
+     * never a plain hash of the admin token.
+     */
+    byte[] sessionBinding(Valid valid) {
+        return valid.caller().admin() ? adminToken.sessionMark() : valid.tokenHash();
+    }
+
+    /** Whether a session's stored binding is the current admin token's. */
+    boolean bindsAdmin(byte[] binding) {
+        return adminToken.marks(binding);
     }
 }
