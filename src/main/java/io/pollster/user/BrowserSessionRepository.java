@@ -38,6 +38,23 @@ class BrowserSessionRepository {
               AND (s.user_id IS NULL OR u.token_hash = s.token_hash)
             """;
 
+    /** A user's sessions beyond the newest {@code :keep}. */
+    private static final String DELETE_OLDEST = """
+            DELETE FROM browser_sessions
+            WHERE id_hash IN (SELECT id_hash FROM browser_sessions
+                              WHERE user_id = :userId
+                              ORDER BY created_at DESC, id_hash DESC
+                              OFFSET :keep)
+            """;
+
+    private static final String DELETE_OLDEST_ADMIN = """
+            DELETE FROM browser_sessions
+            WHERE id_hash IN (SELECT id_hash FROM browser_sessions
+                              WHERE user_id IS NULL
+                              ORDER BY created_at DESC, id_hash DESC
+                              OFFSET :keep)
+            """;
+
     private static final String DELETE = "DELETE FROM browser_sessions WHERE id_hash = :idHash";
 
     private static final String DELETE_EXPIRED = "DELETE FROM browser_sessions WHERE expires_at <= :now";
@@ -77,6 +94,17 @@ class BrowserSessionRepository {
                 .param("idHashes", idHashes.toArray(byte[][]::new))
                 .param("now", java.sql.Timestamp.from(now))
                 .query((rs, n) -> rs.getBytes(1)).list();
+    }
+
+    /**
+     * Ends a user's oldest sessions, keeping the newest {@code keep}.
+     *
+     * @param userId null for the admin
+     */
+    int deleteOldest(UUID userId, int keep) {
+        return userId == null
+                ? jdbc.sql(DELETE_OLDEST_ADMIN).param("keep", keep).update()
+                : jdbc.sql(DELETE_OLDEST).param("userId", userId).param("keep", keep).update();
     }
 
     void delete(byte[] idHash) {

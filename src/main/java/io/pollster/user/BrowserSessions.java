@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
+import java.util.UUID;
 
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
@@ -18,7 +19,8 @@ import org.springframework.stereotype.Component;
  * Web UI sessions: the login form exchanges a bearer token for a random session id in a cookie
  * ({@code HttpOnly}, {@code SameSite=Strict}, {@code Secure} over TLS), which is all the browser
  * keeps; the token itself goes nowhere. Sessions live in the database, so any api node serves
- * them and logout ends them everywhere; each carries its own CSRF token for forms.
+ * them and logout ends them everywhere; each carries its own CSRF token for forms. A user (and the
+ * admin) holds at most {@code pollster.ui.max-sessions-per-user}: a login beyond it ends the oldest.
  */
 @Component
 public class BrowserSessions {
@@ -30,13 +32,19 @@ public class BrowserSessions {
     private final TokenCheck tokens;
     private final Clock clock;
     private final Duration ttl;
+    private final int maxPerUser;
 
     BrowserSessions(BrowserSessionRepository sessions, TokenCheck tokens, Clock clock,
-                    @Value("${pollster.ui.session-ttl:12h}") Duration ttl) {
+                    @Value("${pollster.ui.session-ttl:12h}") Duration ttl,
+                    @Value("${pollster.ui.max-sessions-per-user:20}") int maxPerUser) {
+        if (maxPerUser < 1) {
+            throw new IllegalArgumentException("pollster.ui.max-sessions-per-user must be at least 1");
+        }
         this.sessions = sessions;
         this.tokens = tokens;
         this.clock = clock;
         this.ttl = ttl;
+        this.maxPerUser = maxPerUser;
     }
 
     /** What a login attempt came to. */
@@ -64,8 +72,9 @@ public class BrowserSessions {
         String id = ApiTokens.random();
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         sessions.deleteExpired(now);
-        sessions.insert(ApiTokens.hash(id), valid.caller().admin() ? null : valid.caller().userId().value(), tokens.sessionBinding(valid),
-                ApiTokens.random(), now, now.plus(ttl));
+        UUID userId = valid.caller().admin() ? null : valid.caller().userId().value();
+        sessions.insert(ApiTokens.hash(id), userId, tokens.sessionBinding(valid), ApiTokens.random(), now, now.plus(ttl));
+        sessions.deleteOldest(userId, maxPerUser); // logins cannot pile up rows: the oldest session ends
         return cookie(id, ttl, request).toString();
     }
 

@@ -62,6 +62,22 @@ class BrowserSessionTest extends IntegrationTest {
     }
 
     @Test
+    void aLoginBeyondTwentySessionsEndsTheUsersOldestAndNoOneElses() throws Exception {
+        String token = createUser("kate");
+        String others = cookie(login(createUser("liam")));
+        String oldest = cookie(login(token));
+        String second = cookie(login(token));
+        for (int i = 0; i < 19; i++) {
+            login(token);
+        }
+
+        assertLoggedOut(oldest);
+        assertThat(get("/", second).statusCode()).isEqualTo(200);
+        assertThat(get("/", others).statusCode()).isEqualTo(200);
+        assertThat(TestDatabase.get().scalar("SELECT count(*) FROM browser_sessions")).isEqualTo(21);
+    }
+
+    @Test
     void theCookieReadsTheApiButNeverWritesIt() throws Exception {
         String cookie = cookie(login(createUser("erin")));
         assertThat(get("/api/v1/jobs", cookie).statusCode()).isEqualTo(200);
