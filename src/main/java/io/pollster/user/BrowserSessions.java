@@ -17,7 +17,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Web UI sessions: the login form exchanges a bearer token for a random session id in a cookie
- * ({@code HttpOnly}, {@code SameSite=Strict}, {@code Secure} over TLS), which is all the browser
+ * ({@code HttpOnly}, {@code SameSite=Strict}; over TLS {@code Secure} and named with the
+ * {@code __Host-} prefix, see {@link #SECURE_COOKIE}), which is all the browser
  * keeps; the token itself goes nowhere. Sessions live in the database, so any api node serves
  * them and logout ends them everywhere; each carries its own CSRF token for forms. A user (and the
  * admin) holds at most {@code pollster.ui.max-sessions-per-user}: a login beyond it ends the oldest.
@@ -26,6 +27,13 @@ import org.springframework.stereotype.Component;
 public class BrowserSessions {
 
     public static final String COOKIE = "pollster_session";
+    /**
+     * The cookie's name over TLS (the request is secure, directly or as a TLS-terminating proxy
+     * says with {@code server.forward-headers-strategy}): a browser takes a {@code __Host-} cookie
+     * only with {@code Secure}, {@code Path=/} and no {@code Domain}, so a plain-HTTP page or a
+     * sibling domain cannot plant or overwrite it.
+     */
+    public static final String SECURE_COOKIE = "__Host-" + COOKIE;
     static final String CSRF_ATTRIBUTE = BrowserSessions.class.getName() + ".csrf";
 
     private final BrowserSessionRepository sessions;
@@ -118,13 +126,19 @@ public class BrowserSessions {
         return (String) request.getAttribute(CSRF_ATTRIBUTE);
     }
 
+    /** Over TLS only the {@code __Host-} cookie counts: a plain one could have been planted over HTTP. */
+    private static String cookieName(HttpServletRequest request) {
+        return request.isSecure() ? SECURE_COOKIE : COOKIE;
+    }
+
     private static String cookieValue(HttpServletRequest request) {
         Cookie[] cookies = request.getCookies();
         if (cookies == null) {
             return null;
         }
+        String name = cookieName(request);
         for (Cookie cookie : cookies) {
-            if (COOKIE.equals(cookie.getName()) && !cookie.getValue().isEmpty()) {
+            if (name.equals(cookie.getName()) && !cookie.getValue().isEmpty()) {
                 return cookie.getValue();
             }
         }
@@ -132,7 +146,7 @@ public class BrowserSessions {
     }
 
     private static ResponseCookie cookie(String value, Duration maxAge, HttpServletRequest request) {
-        return ResponseCookie.from(COOKIE, value)
+        return ResponseCookie.from(cookieName(request), value)
                 .path("/")
                 .httpOnly(true)
                 .sameSite("Strict")
