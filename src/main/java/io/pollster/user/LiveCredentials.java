@@ -13,7 +13,6 @@ import io.pollster.system.loop.LoopService;
 import io.pollster.system.loop.Loops;
 import io.pollster.system.loop.ShutdownPhase;
 import jakarta.servlet.ServletRequest;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
@@ -31,16 +30,12 @@ public class LiveCredentials extends LoopService {
     private final Clock clock;
     private final Duration interval;
 
-    LiveCredentials(Loops loops, UserRepository users, BrowserSessionRepository sessions, Clock clock,
-                    @Value("${pollster.auth.recheck-interval:2s}") Duration interval) {
+    LiveCredentials(Loops loops, UserRepository users, BrowserSessionRepository sessions, Clock clock, AuthProperties properties) {
         super(loops, "credential-recheck", Duration.ofSeconds(1), ShutdownPhase.FIRING, Duration.ofSeconds(5));
-        if (interval.isNegative() || interval.isZero()) {
-            throw new IllegalArgumentException("pollster.auth.recheck-interval must be positive");
-        }
         this.users = users;
         this.sessions = sessions;
         this.clock = clock;
-        this.interval = interval;
+        this.interval = properties.recheckInterval();
     }
 
     /**
