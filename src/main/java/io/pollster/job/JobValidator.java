@@ -61,10 +61,13 @@ class JobValidator {
     private final Clock clock;
     /** Whether RabbitMQ outputs have a broker: the RabbitMQ transport, or {@code SPRING_RABBITMQ_*} set. */
     private final boolean brokerConfigured;
+    private final RabbitOutputProperties rabbitOutputs;
 
     JobValidator(PollsterProperties properties, @Value("${pollster.fetch.allow-private-networks:false}") boolean allowPrivateNetworks,
                  Clock clock, @Value("${pollster.transport:postgres}") String transport,
-                 @Value("${spring.rabbitmq.host:}") String rabbitHost, @Value("${spring.rabbitmq.addresses:}") String rabbitAddresses) {
+                 @Value("${spring.rabbitmq.host:}") String rabbitHost, @Value("${spring.rabbitmq.addresses:}") String rabbitAddresses,
+                 RabbitOutputProperties rabbitOutputs) {
+        this.rabbitOutputs = rabbitOutputs;
         this.brokerConfigured = transport.equals("rabbitmq") || !rabbitHost.isBlank() || !rabbitAddresses.isBlank();
         this.minInterval = properties.minInterval();
         this.addresses = AddressPolicy.defaultPolicy(allowPrivateNetworks);
@@ -183,7 +186,7 @@ class JobValidator {
             errors.add("cache", "applies to jobs of one request per fire, not to paginated runs");
         }
         OutputsValidator.Result outputs = OutputsValidator.validate(r.outputs(), existing.outputSecrets(), existing.outputs(),
-                this::url, brokerConfigured, errors);
+                this::url, brokerConfigured, rabbitOutputs, errors);
         int alertAfterFailures = r.alertAfterFailures() == null ? JobSpec.DEFAULT_ALERT_AFTER_FAILURES : r.alertAfterFailures();
         if (alertAfterFailures < 1 || alertAfterFailures > 1000) {
             errors.add("alertAfterFailures", "must be between 1 and 1000");

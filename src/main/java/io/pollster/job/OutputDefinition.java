@@ -3,6 +3,7 @@ package io.pollster.job;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 
 import tools.jackson.databind.JsonNode;
 
@@ -34,12 +35,26 @@ public sealed interface OutputDefinition {
     }
 
     /**
-     * Publishes each event, persistent and confirmed, to a durable topic exchange (declared if missing).
+     * Publishes each event, persistent and confirmed, to a durable topic exchange (declared if missing)
+     * that this Pollster allows ({@link RabbitOutputProperties}), under the owner's routing keys.
      *
-     * @param routingKey a template: {@code {jobId}} and {@code {type}} are replaced by the event's
+     * @param routingKey a template: {@code {jobId}} and {@code {type}} are replaced by the event's;
+     *                   the broker's routing key is it under the owner's id ({@link #brokerRoutingKey})
      * @param format     {@code json} or {@code protobuf}
      */
     record RabbitMq(String exchange, String routingKey, String format) implements OutputDefinition {
+
+        /** The longest routing key AMQP carries (a short string), in UTF-8 bytes; ours are ASCII. */
+        public static final int MAX_BROKER_ROUTING_KEY = 255;
+
+        /**
+         * {@code <ownerId>.<routingKey filled in>} ({@code <ownerId>} alone for an empty one): whatever the
+         * job asks for, its messages stay in its owner's part of the exchange, {@code <ownerId>.#}.
+         */
+        public String brokerRoutingKey(UUID owner, UUID job, String type) {
+            String key = routingKey.replace("{jobId}", job.toString()).replace("{type}", type);
+            return key.isEmpty() ? owner.toString() : owner + "." + key;
+        }
     }
 
     record Rate(int limit, Duration per) {

@@ -26,7 +26,12 @@ final class OutputsValidator {
     private static final Set<String> FILE_FIELDS = Set.of("type", "dir", "batchSize", "linger");
     private static final Pattern SAFE_DIR = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
     private static final Set<String> RABBIT_FIELDS = Set.of("type", "exchange", "routingKey", "format");
-    private static final Pattern RABBIT_NAME = Pattern.compile("[A-Za-z0-9._:-]{1,200}");
+    /**
+     * A routing key template's length once filled in, {@code {jobId}} counting 36 and {@code {type}}
+     * {@value #LONGEST_TYPE}: with the owner's id and a dot before it (37), it stays well within AMQP's 255.
+     */
+    static final int MAX_ROUTING_KEY = 200;
+    private static final int LONGEST_TYPE = 32;
     private static final Pattern ROUTING_KEY = Pattern.compile("([A-Za-z0-9._:#*-]|\\{jobId}|\\{type})*");
     private static final Set<String> RATE_FIELDS = Set.of("limit", "per");
     private static final Set<String> RETRY_FIELDS = Set.of("maxAttempts", "backoff", "maxBackoff");
@@ -52,9 +57,10 @@ final class OutputsValidator {
     /**
      * @param brokerConfigured whether this installation has a RabbitMQ broker to publish to
      *                         ({@code SPRING_RABBITMQ_*} or the RabbitMQ transport)
+     * @param exchanges        the exchanges RabbitMQ outputs may name
      */
     static Result validate(List<JsonNode> given, List<String> existingSecrets, List<JsonNode> existingOutputs, UrlCheck urls,
-                           boolean brokerConfigured, JobValidator.Errors errors) {
+                           boolean brokerConfigured, RabbitOutputProperties exchanges, JobValidator.Errors errors) {
         if (given == null || given.isEmpty()) {
             return Result.NONE;
         }
@@ -85,7 +91,7 @@ final class OutputsValidator {
                 continue;
             }
             if (type.equals("rabbitmq")) {
-                JsonNode rabbit = rabbitMq(field, output, brokerConfigured, errors);
+                JsonNode rabbit = rabbitMq(field, output, brokerConfigured, exchanges, errors);
                 stored.add(rabbit);
                 shown.add(rabbit);
                 secrets.add(null);
@@ -178,7 +184,8 @@ final class OutputsValidator {
         return out;
     }
 
-    private static JsonNode rabbitMq(String field, JsonNode given, boolean brokerConfigured, JobValidator.Errors errors) {
+    private static JsonNode rabbitMq(String field, JsonNode given, boolean brokerConfigured, RabbitOutputProperties allowed,
+                                     JobValidator.Errors errors) {
         unknownFields(field, given, RABBIT_FIELDS, errors);
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("type", "rabbitmq");
@@ -188,20 +195,25 @@ final class OutputsValidator {
         }
         JsonNode exchange = given.path("exchange");
         if (exchange.isMissingNode()) {
-            out.put("exchange", "pollster.events");
-        } else if (!exchange.isString() || !RABBIT_NAME.matcher(exchange.asString()).matches()
-                || exchange.asString().startsWith("amq.")) {
-            errors.add(field + ".exchange", "must be 1 to 200 letters, digits and . _ - : (not starting with amq.)");
+            out.put("exchange", RabbitOutputProperties.DEFAULT_EXCHANGE);
+        } else if (!exchange.isString() || !allowed.allows(exchange.asString())) {
+            // why: exchanges are shared by every user of the broker; only the operator opens more of them
+            errors.add(field + ".exchange", "must be one of the exchanges this Pollster publishes to: " + allowed.allowed()
+                    + " (the operator may allow more with pollster.outputs.rabbitmq.exchanges); your messages' routing "
+                    + "keys start with your user id, so consumers bind <your user id>.#");
         } else {
             out.put("exchange", exchange.asString());
         }
         JsonNode routingKey = given.path("routingKey");
         if (routingKey.isMissingNode()) {
             out.put("routingKey", "jobs.{jobId}");
-        } else if (!routingKey.isString() || routingKey.asString().length() > 200
+        } else if (!routingKey.isString() || routingKey.asString().length() > MAX_ROUTING_KEY
                 || !ROUTING_KEY.matcher(routingKey.asString()).matches()) {
-            errors.add(field + ".routingKey", "must be up to 200 letters, digits and . _ - : #*, with {jobId} and {type} "
-                    + "as placeholders");
+            errors.add(field + ".routingKey", "must be up to " + MAX_ROUTING_KEY + " letters, digits and . _ - : # *, with "
+                    + "{jobId} and {type} as placeholders");
+        } else if (filledLength(routingKey.asString()) > MAX_ROUTING_KEY) {
+            errors.add(field + ".routingKey", "must be at most " + MAX_ROUTING_KEY + " characters once {jobId} (36) and "
+                    + "{type} (counted as " + LONGEST_TYPE + ") are filled in; Pollster puts your user id and a dot before it");
         } else {
             out.put("routingKey", routingKey.asString());
         }
@@ -214,6 +226,10 @@ final class OutputsValidator {
             out.put("format", format.asString());
         }
         return out;
+    }
+
+    private static int filledLength(String template) {
+        return template.replace("{jobId}", "j".repeat(36)).replace("{type}", "t".repeat(LONGEST_TYPE)).length();
     }
 
     /** Why a file output's directory is refused, or null: it must stay inside the owner's folder. */

@@ -268,15 +268,15 @@ class DeliverySender extends LoopService {
     }
 
     private void publish(Deliveries.Claimed d, OutputDefinition.RabbitMq output) {
-        try {
-            rabbit.publish(output, d, body(d));
-        } catch (RuntimeException e) {
-            failed(d, DeliveryRetry.of(null), new FetchResult.Failed(null, RabbitOutput.describe(e), true, null, Duration.ZERO),
-                    "rabbitmq");
-            return;
+        switch (rabbit.publish(output, d, body(d))) {
+            case RabbitOutput.Outcome.Confirmed confirmed -> {
+                finish(d, () -> deliveries.delivered(d, null), "delivered", "rabbitmq", 1);
+                latency.record(Duration.between(d.occurredAt(), clock.instant()));
+            }
+            case RabbitOutput.Outcome.Refused refused -> giveUp(d, null, refused.reason(), "failed", "rabbitmq");
+            case RabbitOutput.Outcome.Failed failed -> failed(d, DeliveryRetry.of(null),
+                    new FetchResult.Failed(null, failed.error(), true, null, Duration.ZERO), "rabbitmq");
         }
-        finish(d, () -> deliveries.delivered(d, null), "delivered", "rabbitmq", 1);
-        latency.record(Duration.between(d.occurredAt(), clock.instant()));
     }
 
     /** A file output's batch as one file of JSON lines; a failure to write is retried like a webhook's. */
@@ -361,15 +361,19 @@ class DeliverySender extends LoopService {
             finish(d, () -> deliveries.retry(d, next, failed.status(), error), "retried", type, 1);
             return;
         }
-        String last = error + "; gave up after " + d.attempt() + " attempts";
+        giveUp(d, failed.status(), error + "; gave up after " + d.attempt() + " attempts", "failed", type);
+    }
+
+    /** Fails the delivery for good and records it as a dead letter (to replay once the cause is fixed). */
+    private void giveUp(Deliveries.Claimed d, Integer status, String last, String label, String type) {
         finish(d, () -> {
-            if (!deliveries.failed(d, failed.status(), last)) {
+            if (!deliveries.failed(d, status, last)) {
                 return false;
             }
             deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.DELIVERY, d.jobId(), d.ownerId(), null,
                     DeliveryLetters.payload(json, d.id(), d.eventId(), d.output()), last, d.attempt(), clock.instant()));
             return true;
-        }, "failed", type, 1);
+        }, label, type, 1);
         log.info("Delivery of event {} of job {} to output {} failed for good: {}", d.eventId(), d.jobId(), d.output(), last);
     }
 

@@ -15,6 +15,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("pollster.queue")
 public record QueueProperties(@DefaultValue("") String prefix, @DefaultValue("50ms") Duration pollInterval) {
 
+    /**
+     * The RabbitMQ transport's dead-letter exchange, under the prefix: {@code <prefix>pollster.dead-letters}.
+     * No output may declare or publish into it (any name ending so is refused for outputs).
+     */
+    public static final String DEAD_LETTER_EXCHANGE = "pollster.dead-letters";
+
     public String name(String queue) {
         return prefix + queue;
     }

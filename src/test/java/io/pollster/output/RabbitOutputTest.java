@@ -24,7 +24,10 @@ import tools.jackson.databind.json.JsonMapper;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** RabbitMQ outputs: a real consumer reads the events, as JSON and as protobuf; a broker restart loses none. */
+/**
+ * RabbitMQ outputs: a real consumer reads the events, as JSON and as protobuf, under the owner's
+ * routing keys; a broker restart loses none.
+ */
 class RabbitOutputTest extends PipelineTest {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -39,14 +42,15 @@ class RabbitOutputTest extends PipelineTest {
     @Test
     void aConsumerReadsEventsAsJsonAndAsProtobufRoutedByJob() throws Exception {
         Api alice = api().as(createUser("alice"));
-        String exchange = "test.events." + UUID.randomUUID();
+        String owner = alice.get("/api/v1/me").json().get("id").asString();
+        String exchange = "pollster.events";
         upstream.route("/a", n -> Answer.json("{\"n\":" + Math.min(n, 1) + "}"));
         try (Connection connection = connection(); Channel channel = connection.createChannel()) {
             channel.exchangeDeclare(exchange, "topic", true);
             String jsonQueue = channel.queueDeclare().getQueue();
             String protoQueue = channel.queueDeclare().getQueue();
-            channel.queueBind(jsonQueue, exchange, "json.#");
-            channel.queueBind(protoQueue, exchange, "proto.#");
+            channel.queueBind(jsonQueue, exchange, owner + ".json.#");
+            channel.queueBind(protoQueue, exchange, owner + ".proto.#");
             String id = job(alice, """
                     {"url":"%s","interval":"100ms","outputs":[
                       {"type":"rabbitmq","exchange":"%s","routingKey":"json.{jobId}.{type}"},
@@ -59,7 +63,7 @@ class RabbitOutputTest extends PipelineTest {
             JsonNode first = JSON.readTree(new String(json.get(0).getBody(), StandardCharsets.UTF_8));
             assertThat(first.get("type").asString()).isEqualTo("version.created");
             assertThat(first.get("jobId").asString()).isEqualTo(id);
-            assertThat(json.get(0).getEnvelope().getRoutingKey()).isEqualTo("json." + id + ".version.created");
+            assertThat(json.get(0).getEnvelope().getRoutingKey()).isEqualTo(owner + ".json." + id + ".version.created");
             assertThat(json.get(0).getProps().getMessageId()).isEqualTo(first.get("id").asString());
             assertThat(json.get(0).getProps().getDeliveryMode()).isEqualTo(2);
             assertThat(json.get(0).getProps().getContentType()).isEqualTo("application/json");
@@ -76,17 +80,17 @@ class RabbitOutputTest extends PipelineTest {
     @Test
     void aBrokerRestartMidStreamLosesNothing() throws Exception {
         Api bob = api().as(createUser("bob"));
-        String exchange = "test.restart." + UUID.randomUUID();
+        String owner = bob.get("/api/v1/me").json().get("id").asString();
         String queue = "test.restart.queue." + UUID.randomUUID();
         upstream.route("/b", n -> Answer.json("{\"n\":" + n + "}"));
         try (Connection connection = connection(); Channel channel = connection.createChannel()) {
-            channel.exchangeDeclare(exchange, "topic", true);
+            channel.exchangeDeclare("pollster.events", "topic", true);
             channel.queueDeclare(queue, true, false, false, null);
-            channel.queueBind(queue, exchange, "#");
+            channel.queueBind(queue, "pollster.events", owner + ".#");
         }
         String id = job(bob, """
-                {"url":"%s","interval":"100ms","outputs":[{"type":"rabbitmq","exchange":"%s"}]}
-                """.formatted(upstream.url("/b"), exchange));
+                {"url":"%s","interval":"100ms","outputs":[{"type":"rabbitmq"}]}
+                """.formatted(upstream.url("/b")));
         await("a few events published").atMost(WAIT).until(() -> delivered(bob, id) >= 3);
 
         TestBroker.stopBroker();
@@ -109,7 +113,6 @@ class RabbitOutputTest extends PipelineTest {
             }
             assertThat(received.stream().distinct().toList()).as("every event, first arrivals in order").isEqualTo(events);
             channel.queueDelete(queue);
-            channel.exchangeDelete(exchange);
         }
     }
 

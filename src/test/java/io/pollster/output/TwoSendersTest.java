@@ -55,8 +55,9 @@ class TwoSendersTest {
                     """.formatted(upstream.url("/ticker"), receiver.url("/hook")));
             assertThat(created.status()).as(created.toString()).isEqualTo(201);
 
-            await("six deliveries, the events piling up meanwhile").atMost(Duration.ofSeconds(60))
-                    .until(() -> receiver.requests("/hook").size() >= 6);
+            await("six deliveries, sent by both processes, the events piling up meanwhile").atMost(Duration.ofSeconds(60))
+                    .until(() -> receiver.requests("/hook").size() >= 6
+                            && first.counter("pollster_deliveries_total") > 0 && second.counter("pollster_deliveries_total") > 0);
             assertThat(db.scalar("SELECT count(*) FROM deliveries WHERE state = 'pending'")).as("a backlog the rate holds back")
                     .isPositive();
 

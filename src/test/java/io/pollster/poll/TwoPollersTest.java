@@ -55,8 +55,9 @@ class TwoPollersTest {
                 assertThat(created.status()).as(created.toString()).isEqualTo(201);
             }
 
-            await("several polls of each job").atMost(Duration.ofSeconds(60))
-                    .until(() -> db.scalar("SELECT min(polls) FROM job_polls") >= 4);
+            await("several polls of each job, by both processes").atMost(Duration.ofSeconds(60))
+                    .until(() -> db.scalar("SELECT min(polls) FROM job_polls") >= 4
+                            && first.counter("pollster_polls_total") > 0 && second.counter("pollster_polls_total") > 0);
 
             for (String job : List.of("a", "b", "c")) {
                 assertThat(upstream.mostAtOnce("/slow/" + job)).as("job " + job).isEqualTo(1);

@@ -128,6 +128,17 @@ public final class PollsterProcess implements AutoCloseable {
         return port;
     }
 
+    /** The sum of every series of a Prometheus counter this process exposes (e.g. {@code pollster_polls_total}), 0 when none. */
+    public double counter(String name) {
+        double sum = 0;
+        for (String line : api().get("/actuator/prometheus").body().split("\n")) {
+            if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
     public long pid() {
         return process.pid();
     }

@@ -52,7 +52,7 @@ class PostgresTransportTest extends TransportContractTest {
         List<String> started = new CopyOnWriteArrayList<>();
         QueueConsumer slow = consume(handler(d -> {
             started.add(text(d));
-            Thread.sleep(60_000);
+            busyUntilTheTestEnds();
         }), 1);
         await().atMost(Duration.ofSeconds(10)).until(() -> !started.isEmpty());
 

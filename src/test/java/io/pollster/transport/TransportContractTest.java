@@ -43,8 +43,15 @@ public abstract class TransportContractTest extends IntegrationTest {
 
     protected final List<QueueConsumer> consumers = new ArrayList<>();
     protected final String queue = "contract-" + UUID.randomUUID();
+    /** Released when the test ends: handlers that must stay busy wait on it, and never outlive their test. */
+    private final CountDownLatch testEnded = new CountDownLatch(1);
 
     protected abstract Transport transport();
+
+    /** What a handler does to stay busy for as long as its test needs it: it returns when the test ends. */
+    protected void busyUntilTheTestEnds() throws InterruptedException {
+        testEnded.await();
+    }
 
     /**
      * Takes one task of {@link #queue} the way a consumer process does, and dies holding it: the
@@ -54,6 +61,7 @@ public abstract class TransportContractTest extends IntegrationTest {
 
     @AfterEach
     void stopConsumers() {
+        testEnded.countDown();
         consumers.forEach(c -> c.stop(Duration.ofSeconds(5)));
     }
 
@@ -109,7 +117,7 @@ public abstract class TransportContractTest extends IntegrationTest {
         List<String> finished = new CopyOnWriteArrayList<>();
         QueueConsumer slow = consume(handler(d -> {
             started.add(text(d));
-            Thread.sleep(60_000);
+            busyUntilTheTestEnds();
         }), 1);
         // one task the stopped consumer is running, one it has not started (it may hold it already)
         tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("running"), bytes("not-started"))));
@@ -131,7 +139,7 @@ public abstract class TransportContractTest extends IntegrationTest {
             if (d.attempt() == 1) {
                 throw new IllegalStateException("first attempt fails");
             }
-            Thread.sleep(60_000);
+            busyUntilTheTestEnds();
         }), 1, 3);
         tx.executeWithoutResult(s -> transport().enqueue(queue, List.of(bytes("task"))));
         await("the second attempt running").atMost(WAIT).until(() -> seen.contains("stopping:task#2"));

@@ -31,7 +31,7 @@ final class RabbitTopology {
         this.admin = admin;
         this.registry = registry;
         this.properties = properties;
-        this.deadLetterExchange = queues.name("pollster.dead-letters");
+        this.deadLetterExchange = queues.name(QueueProperties.DEAD_LETTER_EXCHANGE);
     }
 
     /** Declares the queue (by its full name) unless this process already has. */

@@ -17,19 +17,28 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import io.pollster.schedule.PollTask;
 import io.pollster.support.TestBroker;
+import io.pollster.support.TestRabbitNode;
 import io.pollster.transport.QueueStats;
 import io.pollster.transport.Transport;
 import io.pollster.transport.TransportContractTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+/** The transport contract on RabbitMQ, on a broker of the run's own: one of its tests restarts it. */
 @TestPropertySource(properties = {"pollster.transport=rabbitmq", "pollster.queue.prefix=transport-test."})
 class RabbitTransportTest extends TransportContractTest {
+
+    @DynamicPropertySource
+    static void ownBroker(DynamicPropertyRegistry registry) {
+        registry.add("spring.rabbitmq.port", () -> TestRabbitNode.forRestarts().port());
+    }
 
     @Autowired
     private Transport transport;
@@ -108,11 +117,11 @@ class RabbitTransportTest extends TransportContractTest {
         tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("before"))));
         await().atMost(WAIT).until(() -> seen.contains("before"));
 
-        TestBroker.stopBroker();
+        TestRabbitNode.forRestarts().stopApp();
         try {
             tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("while-down"))));
         } finally {
-            TestBroker.startBroker();
+            TestRabbitNode.forRestarts().startApp();
         }
         tx.executeWithoutResult(s -> transport.enqueue(queue, List.of(bytes("after"))));
 
@@ -212,6 +221,7 @@ class RabbitTransportTest extends TransportContractTest {
     private static Connection rawConnection() throws Exception {
         ConnectionFactory factory = new ConnectionFactory();
         factory.setHost("127.0.0.1");
+        factory.setPort(TestRabbitNode.forRestarts().port());
         factory.setVirtualHost(TestBroker.get().vhost());
         return factory.newConnection("rabbit-transport-test");
     }
