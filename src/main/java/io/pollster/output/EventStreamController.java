@@ -33,8 +33,8 @@ import tools.jackson.databind.node.ObjectNode;
  * from closing a quiet stream and finds out when the client has gone (a closed connection shows
  * only when a write fails), so a closed page or client frees its stream within seconds. A stream
  * ends, too, within {@code pollster.auth.recheck-interval} of its user, token or web UI session
- * being deleted on any node ({@link LiveCredentials}). Each stream holds one page of events at a time, so a slow client
- * slows only its own stream; a user may hold a few streams at once.
+ * being deleted on any node ({@link LiveCredentials}). Each stream holds one page of events at a
+ * time, so a slow client slows only its own stream; a user may hold a few streams at once.
  */
 @RestController
 class EventStreamController implements SmartLifecycle {
