@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.pollster.system.loop.ShutdownPhase;
 import io.pollster.system.web.ApiException;
 import io.pollster.user.Caller;
+import io.pollster.user.LiveCredentials;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
@@ -29,8 +31,10 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code Last-Event-ID} gets what came after that event, without a gap or a repeat; one that does
  * not, what comes from now on. A comment line every {@code pollster.events.heartbeat} keeps proxies
  * from closing a quiet stream and finds out when the client has gone (a closed connection shows
- * only when a write fails), so a closed page or client frees its stream within seconds. Each stream holds one page of events at a time, so a slow client
- * slows only its own stream; a user may hold a few streams at once.
+ * only when a write fails), so a closed page or client frees its stream within seconds. A stream
+ * ends, too, within {@code pollster.auth.recheck-interval} of its user, token or web UI session
+ * being deleted on any node ({@link LiveCredentials}). Each stream holds one page of events at a
+ * time, so a slow client slows only its own stream; a user may hold a few streams at once.
  */
 @RestController
 class EventStreamController implements SmartLifecycle {
@@ -39,16 +43,18 @@ class EventStreamController implements SmartLifecycle {
     static final int STREAMS_PER_USER = 5;
 
     private final EventFeed feed;
+    private final LiveCredentials credentials;
     private final JsonMapper json;
     private final Duration pollInterval;
     private final Duration heartbeat;
     private final Map<UUID, AtomicInteger> streams = new ConcurrentHashMap<>();
     private volatile boolean running;
 
-    EventStreamController(EventFeed feed, JsonMapper json,
+    EventStreamController(EventFeed feed, LiveCredentials credentials, JsonMapper json,
                           @Value("${pollster.events.stream-poll-interval:250ms}") Duration pollInterval,
                           @Value("${pollster.events.heartbeat:2s}") Duration heartbeat) {
         this.feed = feed;
+        this.credentials = credentials;
         this.json = json;
         this.pollInterval = pollInterval;
         this.heartbeat = heartbeat;
@@ -56,7 +62,7 @@ class EventStreamController implements SmartLifecycle {
 
     @GetMapping(path = "/api/v1/events/stream")
     void stream(Caller caller, @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
-                HttpServletResponse response) throws IOException, InterruptedException {
+                HttpServletRequest request, HttpServletResponse response) throws IOException, InterruptedException {
         if (caller.admin()) {
             throw ApiException.forbidden("The event stream is a user's own events; the admin has none (use a user's token)");
         }
@@ -67,7 +73,7 @@ class EventStreamController implements SmartLifecycle {
             held.decrementAndGet();
             throw ApiException.tooManyRequests("at most " + STREAMS_PER_USER + " event streams per user at once", Duration.ofSeconds(5));
         }
-        try {
+        try (LiveCredentials.Watch credential = credentials.watch(request)) {
             response.setContentType("text/event-stream");
             response.setCharacterEncoding("UTF-8");
             response.setHeader("Cache-Control", "no-store");
@@ -75,7 +81,7 @@ class EventStreamController implements SmartLifecycle {
             OutputStream out = response.getOutputStream();
             write(out, ": stream of your events; resume with Last-Event-ID\n\n");
             long lastWrite = System.nanoTime();
-            while (running) {
+            while (running && credential.holds()) {
                 List<EventFeed.FeedEvent> page = feed.after(owner, position, PAGE);
                 for (EventFeed.FeedEvent event : page) {
                     write(out, "id: " + event.id() + "\nevent: " + event.type() + "\ndata: " + body(event) + "\n\n");
@@ -90,6 +96,9 @@ class EventStreamController implements SmartLifecycle {
                 if (page.size() < PAGE) {
                     Thread.sleep(pollInterval);
                 }
+            }
+            if (!credential.holds()) {
+                write(out, ": your token or session has ended\n\n");
             }
         } catch (IOException gone) {
             // the client went away

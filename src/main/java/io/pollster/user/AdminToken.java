@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 
+import javax.crypto.Mac;
+
 import io.pollster.system.SecretFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,17 +21,28 @@ final class AdminToken {
     static final int MIN_LENGTH = 16;
     private static final Logger log = LoggerFactory.getLogger(AdminToken.class);
 
-    private final byte[] hash;
+    /** Names what the session mark is for; a new version ends every admin session. */
+    private static final byte[] SESSION_MARK = "pollster admin session v1".getBytes(StandardCharsets.UTF_8);
 
-    private AdminToken(String token) {
+    private final byte[] hash;
+    private final byte[] sessionMark;
+
+    private AdminToken(String token, Mac keyed) {
         this.hash = token == null ? null : ApiTokens.hash(token);
+        if (hash == null) {
+            this.sessionMark = null;
+        } else {
+            keyed.update(SESSION_MARK);
+            this.sessionMark = keyed.doFinal(hash);
+        }
     }
 
     /**
      * @param configured {@code POLLSTER_ADMIN_TOKEN}, or null
      * @param standalone true with the embedded database: only then is a token generated
+     * @param keyed      an HMAC under a key of this deployment's secret key, for {@link #sessionMark()}
      */
-    static AdminToken resolve(String configured, Path dataDir, boolean standalone) throws IOException {
+    static AdminToken resolve(String configured, Path dataDir, boolean standalone, Mac keyed) throws IOException {
         if (configured != null && configured.length() < MIN_LENGTH) {
             throw new IllegalStateException("POLLSTER_ADMIN_TOKEN must be at least " + MIN_LENGTH + " characters long");
         }
@@ -40,11 +53,26 @@ final class AdminToken {
         if (token == null) {
             log.warn("No admin token: set POLLSTER_ADMIN_TOKEN to manage users (with an external database none is generated)");
         }
-        return new AdminToken(token);
+        return new AdminToken(token, keyed);
     }
 
+    /** Whether the hash is the admin token's, compared in constant time. */
     boolean matches(byte[] tokenHash) {
-        return hash != null && MessageDigest.isEqual(hash, tokenHash);
+        return hash != null && tokenHash != null && MessageDigest.isEqual(hash, tokenHash);
+    }
+
+    /**
+     * What an admin web UI session stores of the token it came from: an HMAC of the token's hash
+     * under a key derived from the secret key, so the session ends when the admin token changes,
+     * and a reader of the database (without the secret key) cannot test guesses of the token
+     * against it, as it could against a plain hash of an operator-chosen token.
+     */
+    byte[] sessionMark() {
+        return sessionMark;
+    }
+
+    boolean marks(byte[] stored) {
+        return sessionMark != null && stored != null && MessageDigest.isEqual(sessionMark, stored);
     }
 
     private static String readOrGenerate(Path file) throws IOException {

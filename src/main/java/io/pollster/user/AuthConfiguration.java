@@ -6,6 +6,7 @@ import java.util.List;
 
 import io.pollster.system.PollsterProperties;
 import io.pollster.system.embedded.EmbeddedPostgres;
+import io.pollster.system.secret.SecretBox;
 import org.springframework.beans.factory.ObjectProvider;
 
 import org.springdoc.core.utils.SpringDocUtils;
@@ -29,8 +30,9 @@ class AuthConfiguration implements WebMvcConfigurer {
     }
 
     @Bean
-    AdminToken adminToken(PollsterProperties properties, ObjectProvider<EmbeddedPostgres> embedded) throws IOException {
-        return AdminToken.resolve(properties.adminToken(), properties.dataDir(), embedded.getIfAvailable() != null);
+    AdminToken adminToken(PollsterProperties properties, ObjectProvider<EmbeddedPostgres> embedded, SecretBox secrets) throws IOException {
+        return AdminToken.resolve(properties.adminToken(), properties.dataDir(), embedded.getIfAvailable() != null,
+                secrets.fingerprinter());
     }
 
     @Bean

@@ -46,6 +46,8 @@ class BearerTokenFilter extends OncePerRequestFilter {
         switch (tokens.check(header.substring(SCHEME.length()).strip(), request.getRemoteAddr())) {
             case TokenCheck.Valid valid -> {
                 request.setAttribute(Caller.ATTRIBUTE, valid.caller());
+                request.setAttribute(Credential.ATTRIBUTE, new Credential(
+                        valid.caller().admin() ? Credential.Kind.ADMIN : Credential.Kind.TOKEN, valid.tokenHash()));
                 chain.doFilter(request, response);
             }
             case TokenCheck.Throttled throttled -> tooManyFailures(response, throttled.retryIn());

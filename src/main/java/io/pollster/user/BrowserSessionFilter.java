@@ -58,6 +58,7 @@ class BrowserSessionFilter extends OncePerRequestFilter {
             if (reads && request.getHeader(HttpHeaders.AUTHORIZATION) == null) {
                 sessions.find(request).ifPresent(session -> {
                     request.setAttribute(Caller.ATTRIBUTE, session.caller());
+                    request.setAttribute(Credential.ATTRIBUTE, session.credential());
                     request.setAttribute(SESSION_READ, Boolean.TRUE);
                 });
             }
@@ -67,6 +68,7 @@ class BrowserSessionFilter extends OncePerRequestFilter {
         Optional<BrowserSessions.Session> session = sessions.find(request);
         session.ifPresent(s -> {
             request.setAttribute(Caller.ATTRIBUTE, s.caller());
+            request.setAttribute(Credential.ATTRIBUTE, s.credential());
             request.setAttribute(BrowserSessions.CSRF_ATTRIBUTE, s.csrf());
         });
         if (!reads) {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
+import java.util.UUID;
 
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
@@ -16,27 +17,42 @@ import org.springframework.stereotype.Component;
 
 /**
  * Web UI sessions: the login form exchanges a bearer token for a random session id in a cookie
- * ({@code HttpOnly}, {@code SameSite=Strict}, {@code Secure} over TLS), which is all the browser
+ * ({@code HttpOnly}, {@code SameSite=Strict}; over TLS {@code Secure} and named with the
+ * {@code __Host-} prefix, see {@link #SECURE_COOKIE}), which is all the browser
  * keeps; the token itself goes nowhere. Sessions live in the database, so any api node serves
- * them and logout ends them everywhere; each carries its own CSRF token for forms.
+ * them and logout ends them everywhere; each carries its own CSRF token for forms. A user (and the
+ * admin) holds at most {@code pollster.ui.max-sessions-per-user}: a login beyond it ends the oldest.
  */
 @Component
 public class BrowserSessions {
 
     public static final String COOKIE = "pollster_session";
+    /**
+     * The cookie's name over TLS (the request is secure, directly or as a TLS-terminating proxy
+     * says with {@code server.forward-headers-strategy}): a browser takes a {@code __Host-} cookie
+     * only with {@code Secure}, {@code Path=/} and no {@code Domain}, so a plain-HTTP page or a
+     * sibling domain cannot plant or overwrite it.
+     */
+    public static final String SECURE_COOKIE = "__Host-" + COOKIE;
     static final String CSRF_ATTRIBUTE = BrowserSessions.class.getName() + ".csrf";
 
     private final BrowserSessionRepository sessions;
     private final TokenCheck tokens;
     private final Clock clock;
     private final Duration ttl;
+    private final int maxPerUser;
 
     BrowserSessions(BrowserSessionRepository sessions, TokenCheck tokens, Clock clock,
-                    @Value("${pollster.ui.session-ttl:12h}") Duration ttl) {
+                    @Value("${pollster.ui.session-ttl:12h}") Duration ttl,
+                    @Value("${pollster.ui.max-sessions-per-user:20}") int maxPerUser) {
+        if (maxPerUser < 1) {
+            throw new IllegalArgumentException("pollster.ui.max-sessions-per-user must be at least 1");
+        }
         this.sessions = sessions;
         this.tokens = tokens;
         this.clock = clock;
         this.ttl = ttl;
+        this.maxPerUser = maxPerUser;
     }
 
     /** What a login attempt came to. */
@@ -64,8 +80,9 @@ public class BrowserSessions {
         String id = ApiTokens.random();
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         sessions.deleteExpired(now);
-        sessions.insert(ApiTokens.hash(id), valid.caller().admin() ? null : valid.caller().userId().value(), valid.tokenHash(),
-                ApiTokens.random(), now, now.plus(ttl));
+        UUID userId = valid.caller().admin() ? null : valid.caller().userId().value();
+        sessions.insert(ApiTokens.hash(id), userId, tokens.sessionBinding(valid), ApiTokens.random(), now, now.plus(ttl));
+        sessions.deleteOldest(userId, maxPerUser); // logins cannot pile up rows: the oldest session ends
         return cookie(id, ttl, request).toString();
     }
 
@@ -84,15 +101,20 @@ public class BrowserSessions {
         if (id == null || id.length() > ApiTokens.MAX_LENGTH) {
             return Optional.empty();
         }
-        return sessions.find(ApiTokens.hash(id), clock.instant()).flatMap(row -> {
+        byte[] idHash = ApiTokens.hash(id);
+        return sessions.find(idHash, clock.instant()).flatMap(row -> {
             if (row.userId() == null) {
-                return tokens.isAdmin(row.tokenHash()) ? Optional.of(new Session(Caller.ofAdmin(), row.csrf())) : Optional.empty();
+                return tokens.bindsAdmin(row.tokenHash()) ? Optional.of(new Session(Caller.ofAdmin(), row.csrf(), idHash)) : Optional.empty();
             }
-            return Optional.of(new Session(new Caller(new UserId(row.userId()), row.userName(), false), row.csrf()));
+            return Optional.of(new Session(new Caller(new UserId(row.userId()), row.userName(), false), row.csrf(), idHash));
         });
     }
 
-    record Session(Caller caller, String csrf) {
+    record Session(Caller caller, String csrf, byte[] idHash) {
+        Credential credential() {
+            return new Credential(Credential.Kind.SESSION, idHash);
+        }
+
         boolean csrfMatches(String sent) {
             return sent != null && MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8),
                     sent.getBytes(StandardCharsets.UTF_8));
@@ -104,13 +126,19 @@ public class BrowserSessions {
         return (String) request.getAttribute(CSRF_ATTRIBUTE);
     }
 
+    /** Over TLS only the {@code __Host-} cookie counts: a plain one could have been planted over HTTP. */
+    private static String cookieName(HttpServletRequest request) {
+        return request.isSecure() ? SECURE_COOKIE : COOKIE;
+    }
+
     private static String cookieValue(HttpServletRequest request) {
         Cookie[] cookies = request.getCookies();
         if (cookies == null) {
             return null;
         }
+        String name = cookieName(request);
         for (Cookie cookie : cookies) {
-            if (COOKIE.equals(cookie.getName()) && !cookie.getValue().isEmpty()) {
+            if (name.equals(cookie.getName()) && !cookie.getValue().isEmpty()) {
                 return cookie.getValue();
             }
         }
@@ -118,7 +146,7 @@ public class BrowserSessions {
     }
 
     private static ResponseCookie cookie(String value, Duration maxAge, HttpServletRequest request) {
-        return ResponseCookie.from(COOKIE, value)
+        return ResponseCookie.from(cookieName(request), value)
                 .path("/")
                 .httpOnly(true)
                 .sameSite("Strict")

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * looked up from a throttled address, so one user's flood of typos does not lock out everyone
  * behind the same proxy or NAT; a guessed token cannot be among those without having been
  * guessed already. A valid token not seen lately waits for the window like any other. The admin
- * token is checked in memory and is never throttled.
+ * token is throttled like any other and never counts as recently valid: it is chosen by an
+ * operator, may be weaker than 256 random bits, and a throttled address must learn nothing of a
+ * guess at it (an admin behind the same address as a guesser waits for the window).
  *
  * <p>IPv6 clients are counted by their /64: one host usually owns a whole /64, and could
  * otherwise give each guess a fresh address.

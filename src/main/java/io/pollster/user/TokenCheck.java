@@ -5,8 +5,9 @@ import java.util.Optional;
 
 /**
  * Decides who a bearer token belongs to, for the API's header and for the web UI's login form
- * alike: the admin token in memory, a user's by its hash, invalid tokens counted per address by
- * {@link FailedTokenThrottle}.
+ * alike: the admin token in memory (a constant-time comparison of hashes), a user's by its hash;
+ * invalid tokens are counted per address by {@link FailedTokenThrottle}, and past its limit no token
+ * is compared or looked up, the admin's included.
  */
 final class TokenCheck {
 
@@ -34,12 +35,14 @@ final class TokenCheck {
 
     Result check(String token, String address) {
         byte[] hash = token == null || token.isEmpty() || token.length() > ApiTokens.MAX_LENGTH ? null : ApiTokens.hash(token);
-        if (hash != null && adminToken.matches(hash)) {
-            return new Valid(Caller.ofAdmin(), hash); // checked in memory: nothing to spare by throttling it
-        }
+        // the throttle first, for the admin token too: an operator-chosen token must not be guessable at full speed
         Duration wait = throttle.throttled(address, hash);
         if (wait != null) {
             return new Throttled(wait);
+        }
+        if (hash != null && adminToken.matches(hash)) {
+            // never remembered as recently valid: from a throttled address it waits like any guess
+            return new Valid(Caller.ofAdmin(), hash);
         }
         Optional<Caller> caller = hash == null ? Optional.empty() : users.authenticate(hash).map(Caller::ofUser);
         if (caller.isEmpty()) {
@@ -50,7 +53,17 @@ final class TokenCheck {
         return new Valid(caller.get(), hash);
     }
 
-    boolean isAdmin(byte[] tokenHash) {
-        return adminToken.matches(tokenHash);
+    /**
+     * What a web UI session started with this token stores to end with it: a user's token hash
+     * (already in {@code users}), or for the admin a keyed mark ({@link AdminToken#sessionMark()}),
+     * never a plain hash of the admin token.
+     */
+    byte[] sessionBinding(Valid valid) {
+        return valid.caller().admin() ? adminToken.sessionMark() : valid.tokenHash();
+    }
+
+    /** Whether a session's stored binding is the current admin token's. */
+    boolean bindsAdmin(byte[] binding) {
+        return adminToken.marks(binding);
     }
 }

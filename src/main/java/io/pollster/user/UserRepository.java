@@ -2,6 +2,7 @@ package io.pollster.user;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -29,6 +30,8 @@ class UserRepository {
             FROM users
             WHERE token_hash = :tokenHash
             """;
+
+    private static final String EXISTING_TOKEN_HASHES = "SELECT token_hash FROM users WHERE token_hash = ANY(:hashes)";
 
     private static final String FIND_PAGE = """
             SELECT id, name, created_at
@@ -88,6 +91,12 @@ class UserRepository {
 
     Optional<User> findByTokenHash(byte[] tokenHash) {
         return jdbc.sql(FIND_BY_TOKEN_HASH).param("tokenHash", tokenHash).query(UserRepository::map).optional();
+    }
+
+    /** Which of these token hashes still belong to a user. */
+    List<byte[]> existingTokenHashes(Collection<byte[]> hashes) {
+        return jdbc.sql(EXISTING_TOKEN_HASHES).param("hashes", hashes.toArray(byte[][]::new))
+                .query((rs, n) -> rs.getBytes(1)).list();
     }
 
     List<User> findPage(UUID after, int limit) {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.pollster.support.Api;
 import io.pollster.support.PollsterProcess;
@@ -26,7 +27,10 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** A stream served by an api-only process carries the events a poller process commits. */
+/**
+ * A stream served by an api-only process carries the events a poller process commits, and ends
+ * within seconds when its user is deleted through the other process.
+ */
 class StreamAcrossNodesTest {
 
     private static final String ADMIN = "stream-nodes-admin-token-0123456789";
@@ -40,10 +44,10 @@ class StreamAcrossNodesTest {
     }
 
     @Test
-    void eventsCommittedByAPollerProcessReachAStreamOnAnApiProcess() throws Exception {
+    void eventsCommittedByAPollerProcessReachAStreamOnAnApiProcessWhichEndsItWhenTheOtherDeletesTheUser() throws Exception {
         upstream.route("/changing", n -> Answer.json("{\"n\":" + n + "}"));
         Path base = TestDirs.newDir("stream-nodes-");
-        Map<String, String> pollerEnv = PollsterProcess.sharedEnv(db, ADMIN, "POLLSTER_ROLES", "scheduler,poller");
+        Map<String, String> pollerEnv = PollsterProcess.sharedEnv(db, ADMIN, "POLLSTER_ROLES", "scheduler,poller,api");
         Map<String, String> apiEnv = PollsterProcess.sharedEnv(db, ADMIN, "POLLSTER_ROLES", "api");
 
         try (PollsterProcess poller = PollsterProcess.start(base.resolve("poller"), pollerEnv);
@@ -58,9 +62,11 @@ class StreamAcrossNodesTest {
                     HttpResponse.BodyHandlers.ofInputStream());
             assertThat(stream.statusCode()).isEqualTo(200);
             List<String> types = new CopyOnWriteArrayList<>();
+            AtomicBoolean ended = new AtomicBoolean();
             Thread reader = Thread.ofVirtual().start(() -> {
                 try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
                     lines.lines().filter(l -> l.startsWith("event: ")).forEach(l -> types.add(l.substring(7)));
+                    ended.set(true);
                 } catch (Exception closed) {
                     // closed by the test
                 }
@@ -73,6 +79,11 @@ class StreamAcrossNodesTest {
             await("versions the poller process committed, streamed by the api process").atMost(Duration.ofSeconds(60))
                     .until(() -> types.size() >= 2);
             assertThat(types).containsOnly("version.created");
+            assertThat(ended).isFalse();
+
+            String aliceId = alice.get("/api/v1/me").json().get("id").asString();
+            assertThat(poller.api().as(ADMIN).delete("/api/v1/users/" + aliceId).status()).isEqualTo(204);
+            await("the api process to end the deleted user's stream").atMost(Duration.ofSeconds(5)).untilTrue(ended);
             stream.body().close();
             reader.interrupt();
             poller.terminate(Duration.ofSeconds(60));

@@ -7,6 +7,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 
 import io.pollster.support.IntegrationTest;
 import io.pollster.support.TestDatabase;
@@ -44,6 +46,35 @@ class BrowserSessionTest extends IntegrationTest {
         assertThat(jobs.statusCode()).isEqualTo(200);
         assertThat(jobs.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(p -> assertThat(p).contains("default-src 'self'"));
         assertThat(jobs.body()).contains("No jobs yet").contains("dora");
+    }
+
+    @Test
+    void anAdminSessionStoresNoPlainHashOfTheAdminTokenAndOneStoredThatWayIsNoSession() throws Exception {
+        String cookie = cookie(login(ADMIN_TOKEN));
+        assertThat(get("/cluster", cookie).statusCode()).isEqualTo(200);
+        String plainHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(ADMIN_TOKEN.getBytes(StandardCharsets.UTF_8)));
+        assertThat(TestDatabase.get().strings("SELECT encode(token_hash, 'hex') FROM browser_sessions WHERE user_id IS NULL"))
+                .hasSize(1).doesNotContain(plainHash);
+
+        // a session row as the old code stored it: the same cookie, bound by the plain hash
+        TestDatabase.get().execute("UPDATE browser_sessions SET token_hash = decode('" + plainHash + "', 'hex')");
+        assertLoggedOut(cookie);
+    }
+
+    @Test
+    void aLoginBeyondTwentySessionsEndsTheUsersOldestAndNoOneElses() throws Exception {
+        String token = createUser("kate");
+        String others = cookie(login(createUser("liam")));
+        String oldest = cookie(login(token));
+        String second = cookie(login(token));
+        for (int i = 0; i < 19; i++) {
+            login(token);
+        }
+
+        assertLoggedOut(oldest);
+        assertThat(get("/", second).statusCode()).isEqualTo(200);
+        assertThat(get("/", others).statusCode()).isEqualTo(200);
+        assertThat(TestDatabase.get().scalar("SELECT count(*) FROM browser_sessions")).isEqualTo(21);
     }
 
     @Test

@@ -58,11 +58,23 @@ class TokenThrottleTest extends IntegrationTest {
 
         assertThat(me(proxy, guess()).statusCode()).isEqualTo(429);
         assertThat(me(proxy, alice).statusCode()).as("alice, behind the same proxy, authenticated lately").isEqualTo(200);
-        assertThat(me(proxy, ADMIN_TOKEN).statusCode()).as("the admin token is checked in memory").isEqualTo(200);
         // bob's token is valid, but a lookup would have found it: 429 shows none was made
         assertThat(me(proxy, bob).statusCode()).as("a valid token not seen lately waits like a guess").isEqualTo(429);
         assertThat(me("127.0.0.22", bob).statusCode()).isEqualTo(200);
         assertThat(me(proxy, bob).statusCode()).as("once it has worked anywhere, it works here too").isEqualTo(200);
+    }
+
+    @Test
+    void guessesAtTheAdminTokenAreThrottledAndAThrottledAddressLearnsNothingOfAGuessThatIsRight() {
+        String guesser = "127.0.0.41";
+        assertThat(me(guesser, ADMIN_TOKEN).statusCode()).as("the admin token, used lately").isEqualTo(200);
+        for (int i = 0; i < 5; i++) {
+            assertThat(me(guesser, ADMIN_TOKEN.substring(0, ADMIN_TOKEN.length() - 1) + i).statusCode()).isEqualTo(401);
+        }
+
+        assertThat(me(guesser, ADMIN_TOKEN + "x").statusCode()).isEqualTo(429);
+        assertThat(me(guesser, ADMIN_TOKEN).statusCode()).as("the right guess looks like every other").isEqualTo(429);
+        assertThat(me("127.0.0.42", ADMIN_TOKEN).statusCode()).as("another address is not affected").isEqualTo(200);
     }
 
     @Test
