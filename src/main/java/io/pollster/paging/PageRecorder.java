@@ -29,6 +29,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 class PageRecorder {
 
     private static final Logger log = LoggerFactory.getLogger(PageRecorder.class);
+    private static final String FOLLOW_CAP = "pollster.pages.max-follows-per-run";
 
     private final Runs runs;
     private final ItemStore items;
@@ -40,10 +41,14 @@ class PageRecorder {
     private final TransactionTemplate tx;
     private final Clock clock;
     private final String queue;
+    private final int maxItems;
+    private final int maxFollows;
 
     PageRecorder(Runs runs, ItemStore items, RunEvents events, Transport transport, DeadLetterSink deadLetters,
                  ApplicationEventPublisher publisher, RunProgressLog progress, TransactionTemplate tx, Clock clock,
-                 QueueProperties queues) {
+                 QueueProperties queues, PagingProperties paging) {
+        this.maxItems = paging.maxItemsPerPage();
+        this.maxFollows = paging.maxFollowsPerRun();
         this.runs = runs;
         this.items = items;
         this.events = events;
@@ -83,8 +88,10 @@ class PageRecorder {
                 return;
             }
             boolean replay = row.state().equals("failed");
-            Integer entries = page.split() != null ? (Integer) (page.split().items().size() + page.split().withoutKey())
-                    : page.document().entries();
+            Integer entries = page.split() != null ? (Integer) page.split().entries() : page.document().entries();
+            if (page.split() != null) {
+                run.noteOnce(ItemSplitter.Split.CAP_NOTE, page.split().capNote(task.number(), maxItems));
+            }
             if (task.number() == 1 && !replay) {
                 begin(run, target, page, entries);
             }
@@ -214,7 +221,9 @@ class PageRecorder {
         int itemsChanged = written.changes() == null ? 0 : written.changes().changed().size();
         runs.pageDone(task.runId(), task.number(), Math.max(row.attempts(), task.attempt()), page.status(), page.hash(), now);
         List<Integer> next = runs.queueNext(task.runId(), 1);
-        RunState state = runs.count(task.runId(), next.size() - 1, written.changed(), created, itemsChanged).orElse(null);
+        String note = page.split() == null ? null : page.split().capNote(task.number(), maxItems);
+        RunState state = runs.count(task.runId(), next.size() - 1, written.changed(), created, itemsChanged, note)
+                .orElse(null);
         if (state != null && !next.isEmpty()) {
             transport.enqueue(PageTask.QUEUE, List.of(PageTask.first(task.runId(), task.jobId(), next.getFirst()).encode()));
         }
@@ -322,7 +331,11 @@ class PageRecorder {
         for (List<ItemSplitter.Item> group : List.of(changes.created(), changes.changed())) {
             for (ItemSplitter.Item item : group) {
                 String url = Paginator.followUrl(target.url(), item.follow());
-                if (url != null) {
+                if (url != null && run.follows >= maxFollows) {
+                    // why: follows are pages beyond maxPages; without a cap one run's items could plan millions
+                    run.noteOnce(FOLLOW_CAP, "the run reached " + FOLLOW_CAP + " (" + maxFollows
+                            + "): items beyond it keep their page's content, their details not fetched");
+                } else if (url != null) {
                     run.follows++;
                     runs.follow(run.id, Paginator.FOLLOW_BASE + run.follows, url, item.key(), item.hash());
                     planned++;
