@@ -86,10 +86,7 @@ class ItemStore {
      * Keys seen twice in the batch count once (the last one wins).
      */
     Changes write(UUID jobId, List<ItemSplitter.Item> seen, Instant now) {
-        Map<String, ItemSplitter.Item> byKey = new HashMap<>();
-        seen.forEach(item -> byKey.put(item.key(), item));
-        List<ItemSplitter.Item> items = new ArrayList<>(byKey.values());
-        items.sort(Comparator.comparing(ItemSplitter.Item::key));
+        List<ItemSplitter.Item> items = distinct(seen);
         if (items.isEmpty()) {
             return new Changes(List.of(), List.of());
         }
@@ -121,6 +118,23 @@ class ItemStore {
     }
 
     record Changes(List<ItemSplitter.Item> created, List<ItemSplitter.Item> changed) {
+
+        Changes plus(Changes more) {
+            List<ItemSplitter.Item> allCreated = new ArrayList<>(created);
+            allCreated.addAll(more.created);
+            List<ItemSplitter.Item> allChanged = new ArrayList<>(changed);
+            allChanged.addAll(more.changed);
+            return new Changes(allCreated, allChanged);
+        }
+    }
+
+    /** One item per key (the last one seen), in key order: the order every writer locks them in. */
+    static List<ItemSplitter.Item> distinct(List<ItemSplitter.Item> seen) {
+        Map<String, ItemSplitter.Item> byKey = new HashMap<>();
+        seen.forEach(item -> byKey.put(item.key(), item));
+        List<ItemSplitter.Item> items = new ArrayList<>(byKey.values());
+        items.sort(Comparator.comparing(ItemSplitter.Item::key));
+        return items;
     }
 
     /** The stored hashes of these items' keys, their rows locked in key order. */

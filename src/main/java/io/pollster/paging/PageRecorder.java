@@ -33,6 +33,7 @@ class PageRecorder {
 
     private final Runs runs;
     private final ItemStore items;
+    private final ItemChunks chunks;
     private final RunEvents events;
     private final Transport transport;
     private final DeadLetterSink deadLetters;
@@ -44,13 +45,14 @@ class PageRecorder {
     private final int maxItems;
     private final int maxFollows;
 
-    PageRecorder(Runs runs, ItemStore items, RunEvents events, Transport transport, DeadLetterSink deadLetters,
+    PageRecorder(Runs runs, ItemStore items, ItemChunks chunks, RunEvents events, Transport transport, DeadLetterSink deadLetters,
                  ApplicationEventPublisher publisher, RunProgressLog progress, TransactionTemplate tx, Clock clock,
                  QueueProperties queues, PagingProperties paging) {
         this.maxItems = paging.maxItemsPerPage();
         this.maxFollows = paging.maxFollowsPerRun();
         this.runs = runs;
         this.items = items;
+        this.chunks = chunks;
         this.events = events;
         this.transport = transport;
         this.deadLetters = deadLetters;
@@ -68,13 +70,15 @@ class PageRecorder {
     }
 
     void fetched(PageTask task, RunTarget target, Page page) {
+        // a large page's items go first, a chunk per short transaction; this one writes the last chunk
+        ItemChunks.Ahead ahead = page.split() == null ? null : chunks.writeAhead(task, page.split(), page.hash(), clock.instant());
         tx.executeWithoutResult(status -> {
             Runs.PageRow row = lockPage(task);
             if (row == null) {
                 return;
             }
             if (row.state().equals("queued") && plannedPage(task, target, page)) {
-                settlePlanned(task, row, page);
+                settlePlanned(task, row, page, ahead);
                 return;
             }
             if (!row.state().equals("queued") && !row.state().equals("failed")) {
@@ -82,7 +86,7 @@ class PageRecorder {
             }
             Instant now = clock.instant();
             // items before the run's row, as planned pages write them: item rows, then the run's, for everyone
-            Written written = writeItems(task, page, now);
+            Written written = writeItems(task, page, now, ahead);
             RunState run = runs.lock(task.runId()).orElse(null);
             if (run == null || !settles(run, row)) {
                 return;
@@ -214,9 +218,9 @@ class PageRecorder {
      * pages are taken with SKIP LOCKED, so pages settling together never take the same one), and
      * last the run's counters, which tell whether this page was the run's last.
      */
-    private void settlePlanned(PageTask task, Runs.PageRow row, Page page) {
+    private void settlePlanned(PageTask task, Runs.PageRow row, Page page, ItemChunks.Ahead ahead) {
         Instant now = clock.instant();
-        Written written = writeItems(task, page, now);
+        Written written = writeItems(task, page, now, ahead);
         int created = written.changes() == null ? 0 : written.changes().created().size();
         int itemsChanged = written.changes() == null ? 0 : written.changes().changed().size();
         runs.pageDone(task.runId(), task.number(), Math.max(row.attempts(), task.attempt()), page.status(), page.hash(), now);
@@ -306,17 +310,18 @@ class PageRecorder {
 
     /**
      * The page's hash against its number's last one and, when it is new, its items and their
-     * events. Taken before the run's row by every path, so item rows and the run's row are always
+     * events (those {@link ItemChunks} did not write ahead). Taken before the run's row by every path, so item rows and the run's row are always
      * locked in that order.
      */
-    private Written writeItems(PageTask task, Page page, Instant now) {
+    private Written writeItems(PageTask task, Page page, Instant now, ItemChunks.Ahead ahead) {
         if (Arrays.equals(items.pageHash(task.jobId(), task.number()).orElse(null), page.hash())) {
             return new Written(0, null);
         }
         ItemStore.Changes changes = null;
         if (page.split() != null) {
-            changes = items.write(task.jobId(), page.split().items(), now);
-            events.items(task.jobId(), task.runId(), changes.created(), changes.changed(), now);
+            ItemStore.Changes last = items.write(task.jobId(), ahead.rest(), now);
+            events.items(task.jobId(), task.runId(), last.created(), last.changed(), now);
+            changes = ahead.written().plus(last);
         }
         items.pageHash(task.jobId(), task.number(), page.hash());
         return new Written(1, changes);
