@@ -1,9 +1,9 @@
 package io.pollster.paging;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -27,9 +27,11 @@ class ItemChunks {
     private final Runs runs;
     private final ItemStore items;
     private final RunEvents events;
+    private final ItemQuota quota;
     private final TransactionTemplate tx;
 
-    ItemChunks(Runs runs, ItemStore items, RunEvents events, TransactionTemplate tx) {
+    ItemChunks(Runs runs, ItemStore items, RunEvents events, ItemQuota quota, TransactionTemplate tx) {
+        this.quota = quota;
         this.runs = runs;
         this.items = items;
         this.events = events;
@@ -41,14 +43,13 @@ class ItemChunks {
      * changed. Writes nothing when the page has at most one chunk, when it is settled already (a
      * task delivered twice) or when its hash is its number's last one (nothing new to read).
      */
-    Ahead writeAhead(PageTask task, ItemSplitter.Split split, byte[] pageHash, Instant now) {
+    Ahead writeAhead(PageTask task, UUID owner, ItemSplitter.Split split, byte[] pageHash, Instant now) {
         List<ItemSplitter.Item> all = ItemStore.distinct(split.items());
         if (all.size() <= CHUNK || !unsettled(task)
                 || Arrays.equals(items.pageHash(task.jobId(), task.number()).orElse(null), pageHash)) {
-            return new Ahead(all, new ItemStore.Changes(List.of(), List.of()));
+            return new Ahead(all, ItemStore.Changes.NONE);
         }
-        List<ItemSplitter.Item> created = new ArrayList<>();
-        List<ItemSplitter.Item> changed = new ArrayList<>();
+        ItemStore.Changes ahead = ItemStore.Changes.NONE;
         int last = ((all.size() - 1) / CHUNK) * CHUNK;
         for (int from = 0; from < last; from += CHUNK) {
             List<ItemSplitter.Item> chunk = all.subList(from, from + CHUNK);
@@ -58,15 +59,15 @@ class ItemChunks {
                 }
                 ItemStore.Changes changes = items.write(task.jobId(), chunk, now);
                 events.items(task.jobId(), task.runId(), changes.created(), changes.changed(), now);
+                quota.stored(task.jobId(), owner, changes.bytes());
                 return changes;
             });
             if (written == null) {
-                return new Ahead(List.of(), new ItemStore.Changes(created, changed));
+                return new Ahead(List.of(), ahead);
             }
-            created.addAll(written.created());
-            changed.addAll(written.changed());
+            ahead = ahead.plus(written);
         }
-        return new Ahead(all.subList(last, all.size()), new ItemStore.Changes(created, changed));
+        return new Ahead(all.subList(last, all.size()), ahead);
     }
 
     /** Whether the page still waits for its outcome, as read without a lock. */

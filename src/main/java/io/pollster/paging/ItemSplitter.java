@@ -31,9 +31,10 @@ class ItemSplitter {
     }
 
     /**
+     * @param size   the item's bytes as the page held them: what it counts toward its owner's quota
      * @param follow the item's detail URL as the page gave it ({@code items.follow}), or null
      */
-    record Item(String key, byte[] hash, byte[] content, String follow) {
+    record Item(String key, byte[] hash, byte[] content, int size, String follow) {
     }
 
     /**
@@ -84,7 +85,7 @@ class ItemSplitter {
             }
             byte[] hash = normalizer.normalize(raw, "application/json", dedupFor(dedup)).hash();
             String follow = spec.follow() == null ? null : item.text(spec.follow());
-            items.add(new Item(key, hash, BodyCodec.compress(raw), follow));
+            items.add(new Item(key, hash, BodyCodec.compress(raw), raw.length, follow));
         }
         return new Split(items, withoutKey, beyondCap);
     }

@@ -34,6 +34,7 @@ class PageRecorder {
     private final Runs runs;
     private final ItemStore items;
     private final ItemChunks chunks;
+    private final ItemQuota quota;
     private final RunEvents events;
     private final Transport transport;
     private final DeadLetterSink deadLetters;
@@ -45,7 +46,7 @@ class PageRecorder {
     private final int maxItems;
     private final int maxFollows;
 
-    PageRecorder(Runs runs, ItemStore items, ItemChunks chunks, RunEvents events, Transport transport, DeadLetterSink deadLetters,
+    PageRecorder(Runs runs, ItemStore items, ItemChunks chunks, ItemQuota quota, RunEvents events, Transport transport, DeadLetterSink deadLetters,
                  ApplicationEventPublisher publisher, RunProgressLog progress, TransactionTemplate tx, Clock clock,
                  QueueProperties queues, PagingProperties paging) {
         this.maxItems = paging.maxItemsPerPage();
@@ -53,6 +54,7 @@ class PageRecorder {
         this.runs = runs;
         this.items = items;
         this.chunks = chunks;
+        this.quota = quota;
         this.events = events;
         this.transport = transport;
         this.deadLetters = deadLetters;
@@ -71,14 +73,15 @@ class PageRecorder {
 
     void fetched(PageTask task, RunTarget target, Page page) {
         // a large page's items go first, a chunk per short transaction; this one writes the last chunk
-        ItemChunks.Ahead ahead = page.split() == null ? null : chunks.writeAhead(task, page.split(), page.hash(), clock.instant());
+        ItemChunks.Ahead ahead = page.split() == null ? null : chunks.writeAhead(task, target.ownerId(), page.split(), page.hash(),
+                clock.instant());
         tx.executeWithoutResult(status -> {
             Runs.PageRow row = lockPage(task);
             if (row == null) {
                 return;
             }
             if (row.state().equals("queued") && plannedPage(task, target, page)) {
-                settlePlanned(task, row, page, ahead);
+                settlePlanned(task, row, page, ahead, target.ownerId());
                 return;
             }
             if (!row.state().equals("queued") && !row.state().equals("failed")) {
@@ -89,6 +92,7 @@ class PageRecorder {
             Written written = writeItems(task, page, now, ahead);
             RunState run = runs.lock(task.runId()).orElse(null);
             if (run == null || !settles(run, row)) {
+                quota.stored(task.jobId(), target.ownerId(), written.bytes()); // written all the same
                 return;
             }
             boolean replay = row.state().equals("failed");
@@ -118,11 +122,12 @@ class PageRecorder {
                 walk(run, task.number(), page, entries);
             }
             settle(run, now);
+            quota.stored(run.jobId, run.ownerId, written.bytes());
         });
     }
 
     /** An item's detail fetched: it becomes the item's content, unless the item changed again since it was planned. */
-    void followed(PageTask task, byte[] compressed, String contentType, byte[] hash, int httpStatus) {
+    void followed(PageTask task, byte[] compressed, long size, String contentType, byte[] hash, int httpStatus) {
         tx.executeWithoutResult(status -> {
             Runs.PageRow row = lockPage(task);
             RunState run = row == null ? null : runs.lock(task.runId()).orElse(null);
@@ -130,7 +135,7 @@ class PageRecorder {
                 return;
             }
             Instant now = clock.instant();
-            items.detail(run.jobId, row.itemKey(), row.hash(), compressed, contentType);
+            long bytes = items.detail(run.jobId, row.itemKey(), row.hash(), compressed, contentType, size);
             runs.pageDone(run.id, task.number(), Math.max(row.attempts(), task.attempt()), httpStatus, hash, now);
             run.done++;
             if (row.state().equals("failed")) {
@@ -138,6 +143,27 @@ class PageRecorder {
             } else {
                 run.queued--;
             }
+            settle(run, now);
+            quota.stored(run.jobId, run.ownerId, bytes);
+        });
+    }
+
+    /**
+     * A page (or detail) whose items its owner has no room for: it fails, and its run with it,
+     * saying why. No dead letter: a replay would meet the same quota.
+     */
+    void refused(PageTask task, int httpStatus, String error) {
+        tx.executeWithoutResult(status -> {
+            Runs.PageRow row = lockPage(task);
+            RunState run = row == null ? null : runs.lock(task.runId()).orElse(null);
+            if (run == null || !row.state().equals("queued") || !run.running()) {
+                return;
+            }
+            Instant now = clock.instant();
+            runs.pageFailed(run.id, task.number(), Math.max(row.attempts(), task.attempt()), httpStatus, error, now);
+            run.queued--;
+            run.failed++;
+            run.error = error;
             settle(run, now);
         });
     }
@@ -218,7 +244,7 @@ class PageRecorder {
      * pages are taken with SKIP LOCKED, so pages settling together never take the same one), and
      * last the run's counters, which tell whether this page was the run's last.
      */
-    private void settlePlanned(PageTask task, Runs.PageRow row, Page page, ItemChunks.Ahead ahead) {
+    private void settlePlanned(PageTask task, Runs.PageRow row, Page page, ItemChunks.Ahead ahead, UUID owner) {
         Instant now = clock.instant();
         Written written = writeItems(task, page, now, ahead);
         int created = written.changes() == null ? 0 : written.changes().created().size();
@@ -239,6 +265,7 @@ class PageRecorder {
                 progress.page(state);
             }
         }
+        quota.stored(task.jobId(), owner, written.bytes());
     }
 
     private boolean settles(RunState run, Runs.PageRow row) {
@@ -305,7 +332,8 @@ class PageRecorder {
     }
 
     /** What a page's answer changed: 1 when its hash is new for its number, and its items' changes (null without items). */
-    private record Written(int changed, ItemStore.Changes changes) {
+    /** @param bytes what this transaction added to the job's items (those written ahead were counted as they were written) */
+    private record Written(int changed, ItemStore.Changes changes, long bytes) {
     }
 
     /**
@@ -315,16 +343,18 @@ class PageRecorder {
      */
     private Written writeItems(PageTask task, Page page, Instant now, ItemChunks.Ahead ahead) {
         if (Arrays.equals(items.pageHash(task.jobId(), task.number()).orElse(null), page.hash())) {
-            return new Written(0, null);
+            return new Written(0, null, 0);
         }
         ItemStore.Changes changes = null;
+        long bytes = 0;
         if (page.split() != null) {
             ItemStore.Changes last = items.write(task.jobId(), ahead.rest(), now);
             events.items(task.jobId(), task.runId(), last.created(), last.changed(), now);
             changes = ahead.written().plus(last);
+            bytes = last.bytes();
         }
         items.pageHash(task.jobId(), task.number(), page.hash());
-        return new Written(1, changes);
+        return new Written(1, changes, bytes);
     }
 
     /** Plans one detail fetch for each new or changed item that names a detail URL. */

@@ -17,17 +17,23 @@ public class PollItems {
     private final ItemSplitter splitter;
     private final ItemStore items;
     private final RunEvents events;
+    private final ItemQuota quota;
 
-    PollItems(ItemSplitter splitter, ItemStore items, RunEvents events) {
+    PollItems(ItemSplitter splitter, ItemStore items, RunEvents events, ItemQuota quota) {
+        this.quota = quota;
         this.splitter = splitter;
         this.items = items;
         this.events = events;
     }
 
-    /** Joins the caller's transaction. */
-    public void changed(UUID jobId, byte[] body, JobSpec.Items spec, DedupSpec dedup, Instant at) {
+    /**
+     * Joins the caller's transaction, which has locked the job's row already (its version's bytes).
+     * The items count toward the owner's quota with the version's body, whose check let them in.
+     */
+    public void changed(UUID jobId, UUID owner, byte[] body, JobSpec.Items spec, DedupSpec dedup, Instant at) {
         ItemSplitter.Split split = splitter.split(PageDocument.parse(body), spec, dedup);
         ItemStore.Changes changes = items.write(jobId, split.items(), at);
         events.items(jobId, null, changes.created(), changes.changed(), at);
+        quota.stored(jobId, owner, changes.bytes());
     }
 }

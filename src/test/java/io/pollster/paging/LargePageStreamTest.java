@@ -97,7 +97,8 @@ class LargePageStreamTest extends IntegrationTest {
             assertThat(created.status()).as(created.toString()).isEqualTo(201);
             String aliceJob = created.json().get("id").asString();
 
-            await("alice's page is being written").atMost(Duration.ofSeconds(60))
+            // from the first chunk of alice's items on: one transaction for the page would show none before its end
+            await("alice's page is being written").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(20))
                     .until(() -> alice.get("/api/v1/jobs/" + aliceJob + "/items?limit=1").json().get("items").size() == 1);
             Instant writing = Instant.now();
             await("alice's run is over").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))

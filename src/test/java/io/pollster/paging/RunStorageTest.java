@@ -88,6 +88,58 @@ class RunStorageTest extends PipelineTest {
         assertThat(run.get("note").asString()).contains("max-follows-per-run (5)");
     }
 
+    @Test
+    void aPaginatedRunOf250ItemsRaisesItsOwnersStoredBytesAndDetailsCountToo() {
+        upstream.routeQuery("/stored", q -> counted(q, 250, ",\"url\":\"/about/%d\""));
+        for (int i = 0; i < 20; i++) {
+            upstream.route("/about/" + i, n -> Answer.json("{\"detail\":\"" + "d".repeat(1000) + "\"}"));
+        }
+        assertThat(storedBytes(alice)).isZero();
+        String id = job("""
+                {"url":"%s","interval":"1h",
+                 "pagination":{"type":"page","sizeParam":"limit","size":10,"totalPath":"$.count"},
+                 "items":{"path":"$.results[*]","key":"$.id","follow":"$.url"}}
+                """.formatted(upstream.url("/stored")));
+
+        assertThat(finishedRun(id).get("status").asString()).isEqualTo("succeeded");
+        // 250 items of about 40 bytes, 5 of them (the follow cap) replaced by a detail of about 1,000
+        assertThat(storedBytes(alice)).isBetween(250L * 30 + 5 * 950, 250L * 60 + 5 * 1100);
+
+        Api.Response deleted = alice.delete("/api/v1/jobs/" + id);
+        assertThat(deleted.status()).isEqualTo(204);
+        assertThat(storedBytes(alice)).as("a deleted job's items stop counting").isZero();
+    }
+
+    @Test
+    void aUserAtTheStorageQuotaGetsNoMoreItemsStoredAndTheRunSaysWhy() {
+        String bobToken = createUser("bob");
+        String bobId = api().as(bobToken).get("/api/v1/me").json().get("id").asString();
+        assertThat(admin().patch("/api/v1/users/" + bobId, "{\"quota\":{\"storedBytes\":500}}").status()).isEqualTo(200);
+        Api bob = api().as(bobToken);
+        upstream.routeQuery("/full", q -> counted(q, 100, ""));
+        Api.Response created = bob.post("/api/v1/jobs", """
+                {"url":"%s","interval":"1h",
+                 "pagination":{"type":"page","sizeParam":"limit","size":20,"totalPath":"$.count"},
+                 "items":{"path":"$.results[*]","key":"$.id"}}
+                """.formatted(upstream.url("/full")));
+        String id = created.json().get("id").asString();
+
+        await("a finished run").atMost(WAIT).until(() -> {
+            JsonNode runs = bob.get("/api/v1/jobs/" + id + "/runs").json().get("items");
+            return !runs.isEmpty() && !runs.get(0).get("status").asString().equals("running");
+        });
+        JsonNode run = bob.get("/api/v1/jobs/" + id + "/runs").json().get("items").get(0);
+        assertThat(run.get("status").asString()).isEqualTo("failed");
+        assertThat(run.get("error").asString()).contains("storage quota is used up");
+        assertThat(run.get("items").get("created").asInt()).as("the first page, stored before the quota was reached")
+                .isEqualTo(20);
+        assertThat(storedBytes(bob)).as("over by one page at most").isLessThan(500 + 20 * 60);
+    }
+
+    private static long storedBytes(Api user) {
+        return user.get("/api/v1/me").json().get("usage").get("storedBytes").asLong();
+    }
+
     private JsonNode finishedRun(String id) {
         await("a finished run").atMost(WAIT).until(() -> {
             List<JsonNode> runs = runs(id);
