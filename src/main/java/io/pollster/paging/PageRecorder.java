@@ -23,7 +23,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * page's, the items' and then the run's, in that order on every path: the
  * page done with its hash, its items written, the pages it plans (all of them from a total, or the
  * next one from a cursor), the next pages queued up to the run's parallelism, and the run's end.
- * A page already settled (a redelivered task) changes nothing.
+ * A page already settled (a redelivered task) changes nothing. A page of more than one chunk of
+ * items has the others written ahead, each in a short transaction of its own ({@link ItemChunks}).
  */
 @Component
 class PageRecorder {
