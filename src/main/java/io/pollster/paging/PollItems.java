@@ -14,6 +14,8 @@ import org.springframework.stereotype.Component;
 @Component
 public class PollItems {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PollItems.class);
+
     private final ItemSplitter splitter;
     private final ItemStore items;
     private final RunEvents events;
@@ -32,6 +34,10 @@ public class PollItems {
      */
     public void changed(UUID jobId, UUID owner, byte[] body, JobSpec.Items spec, DedupSpec dedup, Instant at) {
         ItemSplitter.Split split = splitter.split(PageDocument.parse(body), spec, dedup);
+        if (split.beyondCap() > 0) {
+            log.info("Job {}: its body held {} items; the {} beyond {} were not stored", jobId, split.entries(),
+                    split.beyondCap(), ItemSplitter.Split.CAP_NOTE);
+        }
         ItemStore.Changes changes = items.write(jobId, split.items(), at);
         events.items(jobId, null, changes.created(), changes.changed(), at);
         quota.stored(jobId, owner, changes.bytes());
