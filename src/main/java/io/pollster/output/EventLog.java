@@ -54,6 +54,44 @@ public class EventLog {
             """;
 
     /**
+     * Many events of one job in one statement, in the order given (seq and the deliveries' ids grow
+     * with it, so each lane keeps that order); only the first of a lane with nothing pending is
+     * armed, as {@link #APPEND} would arm it, and the head arms the rest one after another.
+     */
+    private static final String APPEND_ALL = """
+            WITH event AS (
+                INSERT INTO events (id, job_id, owner_id, type, occurred_at, data)
+                SELECT t.id, j.id, j.owner_id, t.type, :occurredAt, CAST(t.data AS JSONB)
+                FROM jobs j
+                CROSS JOIN unnest(CAST(:ids AS UUID[]), CAST(:types AS TEXT[]), CAST(:data AS TEXT[]))
+                    WITH ORDINALITY AS t(id, type, data, n)
+                WHERE j.id = :jobId
+                ORDER BY t.n
+                RETURNING seq, job_id
+            ),
+            ranked AS (
+                SELECT seq, job_id, row_number() OVER (ORDER BY seq) AS rank
+                FROM event
+            )
+            INSERT INTO deliveries (event_seq, job_id, output, next_attempt_at)
+            SELECT e.seq, e.job_id, CAST(o.n AS INT) - 1,
+                   CASE WHEN e.rank = 1 AND NOT EXISTS (
+                       SELECT 1
+                       FROM deliveries p
+                       WHERE p.job_id = e.job_id AND p.output = o.n - 1 AND p.state = 'pending')
+                   THEN :occurredAt ELSE CAST('infinity' AS TIMESTAMPTZ) END
+            FROM ranked e
+            JOIN jobs j ON j.id = e.job_id
+            CROSS JOIN LATERAL jsonb_array_elements(COALESCE(j.spec -> 'outputs', CAST('[]' AS JSONB)))
+                WITH ORDINALITY AS o(definition, n)
+            WHERE NOT EXISTS (
+                SELECT 1
+                FROM job_outputs x
+                WHERE x.job_id = e.job_id AND x.output = o.n - 1 AND x.stopped_at IS NOT NULL)
+            ORDER BY e.seq, o.n
+            """;
+
+    /**
      * The job's outputs, locked for the rest of the transaction: a delivery's outcome locks its
      * output the same way before it arms the next one, so the two never miss each other (a new
      * delivery behind a head that finishes meanwhile is armed by it, or finds the lane empty).
@@ -132,6 +170,34 @@ public class EventLog {
                 .param("occurredAt", Timestamp.from(occurredAt))
                 .param("data", json.writeValueAsString(data))
                 .update();
+        wakeAfterCommit(deliveries);
+        return id;
+    }
+
+    /** One event of a batch for {@link #appendAll}. */
+    public record NewEvent(EventType type, JsonNode data) {
+    }
+
+    /**
+     * Records many events of the job, in order, in one statement of the caller's transaction: a
+     * page's thousands of item events are one round trip, not one each.
+     */
+    public void appendAll(UUID jobId, Instant occurredAt, List<NewEvent> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        jdbc.sql(LOCK_OUTPUTS).param("jobId", jobId).query(Integer.class).list();
+        int deliveries = jdbc.sql(APPEND_ALL)
+                .param("jobId", jobId)
+                .param("occurredAt", Timestamp.from(occurredAt))
+                .param("ids", batch.stream().map(e -> Ids.next()).toArray(UUID[]::new))
+                .param("types", batch.stream().map(e -> e.type().wireName()).toArray(String[]::new))
+                .param("data", batch.stream().map(e -> json.writeValueAsString(e.data())).toArray(String[]::new))
+                .update();
+        wakeAfterCommit(deliveries);
+    }
+
+    private void wakeAfterCommit(int deliveries) {
         if (deliveries > 0 && TransactionSynchronizationManager.isSynchronizationActive()) {
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
                 @Override
@@ -140,7 +206,6 @@ public class EventLog {
                 }
             });
         }
-        return id;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.pollster.output;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
 
@@ -14,14 +15,17 @@ import org.springframework.stereotype.Component;
  * batch of a job's events, named after the job and the batch's first event (ids grow with time, so
  * a job's files sort in event order), written whole. A user's directory is named by the server,
  * and an output's {@code dir} was checked when it was saved to stay inside it; checked again here.
+ * A user's files are kept within {@link OutputFileProperties} (age, bytes), oldest deleted first.
  */
 @Component
 class OutputFiles {
 
     private final Path root;
+    private final OutputFileRetention retention;
 
-    OutputFiles(PollsterProperties pollster) {
+    OutputFiles(PollsterProperties pollster, OutputFileProperties limits, Clock clock) {
         this.root = pollster.dataDir().resolve("outputs").toAbsolutePath().normalize();
+        this.retention = new OutputFileRetention(limits, clock);
     }
 
     Path write(UUID owner, String dir, UUID jobId, UUID firstEventId, List<byte[]> lines) throws IOException {
@@ -31,6 +35,8 @@ class OutputFiles {
             throw new IOException("output directory " + dir + " leaves its owner's folder");
         }
         LineFiles.createDirectories(target);
-        return LineFiles.writeWhole(target, jobId + "-" + firstEventId + ".jsonl", lines);
+        Path written = LineFiles.writeWhole(target, jobId + "-" + firstEventId + ".jsonl", lines);
+        retention.afterWrite(owner, userRoot, written);
+        return written;
     }
 }

@@ -23,25 +23,53 @@ class ItemSplitter {
     static final int MAX_KEY = 512;
 
     private final Normalizer normalizer;
+    private final int maxItems;
 
-    ItemSplitter(Normalizer normalizer) {
+    ItemSplitter(Normalizer normalizer, PagingProperties properties) {
         this.normalizer = normalizer;
+        this.maxItems = properties.maxItemsPerPage();
     }
 
     /**
+     * @param size   the item's bytes as the page held them: what it counts toward its owner's quota
      * @param follow the item's detail URL as the page gave it ({@code items.follow}), or null
      */
-    record Item(String key, byte[] hash, byte[] content, String follow) {
+    record Item(String key, byte[] hash, byte[] content, int size, String follow) {
     }
 
-    /** @param withoutKey items skipped because their key was missing, not text or a number, or too long */
-    record Split(List<Item> items, int withoutKey) {
+    /**
+     * @param withoutKey items skipped because their key was missing, not text or a number, or too long
+     * @param beyondCap  items past {@code pollster.pages.max-items-per-page}, not read
+     */
+    record Split(List<Item> items, int withoutKey, int beyondCap) {
+
+        static final String CAP_NOTE = "pollster.pages.max-items-per-page";
+
+        /** Every entry the page held, read or not: a page's length for "a short page ends the run". */
+        int entries() {
+            return items.size() + withoutKey + beyondCap;
+        }
+
+        /** What the run's note says of a page whose items passed the cap; null when none did. */
+        String capNote(int number, int cap) {
+            return beyondCap == 0 ? null : "page " + number + " held " + entries() + " items: those beyond "
+                    + CAP_NOTE + " (" + cap + ") on it and on any later page were not stored";
+        }
+    }
+
+    int maxItems() {
+        return maxItems;
     }
 
     Split split(PageDocument page, JobSpec.Items spec, DedupSpec dedup) {
         List<Item> items = new ArrayList<>();
         int withoutKey = 0;
+        int beyondCap = 0;
         for (JsonNode node : page.readAll(spec.path())) {
+            if (items.size() + withoutKey >= maxItems) {
+                beyondCap++; // why: one page's items are one run's share of the database, and of its transaction
+                continue;
+            }
             PageDocument item = PageDocument.of(node);
             String key = item.text(spec.key());
             if (key == null || key.length() > MAX_KEY) {
@@ -57,9 +85,9 @@ class ItemSplitter {
             }
             byte[] hash = normalizer.normalize(raw, "application/json", dedupFor(dedup)).hash();
             String follow = spec.follow() == null ? null : item.text(spec.follow());
-            items.add(new Item(key, hash, BodyCodec.compress(raw), follow));
+            items.add(new Item(key, hash, BodyCodec.compress(raw), raw.length, follow));
         }
-        return new Split(items, withoutKey);
+        return new Split(items, withoutKey, beyondCap);
     }
 
     /** Items are JSON whatever the job's mode: text patterns apply to bodies, not items. */

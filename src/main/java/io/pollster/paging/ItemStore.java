@@ -23,17 +23,19 @@ import org.springframework.stereotype.Repository;
 class ItemStore {
 
     private static final String LOCK = """
-            SELECT key, hash FROM items WHERE job_id = :jobId AND key = ANY(:keys) ORDER BY key FOR UPDATE
+            SELECT key, hash, size FROM items WHERE job_id = :jobId AND key = ANY(:keys) ORDER BY key FOR UPDATE
             """;
 
     private static final String UPSERT = """
-            INSERT INTO items (job_id, key, hash, content, first_seen_at, last_seen_at, last_changed_at)
-            SELECT :jobId, t.key, t.hash, t.content, :now, :now, :now
-            FROM unnest(CAST(:keys AS TEXT[]), CAST(:hashes AS BYTEA[]), CAST(:contents AS BYTEA[])) AS t(key, hash, content)
+            INSERT INTO items (job_id, key, hash, content, size, first_seen_at, last_seen_at, last_changed_at)
+            SELECT :jobId, t.key, t.hash, t.content, t.size, :now, :now, :now
+            FROM unnest(CAST(:keys AS TEXT[]), CAST(:hashes AS BYTEA[]), CAST(:contents AS BYTEA[]), CAST(:sizes AS BIGINT[]))
+                AS t(key, hash, content, size)
             ON CONFLICT (job_id, key) DO UPDATE
             SET last_seen_at = EXCLUDED.last_seen_at,
                 hash = EXCLUDED.hash,
                 content = CASE WHEN items.hash = EXCLUDED.hash THEN items.content ELSE EXCLUDED.content END,
+                size = CASE WHEN items.hash = EXCLUDED.hash THEN items.size ELSE EXCLUDED.size END,
                 content_type = CASE WHEN items.hash = EXCLUDED.hash THEN items.content_type ELSE 'application/json' END,
                 last_changed_at = CASE WHEN items.hash = EXCLUDED.hash THEN items.last_changed_at
                                        ELSE EXCLUDED.last_changed_at END
@@ -41,17 +43,28 @@ class ItemStore {
 
     /** New keys: of two writers inserting one key at once, one gets it back (created), the other sees it exist. */
     private static final String INSERT_NEW = """
-            INSERT INTO items (job_id, key, hash, content, first_seen_at, last_seen_at, last_changed_at)
-            SELECT :jobId, t.key, t.hash, t.content, :now, :now, :now
-            FROM unnest(CAST(:keys AS TEXT[]), CAST(:hashes AS BYTEA[]), CAST(:contents AS BYTEA[])) AS t(key, hash, content)
+            INSERT INTO items (job_id, key, hash, content, size, first_seen_at, last_seen_at, last_changed_at)
+            SELECT :jobId, t.key, t.hash, t.content, t.size, :now, :now, :now
+            FROM unnest(CAST(:keys AS TEXT[]), CAST(:hashes AS BYTEA[]), CAST(:contents AS BYTEA[]), CAST(:sizes AS BIGINT[]))
+                AS t(key, hash, content, size)
             ORDER BY t.key
             ON CONFLICT (job_id, key) DO NOTHING
             RETURNING key
             """;
 
+    /** Returns how many bytes more the item holds now. */
     private static final String DETAIL = """
-            UPDATE items SET content = :content, content_type = :contentType
-            WHERE job_id = :jobId AND key = :key AND hash = :hash
+            WITH old AS (
+                SELECT size
+                FROM items
+                WHERE job_id = :jobId AND key = :key AND hash = :hash
+                FOR UPDATE
+            )
+            UPDATE items i
+            SET content = :content, content_type = :contentType, size = :size
+            FROM old
+            WHERE i.job_id = :jobId AND i.key = :key AND i.hash = :hash
+            RETURNING :size - old.size
             """;
 
     private static final String PAGE_HASH = "SELECT hash FROM job_pages WHERE job_id = :jobId AND number = :number";
@@ -86,50 +99,73 @@ class ItemStore {
      * Keys seen twice in the batch count once (the last one wins).
      */
     Changes write(UUID jobId, List<ItemSplitter.Item> seen, Instant now) {
-        Map<String, ItemSplitter.Item> byKey = new HashMap<>();
-        seen.forEach(item -> byKey.put(item.key(), item));
-        List<ItemSplitter.Item> items = new ArrayList<>(byKey.values());
-        items.sort(Comparator.comparing(ItemSplitter.Item::key));
+        List<ItemSplitter.Item> items = distinct(seen);
         if (items.isEmpty()) {
-            return new Changes(List.of(), List.of());
+            return new Changes(List.of(), List.of(), 0);
         }
-        Map<String, byte[]> known = lock(jobId, items);
+        Map<String, Known> known = lock(jobId, items);
         List<ItemSplitter.Item> fresh = items.stream().filter(item -> !known.containsKey(item.key())).toList();
+        long bytes = 0;
         List<ItemSplitter.Item> created = new ArrayList<>();
         if (!fresh.isEmpty()) {
             java.util.Set<String> inserted = new java.util.HashSet<>(bind(jdbc.sql(INSERT_NEW), jobId, fresh, now)
                     .query(String.class).list());
             fresh.stream().filter(item -> inserted.contains(item.key())).forEach(created::add);
+            bytes += created.stream().mapToLong(ItemSplitter.Item::size).sum();
             // keys another writer inserted in the meantime: compared with what it wrote, like any known key
             known.putAll(lock(jobId, fresh.stream().filter(item -> !inserted.contains(item.key())).toList()));
         }
         List<ItemSplitter.Item> changed = new ArrayList<>();
         List<ItemSplitter.Item> seenBefore = new ArrayList<>();
         for (ItemSplitter.Item item : items) {
-            byte[] before = known.get(item.key());
+            Known before = known.get(item.key());
             if (before != null) {
                 seenBefore.add(item);
-                if (!java.util.Arrays.equals(before, item.hash())) {
+                if (!java.util.Arrays.equals(before.hash(), item.hash())) {
                     changed.add(item);
+                    bytes += item.size() - before.size();
                 }
             }
         }
         if (!seenBefore.isEmpty()) {
             bind(jdbc.sql(UPSERT), jobId, seenBefore, now).update();
         }
-        return new Changes(created, changed);
+        return new Changes(created, changed, bytes);
     }
 
-    record Changes(List<ItemSplitter.Item> created, List<ItemSplitter.Item> changed) {
+    /** @param bytes how many bytes more the job's items hold now (its owner's quota counts them) */
+    record Changes(List<ItemSplitter.Item> created, List<ItemSplitter.Item> changed, long bytes) {
+
+        static final Changes NONE = new Changes(List.of(), List.of(), 0);
+
+        Changes plus(Changes more) {
+            List<ItemSplitter.Item> allCreated = new ArrayList<>(created);
+            allCreated.addAll(more.created);
+            List<ItemSplitter.Item> allChanged = new ArrayList<>(changed);
+            allChanged.addAll(more.changed);
+            return new Changes(allCreated, allChanged, bytes + more.bytes);
+        }
+    }
+
+    private record Known(byte[] hash, long size) {
+    }
+
+    /** One item per key (the last one seen), in key order: the order every writer locks them in. */
+    static List<ItemSplitter.Item> distinct(List<ItemSplitter.Item> seen) {
+        Map<String, ItemSplitter.Item> byKey = new HashMap<>();
+        seen.forEach(item -> byKey.put(item.key(), item));
+        List<ItemSplitter.Item> items = new ArrayList<>(byKey.values());
+        items.sort(Comparator.comparing(ItemSplitter.Item::key));
+        return items;
     }
 
     /** The stored hashes of these items' keys, their rows locked in key order. */
-    private Map<String, byte[]> lock(UUID jobId, List<ItemSplitter.Item> items) {
-        Map<String, byte[]> known = new HashMap<>();
+    private Map<String, Known> lock(UUID jobId, List<ItemSplitter.Item> items) {
+        Map<String, Known> known = new HashMap<>();
         if (!items.isEmpty()) {
             jdbc.sql(LOCK).param("jobId", jobId).param("keys", items.stream().map(ItemSplitter.Item::key).toArray(String[]::new))
                     .query(rs -> {
-                        known.put(rs.getString("key"), rs.getBytes("hash"));
+                        known.put(rs.getString("key"), new Known(rs.getBytes("hash"), rs.getLong("size")));
                     });
         }
         return known;
@@ -139,13 +175,20 @@ class ItemStore {
         return sql.param("jobId", jobId).param("now", Timestamp.from(now))
                 .param("keys", items.stream().map(ItemSplitter.Item::key).toArray(String[]::new))
                 .param("hashes", items.stream().map(ItemSplitter.Item::hash).toArray(byte[][]::new))
-                .param("contents", items.stream().map(ItemSplitter.Item::content).toArray(byte[][]::new));
+                .param("contents", items.stream().map(ItemSplitter.Item::content).toArray(byte[][]::new))
+                .param("sizes", items.stream().map(item -> (long) item.size()).toArray(Long[]::new));
     }
 
-    /** An item's followed detail becomes its content, unless the item changed again meanwhile. */
-    void detail(UUID jobId, String key, byte[] hash, byte[] content, String contentType) {
-        jdbc.sql(DETAIL).param("jobId", jobId).param("key", key).param("hash", hash).param("content", content)
-                .param("contentType", contentType == null ? "application/octet-stream" : contentType).update();
+    /**
+     * An item's followed detail becomes its content, unless the item changed again meanwhile.
+     *
+     * @param size the detail's bytes as received
+     * @return how many bytes more the item holds now
+     */
+    long detail(UUID jobId, String key, byte[] hash, byte[] content, String contentType, long size) {
+        return jdbc.sql(DETAIL).param("jobId", jobId).param("key", key).param("hash", hash).param("content", content)
+                .param("contentType", contentType == null ? "application/octet-stream" : contentType).param("size", size)
+                .query(Long.class).optional().orElse(0L);
     }
 
     Optional<byte[]> pageHash(UUID jobId, int number) {

@@ -23,15 +23,19 @@ import org.springframework.transaction.support.TransactionTemplate;
  * page's, the items' and then the run's, in that order on every path: the
  * page done with its hash, its items written, the pages it plans (all of them from a total, or the
  * next one from a cursor), the next pages queued up to the run's parallelism, and the run's end.
- * A page already settled (a redelivered task) changes nothing.
+ * A page already settled (a redelivered task) changes nothing. A page of more than one chunk of
+ * items has the others written ahead, each in a short transaction of its own ({@link ItemChunks}).
  */
 @Component
 class PageRecorder {
 
     private static final Logger log = LoggerFactory.getLogger(PageRecorder.class);
+    private static final String FOLLOW_CAP = "pollster.pages.max-follows-per-run";
 
     private final Runs runs;
     private final ItemStore items;
+    private final ItemChunks chunks;
+    private final ItemQuota quota;
     private final RunEvents events;
     private final Transport transport;
     private final DeadLetterSink deadLetters;
@@ -40,12 +44,18 @@ class PageRecorder {
     private final TransactionTemplate tx;
     private final Clock clock;
     private final String queue;
+    private final int maxItems;
+    private final int maxFollows;
 
-    PageRecorder(Runs runs, ItemStore items, RunEvents events, Transport transport, DeadLetterSink deadLetters,
+    PageRecorder(Runs runs, ItemStore items, ItemChunks chunks, ItemQuota quota, RunEvents events, Transport transport, DeadLetterSink deadLetters,
                  ApplicationEventPublisher publisher, RunProgressLog progress, TransactionTemplate tx, Clock clock,
-                 QueueProperties queues) {
+                 QueueProperties queues, PagingProperties paging) {
+        this.maxItems = paging.maxItemsPerPage();
+        this.maxFollows = paging.maxFollowsPerRun();
         this.runs = runs;
         this.items = items;
+        this.chunks = chunks;
+        this.quota = quota;
         this.events = events;
         this.transport = transport;
         this.deadLetters = deadLetters;
@@ -63,13 +73,16 @@ class PageRecorder {
     }
 
     void fetched(PageTask task, RunTarget target, Page page) {
+        // a large page's items go first, a chunk per short transaction; this one writes the last chunk
+        ItemChunks.Ahead ahead = page.split() == null ? null : chunks.writeAhead(task, target.ownerId(), page.split(), page.hash(),
+                clock.instant());
         tx.executeWithoutResult(status -> {
             Runs.PageRow row = lockPage(task);
             if (row == null) {
                 return;
             }
             if (row.state().equals("queued") && plannedPage(task, target, page)) {
-                settlePlanned(task, row, page);
+                settlePlanned(task, row, page, ahead, target.ownerId());
                 return;
             }
             if (!row.state().equals("queued") && !row.state().equals("failed")) {
@@ -77,14 +90,17 @@ class PageRecorder {
             }
             Instant now = clock.instant();
             // items before the run's row, as planned pages write them: item rows, then the run's, for everyone
-            Written written = writeItems(task, page, now);
+            Written written = writeItems(task, page, now, ahead);
             RunState run = runs.lock(task.runId()).orElse(null);
             if (run == null || !settles(run, row)) {
+                quota.stored(task.jobId(), target.ownerId(), written.bytes()); // written all the same
                 return;
             }
             boolean replay = row.state().equals("failed");
-            Integer entries = page.split() != null ? (Integer) (page.split().items().size() + page.split().withoutKey())
-                    : page.document().entries();
+            Integer entries = page.split() != null ? (Integer) page.split().entries() : page.document().entries();
+            if (page.split() != null) {
+                run.noteOnce(ItemSplitter.Split.CAP_NOTE, page.split().capNote(task.number(), maxItems));
+            }
             if (task.number() == 1 && !replay) {
                 begin(run, target, page, entries);
             }
@@ -107,11 +123,12 @@ class PageRecorder {
                 walk(run, task.number(), page, entries);
             }
             settle(run, now);
+            quota.stored(run.jobId, run.ownerId, written.bytes());
         });
     }
 
     /** An item's detail fetched: it becomes the item's content, unless the item changed again since it was planned. */
-    void followed(PageTask task, byte[] compressed, String contentType, byte[] hash, int httpStatus) {
+    void followed(PageTask task, byte[] compressed, long size, String contentType, byte[] hash, int httpStatus) {
         tx.executeWithoutResult(status -> {
             Runs.PageRow row = lockPage(task);
             RunState run = row == null ? null : runs.lock(task.runId()).orElse(null);
@@ -119,7 +136,7 @@ class PageRecorder {
                 return;
             }
             Instant now = clock.instant();
-            items.detail(run.jobId, row.itemKey(), row.hash(), compressed, contentType);
+            long bytes = items.detail(run.jobId, row.itemKey(), row.hash(), compressed, contentType, size);
             runs.pageDone(run.id, task.number(), Math.max(row.attempts(), task.attempt()), httpStatus, hash, now);
             run.done++;
             if (row.state().equals("failed")) {
@@ -127,6 +144,27 @@ class PageRecorder {
             } else {
                 run.queued--;
             }
+            settle(run, now);
+            quota.stored(run.jobId, run.ownerId, bytes);
+        });
+    }
+
+    /**
+     * A page (or detail) whose items its owner has no room for: it fails, and its run with it,
+     * saying why. No dead letter: a replay would meet the same quota.
+     */
+    void refused(PageTask task, int httpStatus, String error) {
+        tx.executeWithoutResult(status -> {
+            Runs.PageRow row = lockPage(task);
+            RunState run = row == null ? null : runs.lock(task.runId()).orElse(null);
+            if (run == null || !row.state().equals("queued") || !run.running()) {
+                return;
+            }
+            Instant now = clock.instant();
+            runs.pageFailed(run.id, task.number(), Math.max(row.attempts(), task.attempt()), httpStatus, error, now);
+            run.queued--;
+            run.failed++;
+            run.error = error;
             settle(run, now);
         });
     }
@@ -207,14 +245,16 @@ class PageRecorder {
      * pages are taken with SKIP LOCKED, so pages settling together never take the same one), and
      * last the run's counters, which tell whether this page was the run's last.
      */
-    private void settlePlanned(PageTask task, Runs.PageRow row, Page page) {
+    private void settlePlanned(PageTask task, Runs.PageRow row, Page page, ItemChunks.Ahead ahead, UUID owner) {
         Instant now = clock.instant();
-        Written written = writeItems(task, page, now);
+        Written written = writeItems(task, page, now, ahead);
         int created = written.changes() == null ? 0 : written.changes().created().size();
         int itemsChanged = written.changes() == null ? 0 : written.changes().changed().size();
         runs.pageDone(task.runId(), task.number(), Math.max(row.attempts(), task.attempt()), page.status(), page.hash(), now);
         List<Integer> next = runs.queueNext(task.runId(), 1);
-        RunState state = runs.count(task.runId(), next.size() - 1, written.changed(), created, itemsChanged).orElse(null);
+        String note = page.split() == null ? null : page.split().capNote(task.number(), maxItems);
+        RunState state = runs.count(task.runId(), next.size() - 1, written.changed(), created, itemsChanged, note)
+                .orElse(null);
         if (state != null && !next.isEmpty()) {
             transport.enqueue(PageTask.QUEUE, List.of(PageTask.first(task.runId(), task.jobId(), next.getFirst()).encode()));
         }
@@ -226,6 +266,7 @@ class PageRecorder {
                 progress.page(state);
             }
         }
+        quota.stored(task.jobId(), owner, written.bytes());
     }
 
     private boolean settles(RunState run, Runs.PageRow row) {
@@ -292,25 +333,29 @@ class PageRecorder {
     }
 
     /** What a page's answer changed: 1 when its hash is new for its number, and its items' changes (null without items). */
-    private record Written(int changed, ItemStore.Changes changes) {
+    /** @param bytes what this transaction added to the job's items (those written ahead were counted as they were written) */
+    private record Written(int changed, ItemStore.Changes changes, long bytes) {
     }
 
     /**
      * The page's hash against its number's last one and, when it is new, its items and their
-     * events. Taken before the run's row by every path, so item rows and the run's row are always
+     * events (those {@link ItemChunks} did not write ahead). Taken before the run's row by every path, so item rows and the run's row are always
      * locked in that order.
      */
-    private Written writeItems(PageTask task, Page page, Instant now) {
+    private Written writeItems(PageTask task, Page page, Instant now, ItemChunks.Ahead ahead) {
         if (Arrays.equals(items.pageHash(task.jobId(), task.number()).orElse(null), page.hash())) {
-            return new Written(0, null);
+            return new Written(0, null, 0);
         }
         ItemStore.Changes changes = null;
+        long bytes = 0;
         if (page.split() != null) {
-            changes = items.write(task.jobId(), page.split().items(), now);
-            events.items(task.jobId(), task.runId(), changes.created(), changes.changed(), now);
+            ItemStore.Changes last = items.write(task.jobId(), ahead.rest(), now);
+            events.items(task.jobId(), task.runId(), last.created(), last.changed(), now);
+            changes = ahead.written().plus(last);
+            bytes = last.bytes();
         }
         items.pageHash(task.jobId(), task.number(), page.hash());
-        return new Written(1, changes);
+        return new Written(1, changes, bytes);
     }
 
     /** Plans one detail fetch for each new or changed item that names a detail URL. */
@@ -322,7 +367,11 @@ class PageRecorder {
         for (List<ItemSplitter.Item> group : List.of(changes.created(), changes.changed())) {
             for (ItemSplitter.Item item : group) {
                 String url = Paginator.followUrl(target.url(), item.follow());
-                if (url != null) {
+                if (url != null && run.follows >= maxFollows) {
+                    // why: follows are pages beyond maxPages; without a cap one run's items could plan millions
+                    run.noteOnce(FOLLOW_CAP, "the run reached " + FOLLOW_CAP + " (" + maxFollows
+                            + "): items beyond it keep their page's content, their details not fetched");
+                } else if (url != null) {
                     run.follows++;
                     runs.follow(run.id, Paginator.FOLLOW_BASE + run.follows, url, item.key(), item.hash());
                     planned++;

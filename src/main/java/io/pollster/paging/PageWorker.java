@@ -48,10 +48,12 @@ class PageWorker implements TaskHandler {
     private final Clock clock;
     private final Duration hostWait;
     private final OwnerSlots owners;
+    private final ItemQuota quota;
 
     PageWorker(Runs runs, RunTargets targets, Fetcher fetcher, Normalizer normalizer, ItemSplitter splitter,
                PageRecorder recorder, RequestLimits limits, ByteBudget budget, MeterRegistry meters, Clock clock,
-               @Value("${pollster.poller.host-wait:1s}") Duration hostWait, PagingProperties properties) {
+               @Value("${pollster.poller.host-wait:1s}") Duration hostWait, PagingProperties properties, ItemQuota quota) {
+        this.quota = quota;
         this.runs = runs;
         this.targets = targets;
         this.fetcher = fetcher;
@@ -124,6 +126,10 @@ class PageWorker implements TaskHandler {
                         new FetchResult.Failed(304, "answered 304 Not Modified to a request that was not conditional", false,
                                 null, notModified.duration()));
                 case FetchResult.Failed failed -> failed(task, owner, url, target, started, failed);
+                case FetchResult.Fetched fetched when quota.full(target.ownerId()) && (page.follow() || target.items() != null) -> {
+                    recorder.refused(task, fetched.status(), ItemQuota.FULL);
+                    yield DONE;
+                }
                 case FetchResult.Fetched fetched when page.follow() -> followed(task, page, fetched);
                 case FetchResult.Fetched fetched -> fetched(task, target, url, fetched, settings);
             };
@@ -143,7 +149,7 @@ class PageWorker implements TaskHandler {
 
     /** An item's detail: its content from now on, compressed off the transaction. */
     private Result followed(PageTask task, Runs.PageRow page, FetchResult.Fetched fetched) {
-        recorder.followed(task, BodyCodec.compress(fetched.body()), fetched.contentType(),
+        recorder.followed(task, BodyCodec.compress(fetched.body()), fetched.body().length, fetched.contentType(),
                 Normalizer.sha256(fetched.body()), fetched.status());
         meters.counter("pollster.pages", "outcome", "done").increment();
         return DONE;

@@ -24,11 +24,16 @@ public record PagingProperties(
         @DefaultValue("32") int concurrency,
         @DefaultValue("2m") Duration visibilityTimeout,
         @DefaultValue("3") int maxDeliveries,
-        @DefaultValue("15m") Duration stallAfter) {
+        @DefaultValue("15m") Duration stallAfter,
+        @DefaultValue("10000") int maxItemsPerPage,
+        @DefaultValue("10000") int maxFollowsPerRun) {
 
     public PagingProperties {
         if (concurrency < 1 || maxDeliveries < 1) {
             throw new IllegalArgumentException("pollster.pages needs concurrency >= 1 and max-deliveries >= 1");
+        }
+        if (maxItemsPerPage < 1 || maxFollowsPerRun < 0) {
+            throw new IllegalArgumentException("pollster.pages needs max-items-per-page >= 1 and max-follows-per-run >= 0");
         }
     }
 }

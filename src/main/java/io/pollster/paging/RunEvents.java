@@ -1,6 +1,7 @@
 package io.pollster.paging;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
@@ -27,12 +28,10 @@ class RunEvents {
 
     /** @param runId the run that saw them, or null for a poll's items */
     void items(UUID jobId, UUID runId, List<ItemSplitter.Item> created, List<ItemSplitter.Item> changed, Instant at) {
-        for (ItemSplitter.Item item : created) {
-            events.append(jobId, EventType.ITEM_CREATED, at, item(runId, item));
-        }
-        for (ItemSplitter.Item item : changed) {
-            events.append(jobId, EventType.ITEM_CHANGED, at, item(runId, item));
-        }
+        List<EventLog.NewEvent> batch = new ArrayList<>(created.size() + changed.size());
+        created.forEach(item -> batch.add(new EventLog.NewEvent(EventType.ITEM_CREATED, item(runId, item))));
+        changed.forEach(item -> batch.add(new EventLog.NewEvent(EventType.ITEM_CHANGED, item(runId, item))));
+        events.appendAll(jobId, at, batch);
     }
 
     private ObjectNode item(UUID runId, ItemSplitter.Item item) {

@@ -42,6 +42,13 @@ final class RunState {
         this.startedAt = startedAt;
     }
 
+    /** A note said once per run (a cap it reached): added only when no note of its kind is there yet. */
+    void noteOnce(String kind, String more) {
+        if (more != null && (note == null || !note.contains(kind))) {
+            note(more);
+        }
+    }
+
     boolean running() {
         return "running".equals(status);
     }
@@ -51,8 +58,11 @@ final class RunState {
         return total != null && done + failed >= planned && queued == 0;
     }
 
+    /** Longest note kept: a run of many pages says each kind of thing once, and never grows its row without bound. */
+    static final int MAX_NOTE = 2_000;
+
     void note(String more) {
-        if (more != null) {
+        if (more != null && (note == null || note.length() + more.length() < MAX_NOTE)) {
             note = note == null ? more : note + "; " + more;
         }
     }

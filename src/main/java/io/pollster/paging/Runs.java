@@ -80,6 +80,10 @@ public class Runs {
             UPDATE runs
             SET pages_done = pages_done + 1, pages_queued = pages_queued + :queued, pages_changed = pages_changed + :changed,
                 items_created = items_created + :itemsCreated, items_changed = items_changed + :itemsChanged,
+                note = CASE WHEN CAST(:note AS TEXT) IS NULL OR strpos(coalesce(note, ''), :kind) > 0
+                                 OR length(coalesce(note, '')) >= :maxNote THEN note
+                            WHEN note IS NULL THEN CAST(:note AS TEXT)
+                            ELSE note || '; ' || CAST(:note AS TEXT) END,
                 updated_at = clock_timestamp()
             WHERE id = :id AND status = 'running'
             RETURNING
@@ -252,11 +256,13 @@ public class Runs {
     /**
      * Adds a settled planned page to its running run's counters — one done, {@code queuedDelta}
      * more in flight — and returns the run as the addition left it (its row now locked to the
-     * end of the transaction); empty when the run is not running.
+     * end of the transaction); empty when the run is not running. {@code note}, when given, is
+     * added to the run's note unless a cap note is there already.
      */
-    Optional<RunState> count(UUID runId, int queuedDelta, int changed, int itemsCreated, int itemsChanged) {
+    Optional<RunState> count(UUID runId, int queuedDelta, int changed, int itemsCreated, int itemsChanged, String note) {
         return jdbc.sql(COUNT).param("id", runId).param("queued", queuedDelta).param("changed", changed)
                 .param("itemsCreated", itemsCreated).param("itemsChanged", itemsChanged)
+                .param("note", note).param("kind", ItemSplitter.Split.CAP_NOTE).param("maxNote", RunState.MAX_NOTE)
                 .query(this::state).optional();
     }
 

@@ -409,7 +409,7 @@ class Poller {
                 quotas.stored(job.ownerId(), fetched.body().length);
                 events.versionCreated(job, versionId, normalized.hash(), patch, clock.instant());
                 if (attempt.target.items() != null) {
-                    pollItems.changed(job.id().value(), fetched.body(), attempt.target.items(), attempt.target.dedup(),
+                    pollItems.changed(job.id().value(), job.ownerId(), fetched.body(), attempt.target.items(), attempt.target.dedup(),
                             clock.instant());
                 }
             }

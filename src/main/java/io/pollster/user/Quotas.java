@@ -13,7 +13,8 @@ import org.springframework.stereotype.Service;
 /**
  * Per-user quotas: the defaults ({@code pollster.quota.*}) unless the admin set the user's own.
  * A user at their job quota cannot create another job; a user at their storage quota gets no new
- * versions stored (those polls fail, saying so) until versions are pruned or jobs deleted.
+ * versions stored (those polls fail, saying so) and no items or followed details (those runs fail,
+ * saying so) until versions are pruned or jobs deleted.
  */
 @Service
 public class Quotas {
@@ -57,7 +58,7 @@ public class Quotas {
     }
 
     /**
-     * Whether the owner may store {@code bytes} more of bodies; false when that would pass their
+     * Whether the owner may store {@code bytes} more of bodies or items; false when that would pass their
      * quota. What they store is summed over their jobs at most every {@link #USAGE_FRESHNESS} per
      * owner on this node, plus what this node stored since: a quota, not a lock, so changes stored
      * meanwhile by other nodes may pass it by a few bodies.
