@@ -523,6 +523,9 @@ class FetcherTest {
 
                 assertThat(other).isInstanceOf(FetchResult.Fetched.class);
                 assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
+                // the requests in flight hold their slots until released: only those beyond the share can end first
+                await("the hog's requests beyond its share give up").atMost(Duration.ofSeconds(5))
+                        .until(() -> slow.stream().filter(Future::isDone).count() == 4);
                 release.countDown();
                 long busy = 0;
                 for (Future<FetchResult> result : slow) {
