@@ -52,6 +52,13 @@ interface CacheBackend {
     /** Gives the lease back without an answer (nothing was asked upstream) and wakes the waiters. */
     void release(byte[] key, long fence);
 
+    /**
+     * Claims that the cluster names its entries under {@code keyId} for {@code hold}: true when no
+     * other live node named them under another key within its own hold (then this one takes it over
+     * or extends it), false when one does: this node's entries are not the others'.
+     */
+    boolean claimKeyCheck(byte[] keyId, Duration hold);
+
     /** Answers quickly when the backend is reachable, throws otherwise (readiness). */
     void check();
 

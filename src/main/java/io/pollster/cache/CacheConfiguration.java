@@ -77,11 +77,21 @@ class CacheConfiguration {
     }
 
     @Bean
-    HealthIndicator cacheHealthIndicator(CacheBackend backend) {
+    CacheKeyCheck cacheKeyCheck(CacheBackend backend, RequestKey keys, Roles roles, Loops loops) {
+        return new CacheKeyCheck(backend, keys, roles, loops);
+    }
+
+    @Bean
+    HealthIndicator cacheHealthIndicator(CacheBackend backend, CacheKeyCheck keyCheck) {
         return () -> {
             try {
                 backend.check();
-                return Health.up().withDetail("backend", backend.name()).build();
+                Health.Builder up = Health.up().withDetail("backend", backend.name());
+                if (Boolean.FALSE.equals(keyCheck.shared())) {
+                    up.withDetail("key", "another live node has another POLLSTER_SECRET_KEY: its polls and this node's"
+                            + " do not share upstream calls; set the same key on every node");
+                }
+                return up.build();
             } catch (RuntimeException e) {
                 return Health.down().withDetail("backend", backend.name())
                         .withDetail("error", "the shared upstream cache (" + backend.name() + ") cannot be reached: "

@@ -106,6 +106,16 @@ final class PostgresCacheBackend implements CacheBackend {
               AND expires_at < now() AND (lease_until IS NULL OR lease_until < now())
             """;
 
+    /** Taken when free, the same key's, or its holders went quiet; a row comes back only then. */
+    private static final String CLAIM_KEY_CHECK = """
+            INSERT INTO cache_key_checks (id, key_id, expires_at)
+            VALUES (1, :keyId, now() + :holdMs * INTERVAL '1 millisecond')
+            ON CONFLICT (id) DO UPDATE
+            SET key_id = EXCLUDED.key_id, expires_at = EXCLUDED.expires_at
+            WHERE cache_key_checks.key_id = EXCLUDED.key_id OR cache_key_checks.expires_at < now()
+            RETURNING id
+            """;
+
     /** Every statement is short: a database that stalls fails a lookup in seconds instead of holding a poll's slot. */
     static final int QUERY_TIMEOUT_SECONDS = 5;
 
@@ -170,6 +180,12 @@ final class PostgresCacheBackend implements CacheBackend {
     @Override
     public void release(byte[] key, long fence) {
         jdbc.sql(RELEASE).param("key", key).param("fence", fence).query((rs, n) -> true).list();
+    }
+
+    @Override
+    public boolean claimKeyCheck(byte[] keyId, Duration hold) {
+        return !jdbc.sql(CLAIM_KEY_CHECK).param("keyId", keyId).param("holdMs", hold.toMillis())
+                .query((rs, n) -> true).list().isEmpty();
     }
 
     @Override

@@ -114,6 +114,16 @@ final class RedisCacheBackend implements CacheBackend {
             return 0
             """, Long.class);
 
+    /** KEYS check; ARGV keyId (hex), holdMs. */
+    private static final RedisScript<Long> CLAIM_KEY_CHECK = RedisScript.of("""
+            local held = redis.call('GET', KEYS[1])
+            if held and held ~= ARGV[1] then
+              return 0
+            end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return 1
+            """, Long.class);
+
     private static final RedisSerializer<Object> ARGS = new RedisSerializer<>() {
         @Override
         public byte[] serialize(Object value) {
@@ -196,6 +206,13 @@ final class RedisCacheBackend implements CacheBackend {
     public void release(byte[] key, long fence) {
         redis.execute(RELEASE, ARGS, bytes(), List.of(keys(key).get(1)), Long.toString(fence), channel,
                 HexFormat.of().formatHex(key));
+    }
+
+    @Override
+    public boolean claimKeyCheck(byte[] keyId, Duration hold) {
+        Long claimed = redis.execute(CLAIM_KEY_CHECK, ARGS, bytes(), List.of(prefix + "cache-key-check"),
+                HexFormat.of().formatHex(keyId), Long.toString(hold.toMillis()));
+        return claimed != null && claimed == 1;
     }
 
     @Override

@@ -472,6 +472,17 @@ class UpstreamCacheContractTest extends IntegrationTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aNodeWithAnotherSecretKeyIsToldItSharesNothing(String name) {
+        cache(name, LONG);
+        byte[] ours = new RequestKey(secrets).keyId(); // this context's, as its own check claims it
+        byte[] another = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
+        assertThat(backend.claimKeyCheck(ours, Duration.ofMinutes(1))).isTrue();
+        assertThat(backend.claimKeyCheck(another, Duration.ofMinutes(1))).as("another key while ours is live").isFalse();
+        assertThat(backend.claimKeyCheck(ours, Duration.ofMinutes(1))).isTrue();
+    }
+
     private static String body(UpstreamCache.Answer answer) {
         return new String(((FetchResult.Fetched) answer.result()).body(), StandardCharsets.UTF_8);
     }
