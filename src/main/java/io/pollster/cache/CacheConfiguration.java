@@ -21,6 +21,7 @@ import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 import org.springframework.data.redis.serializer.RedisSerializer;
 import org.springframework.core.task.SyncTaskExecutor;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The shared upstream cache's backend, by {@code POLLSTER_CACHE}: {@code postgres} (default) or
@@ -42,8 +43,12 @@ class CacheConfiguration {
     }
 
     @Bean
-    UpstreamCache upstreamCache(CacheBackend backend, CacheWaiters waiters, RequestKey keys, Clock clock, MeterRegistry meters) {
-        return new UpstreamCache(backend, waiters, keys, clock, meters);
+    UpstreamCache upstreamCache(CacheBackend backend, CacheWaiters waiters, RequestKey keys, Clock clock, MeterRegistry meters,
+                                @Value("${pollster.cache-max-entry-size:1MB}") DataSize maxEntrySize) {
+        if (maxEntrySize.toBytes() < 1024) {
+            throw new IllegalStateException("pollster.cache-max-entry-size is " + maxEntrySize + ": it must be at least 1KB");
+        }
+        return new UpstreamCache(backend, waiters, keys, clock, meters, maxEntrySize.toBytes());
     }
 
     /** PostgreSQL: {@code LISTEN} on a connection of its own; null (no bean) with Redis. */
@@ -72,11 +77,21 @@ class CacheConfiguration {
     }
 
     @Bean
-    HealthIndicator cacheHealthIndicator(CacheBackend backend) {
+    CacheKeyCheck cacheKeyCheck(CacheBackend backend, RequestKey keys, Roles roles, Loops loops) {
+        return new CacheKeyCheck(backend, keys, roles, loops);
+    }
+
+    @Bean
+    HealthIndicator cacheHealthIndicator(CacheBackend backend, CacheKeyCheck keyCheck) {
         return () -> {
             try {
                 backend.check();
-                return Health.up().withDetail("backend", backend.name()).build();
+                Health.Builder up = Health.up().withDetail("backend", backend.name());
+                if (Boolean.FALSE.equals(keyCheck.shared())) {
+                    up.withDetail("key", "another live node has another POLLSTER_SECRET_KEY: its polls and this node's"
+                            + " do not share upstream calls; set the same key on every node");
+                }
+                return up.build();
             } catch (RuntimeException e) {
                 return Health.down().withDetail("backend", backend.name())
                         .withDetail("error", "the shared upstream cache (" + backend.name() + ") cannot be reached: "

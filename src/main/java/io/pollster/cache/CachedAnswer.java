@@ -12,7 +12,8 @@ import io.pollster.fetch.FetchResult;
 
 /**
  * The bytes of a shared answer: a 2xx with the headers that matter and its body, or a failure
- * with its status, error and {@code Retry-After}. Nothing of the request is kept: no header of it,
+ * the upstream gave with its status, error and {@code Retry-After}; or the mark that the answer
+ * was too large to share ({@link #UNSHARED}). Nothing of the request is kept: no header of it,
  * secret or not.
  */
 final class CachedAnswer {
@@ -20,6 +21,10 @@ final class CachedAnswer {
     private static final byte VERSION = 1;
     private static final byte FETCHED = 1;
     private static final byte FAILED = 2;
+    private static final byte TOO_LARGE = 3;
+
+    /** The upstream's last answer was larger than an entry may be: each poll asks for itself meanwhile. */
+    static final byte[] UNSHARED = {VERSION, TOO_LARGE};
 
     private CachedAnswer() {
     }
@@ -39,6 +44,8 @@ final class CachedAnswer {
                     out.writeInt(f.body().length);
                     out.write(f.body());
                 }
+                case FetchResult.Failed f when !f.upstreams() ->
+                        throw new IllegalArgumentException("a failure of the caller's own making is never shared: " + f.error());
                 case FetchResult.Failed f -> {
                     out.writeByte(FAILED);
                     out.writeInt(f.status() == null ? -1 : f.status());
@@ -52,6 +59,10 @@ final class CachedAnswer {
             throw new UncheckedIOException(e);
         }
         return bytes.toByteArray();
+    }
+
+    static boolean unshared(byte[] bytes) {
+        return bytes.length == UNSHARED.length && bytes[0] == VERSION && bytes[1] == TOO_LARGE;
     }
 
     /** @param took what the poll that reads it spent so far: the answer's duration for that poll */
@@ -75,7 +86,7 @@ final class CachedAnswer {
             boolean retryable = in.readBoolean();
             long retryAfter = in.readLong();
             return new FetchResult.Failed(status < 0 ? null : status, error, retryable,
-                    retryAfter < 0 ? null : Duration.ofMillis(retryAfter), took);
+                    retryAfter < 0 ? null : Duration.ofMillis(retryAfter), took, true);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

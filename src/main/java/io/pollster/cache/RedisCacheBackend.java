@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.UUID;
 
 import org.springframework.data.redis.core.RedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -25,11 +26,18 @@ final class RedisCacheBackend implements CacheBackend {
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             """;
 
-    /** KEYS entry, lock, fence; ARGV leaseMs, etag, lastModified, inlineLimit. */
+    /**
+     * KEYS entry, lock, fence; ARGV leaseMs, etag, lastModified, inlineLimit, maxAgeMs. An entry
+     * serves this reader until the earlier of its store plus the reader's max age and its own limit.
+     */
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> LOOKUP = RedisScript.of(NOW + """
-            local e = redis.call('HMGET', KEYS[1], 'fresh', 'etag', 'lm')
-            if e[1] and tonumber(e[1]) > now then
+            local e = redis.call('HMGET', KEYS[1], 'fresh', 'etag', 'lm', 'stored', 'by')
+            local untilMs = false
+            if e[1] and e[4] then
+              untilMs = math.min(tonumber(e[4]) + tonumber(ARGV[5]), tonumber(e[1]))
+            end
+            if untilMs and untilMs > now then
               local same = false
               if ARGV[2] ~= '' and e[2] then
                 same = (e[2] == ARGV[2])
@@ -37,14 +45,14 @@ final class RedisCacheBackend implements CacheBackend {
                 same = (e[3] == ARGV[3])
               end
               if same then
-                return {'same', e[2] or '', e[3] or ''}
+                return {'same', e[2] or '', e[3] or '', e[5] or ''}
               end
               local size = redis.call('HSTRLEN', KEYS[1], 'answer')
               local answer = ''
               if size <= tonumber(ARGV[4]) then
                 answer = redis.call('HGET', KEYS[1], 'answer')
               end
-              return {'hit', answer, tostring(tonumber(e[1]) - now), tostring(size)}
+              return {'hit', answer, string.format('%.0f', untilMs - now), tostring(size), e[5] or ''}
             end
             local lease = tonumber(ARGV[1])
             local fence = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, tonumber(t[1]) * 1000000 + tonumber(t[2]))
@@ -66,7 +74,10 @@ final class RedisCacheBackend implements CacheBackend {
             return false
             """, byte[].class);
 
-    /** KEYS entry, lock, fence; ARGV fence, freshMs, retainMs, channel, key, mode (store|refresh), etag, lm, answer. */
+    /**
+     * KEYS entry, lock, fence; ARGV fence, servesMs, retainMs, channel, key, mode (store|refresh), etag, lm, answer,
+     * storedBy.
+     */
     private static final RedisScript<Long> WRITE = RedisScript.of(NOW + """
             if redis.call('GET', KEYS[3]) ~= ARGV[1] then
               return 0
@@ -83,7 +94,8 @@ final class RedisCacheBackend implements CacheBackend {
               if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'etag', ARGV[7]) end
               if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'lm', ARGV[8]) end
             end
-            redis.call('HSET', KEYS[1], 'fresh', string.format('%.0f', now + tonumber(ARGV[2])))
+            redis.call('HSET', KEYS[1], 'fresh', string.format('%.0f', now + tonumber(ARGV[2])),
+                       'stored', string.format('%.0f', now), 'by', ARGV[10])
             redis.call('PEXPIRE', KEYS[1], ARGV[3])
             if redis.call('GET', KEYS[2]) == ARGV[1] then
               redis.call('DEL', KEYS[2])
@@ -100,6 +112,16 @@ final class RedisCacheBackend implements CacheBackend {
               return 1
             end
             return 0
+            """, Long.class);
+
+    /** KEYS check; ARGV keyId (hex), holdMs. */
+    private static final RedisScript<Long> CLAIM_KEY_CHECK = RedisScript.of("""
+            local held = redis.call('GET', KEYS[1])
+            if held and held ~= ARGV[1] then
+              return 0
+            end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return 1
             """, Long.class);
 
     private static final RedisSerializer<Object> ARGS = new RedisSerializer<>() {
@@ -136,9 +158,9 @@ final class RedisCacheBackend implements CacheBackend {
     }
 
     @Override
-    public Lookup lookup(byte[] key, Duration lease, String etag, String lastModified, int inlineLimit) {
+    public Lookup lookup(byte[] key, Duration maxAge, Duration lease, String etag, String lastModified, int inlineLimit) {
         List<?> reply = redis.execute(LOOKUP, ARGS, bytes(), keys(key), Long.toString(lease.toMillis()),
-                orEmpty(etag), orEmpty(lastModified), Integer.toString(inlineLimit));
+                orEmpty(etag), orEmpty(lastModified), Integer.toString(inlineLimit), Long.toString(maxAge.toMillis()));
         if (reply == null || reply.isEmpty()) {
             throw new IllegalStateException("Redis answered the cache lookup with nothing");
         }
@@ -146,9 +168,10 @@ final class RedisCacheBackend implements CacheBackend {
             case "hit" -> {
                 long size = Long.parseLong(text(reply.get(3)));
                 byte[] answer = (byte[]) reply.get(1);
-                yield new Hit(size <= inlineLimit ? answer : null, size, Duration.ofMillis(Long.parseLong(text(reply.get(2)))));
+                yield new Hit(size <= inlineLimit ? answer : null, size, Duration.ofMillis(Long.parseLong(text(reply.get(2)))),
+                        user(text(reply.get(4))));
             }
-            case "same" -> new Same(nullIfEmpty(text(reply.get(1))), nullIfEmpty(text(reply.get(2))));
+            case "same" -> new Same(nullIfEmpty(text(reply.get(1))), nullIfEmpty(text(reply.get(2))), user(text(reply.get(3))));
             case "won" -> new Won(Long.parseLong(text(reply.get(1))), nullIfEmpty(text(reply.get(2))),
                     nullIfEmpty(text(reply.get(3))));
             default -> new Busy();
@@ -161,21 +184,21 @@ final class RedisCacheBackend implements CacheBackend {
     }
 
     @Override
-    public boolean store(byte[] key, long fence, byte[] answer, String etag, String lastModified, Duration fresh,
-                         Duration retain) {
-        return write(key, fence, "store", answer, etag, lastModified, fresh, retain);
+    public boolean store(byte[] key, long fence, byte[] answer, String etag, String lastModified, UUID storedBy,
+                         Duration serves, Duration retain) {
+        return write(key, fence, "store", answer, etag, lastModified, storedBy, serves, retain);
     }
 
     @Override
-    public boolean refresh(byte[] key, long fence, String etag, String lastModified, Duration fresh, Duration retain) {
-        return write(key, fence, "refresh", new byte[0], etag, lastModified, fresh, retain);
+    public boolean refresh(byte[] key, long fence, String etag, String lastModified, UUID storedBy, Duration retain) {
+        return write(key, fence, "refresh", new byte[0], etag, lastModified, storedBy, retain, retain);
     }
 
-    private boolean write(byte[] key, long fence, String mode, byte[] answer, String etag, String lastModified, Duration fresh,
-                          Duration retain) {
+    private boolean write(byte[] key, long fence, String mode, byte[] answer, String etag, String lastModified, UUID storedBy,
+                          Duration serves, Duration retain) {
         Long written = redis.execute(WRITE, ARGS, bytes(), keys(key), Long.toString(fence),
-                Long.toString(fresh.toMillis()), Long.toString(retain.toMillis()), channel, HexFormat.of().formatHex(key), mode,
-                orEmpty(etag), orEmpty(lastModified), answer);
+                Long.toString(serves.toMillis()), Long.toString(retain.toMillis()), channel, HexFormat.of().formatHex(key), mode,
+                orEmpty(etag), orEmpty(lastModified), answer, storedBy == null ? "" : storedBy.toString());
         return written != null && written == 1;
     }
 
@@ -183,6 +206,13 @@ final class RedisCacheBackend implements CacheBackend {
     public void release(byte[] key, long fence) {
         redis.execute(RELEASE, ARGS, bytes(), List.of(keys(key).get(1)), Long.toString(fence), channel,
                 HexFormat.of().formatHex(key));
+    }
+
+    @Override
+    public boolean claimKeyCheck(byte[] keyId, Duration hold) {
+        Long claimed = redis.execute(CLAIM_KEY_CHECK, ARGS, bytes(), List.of(prefix + "cache-key-check"),
+                HexFormat.of().formatHex(keyId), Long.toString(hold.toMillis()));
+        return claimed != null && claimed == 1;
     }
 
     @Override
@@ -211,6 +241,10 @@ final class RedisCacheBackend implements CacheBackend {
 
     private static String orEmpty(String value) {
         return value == null ? "" : value;
+    }
+
+    private static UUID user(String value) {
+        return value.isEmpty() ? null : UUID.fromString(value);
     }
 
     private static String nullIfEmpty(String value) {

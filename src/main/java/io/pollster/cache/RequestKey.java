@@ -28,6 +28,13 @@ class RequestKey {
         this.secrets = secrets;
     }
 
+    /** Names the key requests are named under, and shows nothing of it: every node sharing it has the same. */
+    byte[] keyId() {
+        Mac mac = secrets.fingerprinter();
+        field(mac, "pollster cache key check v1".getBytes(StandardCharsets.UTF_8));
+        return java.util.Arrays.copyOf(mac.doFinal(), 16);
+    }
+
     byte[] of(FetchRequest request) {
         Mac mac = secrets.fingerprinter();
         field(mac, request.method().getBytes(StandardCharsets.UTF_8));

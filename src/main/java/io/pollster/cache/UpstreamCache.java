@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.LongPredicate;
 
@@ -17,12 +18,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One upstream call per TTL for every poll, of any job, user or node, that sends the same request
- * (a job's {@code cache}). A poll that finds a fresh answer takes it; one that finds none takes
- * the lease and asks upstream, sending the kept answer's validators when there is one, and stores
- * what it got; the others wait for that, woken when it lands (and looking again at least every
- * second), up to their {@code waitTimeout}. Failures are kept for {@code min(ttl, 5s)}, so a
- * failing upstream is asked once per 5 s, not once per job. Each poll then sees the answer as if
- * it had asked itself: a job whose validators match the answer's gets a 304.
+ * (a job's {@code cache}). A poll that finds an answer younger than its own job's {@code ttl}
+ * takes it; one that finds none takes the lease and asks upstream, sending the kept answer's
+ * validators when there is one, and stores what it got; the others wait for that, woken when it
+ * lands (and looking again at least every second), up to their {@code waitTimeout}. Failures the
+ * upstream gave serve readers for {@code min(ttl, 5s)}, so a failing upstream is asked once per
+ * 5 s, not once per job; failures of the holder's own making (its timeout, the body limit) are
+ * never shared: the lease goes back and the next poll asks with its own settings. Each poll then
+ * sees the answer as if it had asked itself: a job whose validators match the answer's gets a 304.
  */
 public class UpstreamCache {
 
@@ -44,15 +47,19 @@ public class UpstreamCache {
     private final Counter coalesced;
     private final Counter timeouts;
     private final Duration fallbackPoll;
+    private final long maxEntryBytes;
 
-    UpstreamCache(CacheBackend backend, CacheWaiters waiters, RequestKey keys, Clock clock, MeterRegistry meters) {
-        this(backend, waiters, keys, clock, meters, FALLBACK_POLL);
+    /** @param maxEntryBytes the largest answer stored ({@code pollster.cache-max-entry-size}); a larger one is not shared */
+    UpstreamCache(CacheBackend backend, CacheWaiters waiters, RequestKey keys, Clock clock, MeterRegistry meters,
+                  long maxEntryBytes) {
+        this(backend, waiters, keys, clock, meters, maxEntryBytes, FALLBACK_POLL);
     }
 
     /** @param fallbackPoll the longest a waiter sleeps without a notification */
     UpstreamCache(CacheBackend backend, CacheWaiters waiters, RequestKey keys, Clock clock, MeterRegistry meters,
-                  Duration fallbackPoll) {
+                  long maxEntryBytes, Duration fallbackPoll) {
         this.fallbackPoll = fallbackPoll;
+        this.maxEntryBytes = maxEntryBytes;
         this.backend = backend;
         this.waiters = waiters;
         this.keys = keys;
@@ -91,10 +98,11 @@ public class UpstreamCache {
                 CacheBackend.Lookup found;
                 byte[] answer = null;
                 try {
-                    found = backend.lookup(key, call.lease(), request.ifNoneMatch(), request.ifModifiedSince(), INLINE_BYTES);
+                    found = backend.lookup(key, call.ttl(), call.lease(), request.ifNoneMatch(), request.ifModifiedSince(),
+                            INLINE_BYTES);
                     if (found instanceof CacheBackend.Hit hit) {
                         if (!reserve.test(hit.size())) {
-                            return new Answer(new FetchResult.OutOfBudget(took(started)), !asked, Duration.ZERO);
+                            return new Answer(new FetchResult.OutOfBudget(took(started)), !asked, true, Duration.ZERO);
                         }
                         answer = hit.answer() != null ? hit.answer() : backend.read(key);
                         if (answer == null) {
@@ -106,24 +114,32 @@ public class UpstreamCache {
                 }
                 switch (found) {
                     case CacheBackend.Hit hit -> {
+                        if (CachedAnswer.unshared(answer)) {
+                            // the last answer was too large to keep: this poll asks for itself, with its own validators
+                            if (!asked) {
+                                misses.increment();
+                            }
+                            return new Answer(upstream.apply(request), false, true, Duration.ZERO);
+                        }
                         count(asked, waited);
                         FetchResult decoded = CachedAnswer.decode(answer, took(started));
-                        return new Answer(forJob(decoded, request), !asked, hit.freshLeft());
+                        return new Answer(forJob(decoded, request), !asked, asked || call.owner().equals(hit.storedBy()),
+                                hit.freshLeft());
                     }
                     case CacheBackend.Same same -> {
                         count(asked, waited);
                         return new Answer(new FetchResult.NotModified(same.etag(), same.lastModified(), took(started)),
-                                !asked, Duration.ZERO);
+                                !asked, asked || call.owner().equals(same.storedBy()), Duration.ZERO);
                     }
                     case CacheBackend.Won won -> {
                         if (!asked) {
                             misses.increment();
                         }
                         asked = true;
-                        FetchResult result = ask(key, won, request, call.ttl(), upstream);
+                        FetchResult result = ask(key, won, call, upstream);
                         if (result != null) {
                             return new Answer(result instanceof FetchResult.Fetched f ? forJob(f, request) : result, false,
-                                    Duration.ZERO);
+                                    true, Duration.ZERO);
                         }
                         // the upstream confirmed the kept answer: read it like any other poll
                     }
@@ -154,8 +170,9 @@ public class UpstreamCache {
      * The holder's call: asks upstream and stores the answer under its fence; null when the
      * upstream confirmed the kept answer (a 304 to its validators), which is fresh again.
      */
-    private FetchResult ask(byte[] key, CacheBackend.Won won, FetchRequest request, Duration ttl,
-                            Function<FetchRequest, FetchResult> upstream) {
+    private FetchResult ask(byte[] key, CacheBackend.Won won, Call call, Function<FetchRequest, FetchResult> upstream) {
+        FetchRequest request = call.request();
+        Duration ttl = call.ttl();
         FetchResult result;
         try {
             result = upstream.apply(new FetchRequest(request.method(), request.url(), request.headers(),
@@ -176,14 +193,25 @@ public class UpstreamCache {
         }
         try {
             switch (result) {
-                case FetchResult.Fetched f -> backend.store(key, won.fence(), CachedAnswer.encode(f), f.etag(),
-                        f.lastModified(), ttl, retention(ttl));
-                case FetchResult.Failed f -> {
-                    Duration fresh = ttl.compareTo(FAILURES_FOR) < 0 ? ttl : FAILURES_FOR;
-                    backend.store(key, won.fence(), CachedAnswer.encode(f), null, null, fresh, fresh);
+                case FetchResult.Fetched f -> {
+                    byte[] encoded = CachedAnswer.encode(f);
+                    if (encoded.length > maxEntryBytes) {
+                        // too large to keep for everyone: polls ask for themselves until the mark goes
+                        backend.store(key, won.fence(), CachedAnswer.UNSHARED, null, null, call.owner(), FAILURES_FOR,
+                                FAILURES_FOR);
+                    } else {
+                        backend.store(key, won.fence(), encoded, f.etag(), f.lastModified(), call.owner(), retention(ttl),
+                                retention(ttl));
+                    }
                 }
+                // what this poll's own settings made of the call (its timeout, the body limit) is not the upstream's
+                // answer: the lease goes back, and the next poll asks with its own
+                case FetchResult.Failed f when !f.upstreams() -> backend.release(key, won.fence());
+                // each reader takes it for min(its ttl, 5 s)
+                case FetchResult.Failed f -> backend.store(key, won.fence(), CachedAnswer.encode(f), null, null, call.owner(),
+                        FAILURES_FOR, FAILURES_FOR);
                 case FetchResult.NotModified n -> {
-                    if (backend.refresh(key, won.fence(), n.etag(), n.lastModified(), ttl, retention(ttl))) {
+                    if (backend.refresh(key, won.fence(), n.etag(), n.lastModified(), call.owner(), retention(ttl))) {
                         return null;
                     }
                     releaseQuietly(key, won.fence());
@@ -202,7 +230,11 @@ public class UpstreamCache {
         return result;
     }
 
-    /** How long an answer is kept after it went stale, for its validators to revalidate it with a 304. */
+    /**
+     * How long an answer is kept: its storing job's ttl, and as long again after (at least a minute,
+     * at most an hour more) for its validators to revalidate it with a 304. Within that, it serves
+     * each reader for that reader's own ttl.
+     */
     static Duration retention(Duration ttl) {
         Duration extra = ttl.compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1)
                 : ttl.compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : ttl;
@@ -258,9 +290,11 @@ public class UpstreamCache {
      * sent from this node).
      *
      * @param cached    whether another poll's call made it
-     * @param freshLeft how much longer it stays fresh, when it came from the cache
+     * @param mine      whether the call that made it was a poll of the same user (always, when not
+     *                  cached): only then may the user be told it was shared
+     * @param freshLeft how much longer it stays fresh for this poll, when it came from the cache
      */
-    public record Answer(FetchResult result, boolean cached, Duration freshLeft) implements Shared {
+    public record Answer(FetchResult result, boolean cached, boolean mine, Duration freshLeft) implements Shared {
 
         public Answer {
             Objects.requireNonNull(result, "result");
@@ -271,11 +305,16 @@ public class UpstreamCache {
      * One poll's request through the cache.
      *
      * @param request the job's request; its validators are the job's own
-     * @param ttl     how long an answer serves every poll
+     * @param owner   the job's owner: who stores the answer this poll's call gets
+     * @param ttl     the oldest answer this poll takes; and how long the answer its call gets is kept
      * @param waitTimeout how long this poll waits for another's call
      * @param lease   how long one attempt may take, waits for its host's slots included: the lock's expiry
      */
-    public record Call(FetchRequest request, Duration ttl, Duration waitTimeout, Duration lease) {
+    public record Call(FetchRequest request, UUID owner, Duration ttl, Duration waitTimeout, Duration lease) {
+
+        public Call {
+            Objects.requireNonNull(owner, "owner");
+        }
     }
 
     /** Enough polls of this node wait for the same call already: this one waits on the queue, for {@code retryIn}. */

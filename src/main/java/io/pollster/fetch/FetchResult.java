@@ -34,9 +34,20 @@ public sealed interface FetchResult {
      * @param retryable  whether another attempt may do better (a 5xx, a timeout), or not (a refused
      *                   address, a body over the limit)
      * @param retryAfter the wait a 429 or 503 asked for, or {@code null}
+     * @param upstreams  whether the upstream itself gave it (a status, a refused or reset connection,
+     *                   an unknown host, a malformed answer): any caller would have got the same. False
+     *                   for what the caller's own settings made of the attempt (its timeout, the body
+     *                   limit, the redirect limit, the address policy, an interruption), which another
+     *                   caller of the same request must never be given
      */
-    record Failed(Integer status, String error, boolean retryable, Duration retryAfter, Duration duration)
+    record Failed(Integer status, String error, boolean retryable, Duration retryAfter, Duration duration,
+                  boolean upstreams)
             implements FetchResult {
+
+        /** A failure of the caller's own making (not the upstream's answer). */
+        public Failed(Integer status, String error, boolean retryable, Duration retryAfter, Duration duration) {
+            this(status, error, retryable, retryAfter, duration, false);
+        }
     }
 
     /**

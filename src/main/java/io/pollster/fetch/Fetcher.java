@@ -151,7 +151,8 @@ public final class Fetcher implements AutoCloseable {
             case NoBudget noBudget -> new FetchResult.OutOfBudget(took);
             case Failure failure -> {
                 log.debug("Fetching {} failed: {}", loggable(request.url()), failure.error());
-                yield new FetchResult.Failed(failure.status(), failure.error(), failure.retryable(), failure.retryAfter(), took);
+                yield new FetchResult.Failed(failure.status(), failure.error(), failure.retryable(), failure.retryAfter(), took,
+                        failure.upstreams());
             }
         };
     }
@@ -174,26 +175,26 @@ public final class Fetcher implements AutoCloseable {
                     remaining -= System.nanoTime() - hopStarted;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return new Failure(null, "interrupted", false, null);
+                    return new Failure(null, "interrupted", false, null, false);
                 }
                 if (!(step instanceof Redirect redirect)) {
                     return (Outcome) step;
                 }
                 if (redirects >= settings.maxRedirects()) {
                     String error = "too many redirects (more than " + settings.maxRedirects() + ")";
-                    return new Failure(redirect.status(), error, false, null);
+                    return new Failure(redirect.status(), error, false, null, false);
                 }
                 URI target;
                 try {
                     target = hop.resolve(redirect.location());
                 } catch (URISyntaxException e) {
-                    return new Failure(redirect.status(), "redirected to an invalid URL", false, null);
+                    return new Failure(redirect.status(), "redirected to an invalid URL", false, null, true);
                 }
                 if (!FetchRequest.isHttp(target) || target.getRawAuthority() == null) {
-                    return new Failure(redirect.status(), "redirected to a URL that is not http or https", false, null);
+                    return new Failure(redirect.status(), "redirected to a URL that is not http or https", false, null, true);
                 }
                 if (target.getRawAuthority().contains("@")) {
-                    return new Failure(redirect.status(), "redirected to a URL with user info", false, null);
+                    return new Failure(redirect.status(), "redirected to a URL with user info", false, null, true);
                 }
                 hop = hop.redirectedTo(redirect.status(), target);
                 if (remaining <= 0) {
@@ -201,7 +202,7 @@ public final class Fetcher implements AutoCloseable {
                 }
             }
         } catch (IllegalArgumentException e) {
-            return new Failure(null, "invalid request: " + e.getMessage(), false, null);
+            return new Failure(null, "invalid request: " + e.getMessage(), false, null, false);
         }
     }
 
@@ -240,13 +241,13 @@ public final class Fetcher implements AutoCloseable {
                 String location = header(response, "Location");
                 return location != null
                         ? new Redirect(status, location)
-                        : new Failure(status, statusText(status) + " without a Location header", true, null);
+                        : new Failure(status, statusText(status) + " without a Location header", true, null, true);
             }
             if (status < 200 || status > 299) {
                 Duration retryAfter = status == 429 || status == 503
                         ? RetryAfter.parse(header(response, "Retry-After"), clock.instant()).orElse(null)
                         : null;
-                return new Failure(status, statusText(status), true, retryAfter);
+                return new Failure(status, statusText(status), true, retryAfter, true);
             }
             long declared = declaredLength(response);
             if (declared > settings.maxBodySize()) {
@@ -299,18 +300,19 @@ public final class Fetcher implements AutoCloseable {
 
     private Failure failure(IOException e, Hop hop, Integer status, AtomicBoolean expired, Duration timeout) {
         if (e instanceof ResponseBodies.UnsupportedEncodingException unsupported) {
-            return new Failure(status, unsupported.getMessage(), false, null);
+            return new Failure(status, unsupported.getMessage(), false, null, true);
         }
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof RefusedAddressException refused) {
                 log.debug("Refused to fetch {}: {}", loggable(hop.url()), refused.getMessage());
-                return new Failure(null, refused.getMessage(), false, null);
+                return new Failure(null, refused.getMessage(), false, null, false);
             }
         }
         if (expired.get() || e instanceof SocketTimeoutException) {
             return timedOut(timeout);
         }
-        return new Failure(status, describe(e, hop), true, null);
+        // a connect timeout is the node's setting, not the upstream's answer
+        return new Failure(status, describe(e, hop), true, null, !(e instanceof ConnectTimeoutException));
     }
 
     // why: exception messages can quote what the upstream sent, so the text is ours, chosen by type
@@ -339,11 +341,11 @@ public final class Fetcher implements AutoCloseable {
     }
 
     private static Failure timedOut(Duration timeout) {
-        return new Failure(null, "timed out after " + Durations.format(timeout), true, null);
+        return new Failure(null, "timed out after " + Durations.format(timeout), true, null, false);
     }
 
     private Failure tooLarge(int status) {
-        return new Failure(status, "response body larger than " + settings.maxBodySize() + " bytes", false, null);
+        return new Failure(status, "response body larger than " + settings.maxBodySize() + " bytes", false, null, false);
     }
 
     private static String statusText(int status) {
@@ -436,7 +438,11 @@ public final class Fetcher implements AutoCloseable {
     private record Unchanged(String etag, String lastModified) implements Outcome {
     }
 
-    /** @param retryAfter the wait a 429 or 503 asked for, or {@code null} */
-    private record Failure(Integer status, String error, boolean retryable, Duration retryAfter) implements Outcome {
+    /**
+     * @param retryAfter the wait a 429 or 503 asked for, or {@code null}
+     * @param upstreams  whether the upstream gave it, rather than this attempt's own limits ({@link FetchResult.Failed#upstreams})
+     */
+    private record Failure(Integer status, String error, boolean retryable, Duration retryAfter, boolean upstreams)
+            implements Outcome {
     }
 }

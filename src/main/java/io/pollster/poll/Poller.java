@@ -249,8 +249,8 @@ class Poller {
             case FetchResult.NotModified notModified -> quiet(attempt, PollRecord.notModified(job, attempt.task,
                     attempt.started, attempt.took(clock), new PollRecord.Validators(firstNonNull(notModified.etag(), job.etag()),
                             firstNonNull(notModified.lastModified(), job.lastModified())),
-                    attempt.target.adapt(job.effectiveInterval(), false)).cached(cached));
-            case FetchResult.Fetched fetched -> fetched(attempt, fetched, normalized, cached);
+                    attempt.target.adapt(job.effectiveInterval(), false)).cached(answer.shown()));
+            case FetchResult.Fetched fetched -> fetched(attempt, fetched, normalized, answer.shown());
         };
     }
 
@@ -266,7 +266,8 @@ class Poller {
             return Answer.of(counted(fetcher.fetch(request, attempt.owner(), hostWait, memory)), false);
         }
         Duration[] limited = new Duration[1];
-        UpstreamCache.Call call = new UpstreamCache.Call(request, settings.ttlDuration(), settings.waitTimeoutDuration(),
+        UpstreamCache.Call call = new UpstreamCache.Call(request, attempt.job.ownerId(), settings.ttlDuration(),
+                settings.waitTimeoutDuration(),
                 slotWaits.plus(attempt.target.timeout()).plus(LEASE_MARGIN));
         UpstreamCache.Shared shared = cache.fetch(call,
                 bytes -> bytes <= memory.bytes() || memory.tryGrow(bytes - memory.bytes()),
@@ -279,17 +280,18 @@ class Poller {
                     return counted(fetcher.fetch(sent, attempt.owner(), hostWait, memory));
                 });
         if (limited[0] != null) {
-            return new Answer(null, false, null, limited[0], RATE_LIMITED);
+            return new Answer(null, false, false, null, limited[0], RATE_LIMITED);
         }
         return switch (shared) {
-            case UpstreamCache.Unavailable down -> new Answer(null, false, down.error(), null, null);
-            case UpstreamCache.Crowded crowded -> new Answer(null, true, null, crowded.retryIn(),
+            case UpstreamCache.Unavailable down -> new Answer(null, false, false, down.error(), null, null);
+            case UpstreamCache.Crowded crowded -> new Answer(null, true, false, null, crowded.retryIn(),
                     "it waited for another poll's call to the same request, which had not answered");
             case UpstreamCache.TimedOut timedOut -> Answer.of(new FetchResult.Failed(null, "waited "
                     + Durations.format(timedOut.waited()) + " (cache.waitTimeout) for another poll's call to the same "
                     + "request, which had not answered", true, null, timedOut.waited()), true);
             case UpstreamCache.Answer own when !own.cached() -> Answer.of(own.result(), false);
-            case UpstreamCache.Answer fromCache -> Answer.of(fromCache(attempt, fromCache), true);
+            case UpstreamCache.Answer fromCache -> new Answer(fromCache(attempt, fromCache), true, fromCache.mine(), null,
+                    null, null);
         };
     }
 
@@ -316,8 +318,9 @@ class Poller {
                 if ((after == null || after.compareTo(answer.freshLeft()) < 0) && answer.freshLeft().compareTo(maxBackoff) <= 0) {
                     after = answer.freshLeft();
                 }
-                yield new FetchResult.Failed(f.status(), f.error() + " (the shared answer of another poll's call)",
-                        f.retryable(), after, f.duration());
+                // another user's call is not named: that would tell them someone else sends this exact request
+                yield new FetchResult.Failed(f.status(), answer.mine() ? f.error() + " (the shared answer of another poll's call)"
+                        : f.error(), f.retryable(), after, f.duration(), true);
             }
             default -> answer.result();
         };
@@ -341,14 +344,17 @@ class Poller {
      * What one attempt got.
      *
      * @param cached      whether the answer was another poll's
+     * @param shown       whether the poll's history says so: only when that poll was the same user's,
+     *                    or it would tell the user that someone else sends this exact request
      * @param unavailable why there is none (the shared cache cannot be reached), or null
      * @param later       how long the poll waits on the queue before it tries again, or null
      * @param laterWhy    why it waits, for the failure if its time runs out first
      */
-    private record Answer(FetchResult result, boolean cached, String unavailable, Duration later, String laterWhy) {
+    private record Answer(FetchResult result, boolean cached, boolean shown, String unavailable, Duration later,
+                          String laterWhy) {
 
         static Answer of(FetchResult result, boolean cached) {
-            return new Answer(result, cached, null, null, null);
+            return new Answer(result, cached, false, null, null, null);
         }
     }
 
@@ -382,12 +388,12 @@ class Poller {
         }
     }
 
-    private TaskHandler.Result fetched(Attempt attempt, FetchResult.Fetched fetched, Normalized normalized, boolean cached) {
+    private TaskHandler.Result fetched(Attempt attempt, FetchResult.Fetched fetched, Normalized normalized, boolean shownCached) {
         PollState job = attempt.job;
         if (sameAsLatest(job, normalized)) {
             return quiet(attempt, PollRecord.fetched(job, attempt.task, attempt.started, attempt.took(clock),
                     fetched.status(), null, validators(fetched), attempt.target.adapt(job.effectiveInterval(), false))
-                    .cached(cached));
+                    .cached(shownCached));
         }
         if (!quotas.mayStore(job.ownerId(), fetched.body().length)) {
             return fail(attempt, fetched.status(), "changed, but not stored: its owner's storage quota is used up; "
@@ -415,7 +421,7 @@ class Poller {
             }
             PollRecord recorded = PollRecord.fetched(job, attempt.task, attempt.started, attempt.took(clock),
                     fetched.status(), stores ? versionId : null, validators(fetched),
-                    attempt.target.adapt(job.effectiveInterval(), stores)).cached(cached);
+                    attempt.target.adapt(job.effectiveInterval(), stores)).cached(shownCached);
             if (history.record(recorded) && PollEvents.recovers(job, attempt.target)) {
                 events.recovered(job, clock.instant());
             }

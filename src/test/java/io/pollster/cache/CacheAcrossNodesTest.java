@@ -121,8 +121,9 @@ class CacheAcrossNodesTest {
                 assertThat(owner(users, id).get("/api/v1/jobs/" + id + "/versions").json().get("items").size())
                         .as("versions of job %s", id).isGreaterThanOrEqualTo(2);
             }
-            JsonNode polls = owner(users, shared.get(7)).get("/api/v1/jobs/" + shared.get(7) + "/polls").json().get("items");
-            assertThat(polls.valueStream().anyMatch(p -> p.get("cached").asBoolean())).as("polls served by the cache").isTrue();
+            // shown as cached only to the user whose poll made the call: whoever it was, their other jobs show it
+            assertThat(shared.stream().anyMatch(id -> owner(users, id).get("/api/v1/jobs/" + id + "/polls").json().get("items")
+                    .valueStream().anyMatch(p -> p.get("cached").asBoolean()))).as("polls served by the cache").isTrue();
 
             assertThat(upstream.requests("/limited")).as("one call within the ttl").hasSize(1);
             for (String id : limited) {

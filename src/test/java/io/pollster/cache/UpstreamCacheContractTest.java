@@ -49,6 +49,9 @@ class UpstreamCacheContractTest extends IntegrationTest {
 
     private static final String PREFIX = "pollster-test-" + UUID.randomUUID() + ":";
     private static final Duration LONG = Duration.ofMinutes(5);
+    private static final UUID ALICE = UUID.randomUUID();
+    private static final UUID BOB = UUID.randomUUID();
+    private static final long MAX_ENTRY = 1024 * 1024;
     private static final java.util.function.LongPredicate ANY = bytes -> true;
     private static LettuceConnectionFactory redisConnections;
     private static RedisTemplate<String, byte[]> redis;
@@ -98,6 +101,10 @@ class UpstreamCacheContractTest extends IntegrationTest {
 
     /** A cache on {@code name}, its waiters woken by that backend's notifications. */
     private UpstreamCache cache(String name, Duration fallbackPoll) {
+        return cache(name, fallbackPoll, MAX_ENTRY);
+    }
+
+    private UpstreamCache cache(String name, Duration fallbackPoll, long maxEntry) {
         CacheWaiters waiters = new CacheWaiters();
         if (name.equals("redis")) {
             RedisCacheBackend redisBackend = new RedisCacheBackend(redis, PREFIX);
@@ -118,7 +125,12 @@ class UpstreamCacheContractTest extends IntegrationTest {
             backend = postgres;
         }
         sleep(300); // the subscription is made
-        return new UpstreamCache(backend, waiters, new RequestKey(secrets), Clock.systemUTC(), meters, fallbackPoll);
+        return new UpstreamCache(backend, waiters, new RequestKey(secrets), Clock.systemUTC(), meters, maxEntry, fallbackPoll);
+    }
+
+    /** A poll of {@link #ALICE}'s. */
+    private static UpstreamCache.Call call(FetchRequest request, Duration ttl, Duration waitTimeout, Duration lease) {
+        return new UpstreamCache.Call(request, ALICE, ttl, waitTimeout, lease);
     }
 
     private static FetchRequest request(String path, Map<String, String> secretHeaders) {
@@ -151,7 +163,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
         AtomicInteger calls = new AtomicInteger();
         List<Future<UpstreamCache.Shared>> polls = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            UpstreamCache.Call call = new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(20),
+            UpstreamCache.Call call = call(request, Duration.ofSeconds(30), Duration.ofSeconds(20),
                     Duration.ofSeconds(10));
             for (int i = 0; i < 20; i++) {
                 polls.add(pool.submit(() -> {
@@ -175,7 +187,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
         assertThat(count("hit") + count("coalesced")).isEqualTo(19);
         assertThat(count("coalesced")).as("polls that waited for the call").isPositive();
 
-        UpstreamCache.Answer later = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(1),
+        UpstreamCache.Answer later = (UpstreamCache.Answer) cache.fetch(call(request, Duration.ofSeconds(30), Duration.ofSeconds(1),
                 Duration.ofSeconds(10)), ANY, counting(calls, 0, ok("{}", null)));
         assertThat(later.cached()).isTrue();
         assertThat(calls).hasValue(1);
@@ -190,12 +202,12 @@ class UpstreamCacheContractTest extends IntegrationTest {
         String bob = "Bearer bob-" + UUID.randomUUID();
         AtomicInteger calls = new AtomicInteger();
         for (String secret : List.of(alice, bob, alice, bob)) {
-            cache.fetch(new UpstreamCache.Call(request(path, Map.of("Authorization", secret)), Duration.ofSeconds(30), Duration.ofSeconds(1),
+            cache.fetch(call(request(path, Map.of("Authorization", secret)), Duration.ofSeconds(30), Duration.ofSeconds(1),
                     Duration.ofSeconds(10)), ANY, counting(calls, 0, ok("{\"for\":\"" + secret.hashCode() + "\"}", null)));
         }
         assertThat(calls).as("one call per distinct credential").hasValue(2);
         // a secret sent in clear by one job and as secret by another is the same request
-        cache.fetch(new UpstreamCache.Call(new FetchRequest("GET", URI.create("https://api.example.com/" + path),
+        cache.fetch(call(new FetchRequest("GET", URI.create("https://api.example.com/" + path),
                         Map.of("accept", "application/json", "authorization", alice), Map.of(), null, Duration.ofSeconds(5),
                         null, null), Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(10)), ANY,
                 counting(calls, 0, ok("{}", null)));
@@ -223,20 +235,20 @@ class UpstreamCacheContractTest extends IntegrationTest {
     void aHolderWhoseLeaseRanOutCannotOverwriteTheNextHoldersAnswer(String name) {
         cache(name, LONG);
         byte[] key = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
-        CacheBackend.Won first = (CacheBackend.Won) backend.lookup(key, Duration.ofMillis(300), null, null, 1024);
-        assertThat(backend.lookup(key, Duration.ofMillis(300), null, null, 1024)).as("the lease is held")
+        CacheBackend.Won first = (CacheBackend.Won) backend.lookup(key, LONG, Duration.ofMillis(300), null, null, 1024);
+        assertThat(backend.lookup(key, LONG, Duration.ofMillis(300), null, null, 1024)).as("the lease is held")
                 .isInstanceOf(CacheBackend.Busy.class);
         sleep(450);
-        CacheBackend.Won second = (CacheBackend.Won) backend.lookup(key, Duration.ofSeconds(10), null, null, 1024);
+        CacheBackend.Won second = (CacheBackend.Won) backend.lookup(key, LONG, Duration.ofSeconds(10), null, null, 1024);
         assertThat(second.fence()).isGreaterThan(first.fence());
-        assertThat(backend.store(key, second.fence(), CachedAnswer.encode(ok("new", "\"2\"")), "\"2\"", null,
-                Duration.ofSeconds(30), Duration.ofMinutes(1))).isTrue();
-        assertThat(backend.store(key, first.fence(), CachedAnswer.encode(ok("old", "\"1\"")), "\"1\"", null,
-                Duration.ofSeconds(30), Duration.ofMinutes(1))).as("the stale holder's write").isFalse();
-        CacheBackend.Hit hit = (CacheBackend.Hit) backend.lookup(key, Duration.ofSeconds(10), null, null, 1024);
+        assertThat(backend.store(key, second.fence(), CachedAnswer.encode(ok("new", "\"2\"")), "\"2\"", null, ALICE,
+                Duration.ofMinutes(1), Duration.ofMinutes(1))).isTrue();
+        assertThat(backend.store(key, first.fence(), CachedAnswer.encode(ok("old", "\"1\"")), "\"1\"", null, ALICE,
+                Duration.ofMinutes(1), Duration.ofMinutes(1))).as("the stale holder's write").isFalse();
+        CacheBackend.Hit hit = (CacheBackend.Hit) backend.lookup(key, LONG, Duration.ofSeconds(10), null, null, 1024);
         assertThat(new String(((FetchResult.Fetched) CachedAnswer.decode(hit.answer(), Duration.ZERO)).body(),
                 StandardCharsets.UTF_8)).isEqualTo("new");
-        assertThat(backend.lookup(key, Duration.ofSeconds(10), "\"2\"", null, 1024)).as("the job's own validators")
+        assertThat(backend.lookup(key, LONG, Duration.ofSeconds(10), "\"2\"", null, 1024)).as("the job's own validators")
                 .isInstanceOf(CacheBackend.Same.class);
     }
 
@@ -246,9 +258,9 @@ class UpstreamCacheContractTest extends IntegrationTest {
         UpstreamCache cache = cache(name, Duration.ofMillis(100));
         FetchRequest request = request("dead-" + UUID.randomUUID(), Map.of());
         byte[] key = new RequestKey(secrets).of(request);
-        assertThat(backend.lookup(key, Duration.ofMillis(600), null, null, 1024)).isInstanceOf(CacheBackend.Won.class); // then dies
+        assertThat(backend.lookup(key, LONG, Duration.ofMillis(600), null, null, 1024)).isInstanceOf(CacheBackend.Won.class); // then dies
         AtomicInteger calls = new AtomicInteger();
-        UpstreamCache.Shared shared = cache.fetch(new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(5)), ANY,
+        UpstreamCache.Shared shared = cache.fetch(call(request, Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(5)), ANY,
                 counting(calls, 0, ok("{\"ok\":true}", null)));
         assertThat(shared).isInstanceOfSatisfying(UpstreamCache.Answer.class, a -> assertThat(a.cached()).isFalse());
         assertThat(calls).hasValue(1);
@@ -260,10 +272,10 @@ class UpstreamCacheContractTest extends IntegrationTest {
         UpstreamCache cache = cache(name, LONG);
         FetchRequest failing = request("failing-" + UUID.randomUUID(), Map.of());
         AtomicInteger calls = new AtomicInteger();
-        var error = new FetchResult.Failed(500, "HTTP 500", true, null, Duration.ofMillis(1));
-        UpstreamCache.Answer first = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
+        var error = new FetchResult.Failed(500, "HTTP 500", true, null, Duration.ofMillis(1), true);
+        UpstreamCache.Answer first = (UpstreamCache.Answer) cache.fetch(call(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
                 Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
-        UpstreamCache.Answer second = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
+        UpstreamCache.Answer second = (UpstreamCache.Answer) cache.fetch(call(failing, Duration.ofMinutes(1), Duration.ofSeconds(1),
                 Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
         assertThat(first.cached()).isFalse();
         assertThat(second.cached()).isTrue();
@@ -272,17 +284,17 @@ class UpstreamCacheContractTest extends IntegrationTest {
         assertThat(calls).hasValue(1);
 
         FetchRequest quick = request("quick-" + UUID.randomUUID(), Map.of());
-        cache.fetch(new UpstreamCache.Call(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
+        cache.fetch(call(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
         sleep(1_100); // a failure is kept for min(ttl, 5s): here one second
-        cache.fetch(new UpstreamCache.Call(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
+        cache.fetch(call(quick, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)), ANY, counting(calls, 0, error));
         assertThat(calls).as("asked again once the failure went").hasValue(3);
 
         FetchRequest slow = request("slow-" + UUID.randomUUID(), Map.of());
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            Future<UpstreamCache.Shared> holder = pool.submit(() -> cache.fetch(new UpstreamCache.Call(slow, Duration.ofSeconds(30),
+            Future<UpstreamCache.Shared> holder = pool.submit(() -> cache.fetch(call(slow, Duration.ofSeconds(30),
                     Duration.ofSeconds(5), Duration.ofSeconds(10)), ANY, counting(calls, 2_000, ok("{}", null))));
             sleep(300);
-            UpstreamCache.Shared waiter = cache.fetch(new UpstreamCache.Call(slow, Duration.ofSeconds(30), Duration.ofMillis(300),
+            UpstreamCache.Shared waiter = cache.fetch(call(slow, Duration.ofSeconds(30), Duration.ofMillis(300),
                     Duration.ofSeconds(10)), ANY, counting(calls, 0, ok("{}", null)));
             assertThat(waiter).isInstanceOf(UpstreamCache.TimedOut.class);
             assertThat(holder.get()).isInstanceOf(UpstreamCache.Answer.class);
@@ -296,13 +308,13 @@ class UpstreamCacheContractTest extends IntegrationTest {
         UpstreamCache cache = cache(name, LONG);
         FetchRequest request = request("etag-" + UUID.randomUUID(), Map.of());
         AtomicInteger calls = new AtomicInteger();
-        cache.fetch(new UpstreamCache.Call(request, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)), ANY,
+        cache.fetch(call(request, Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)), ANY,
                 counting(calls, 0, ok("{\"v\":1}", "\"v1\"")));
         sleep(1_100);
         List<String> sent = new ArrayList<>();
         FetchRequest withValidators = new FetchRequest("GET", request.url(), request.headers(), Map.of(), null,
                 request.timeout(), "\"v0\"", null);
-        UpstreamCache.Answer revalidated = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(withValidators, Duration.ofSeconds(1),
+        UpstreamCache.Answer revalidated = (UpstreamCache.Answer) cache.fetch(call(withValidators, Duration.ofSeconds(1),
                 Duration.ofMillis(500), Duration.ofSeconds(5)), ANY, r -> {
                     sent.add(r.ifNoneMatch());
                     return new FetchResult.NotModified("\"v1\"", null, Duration.ofMillis(1));
@@ -313,7 +325,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
                         f -> assertThat(new String(f.body(), StandardCharsets.UTF_8)).isEqualTo("{\"v\":1}"));
         FetchRequest current = new FetchRequest("GET", request.url(), request.headers(), Map.of(), null, request.timeout(),
                 "\"v1\"", null);
-        UpstreamCache.Answer same = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(current, Duration.ofSeconds(1), Duration.ofMillis(500),
+        UpstreamCache.Answer same = (UpstreamCache.Answer) cache.fetch(call(current, Duration.ofSeconds(1), Duration.ofMillis(500),
                 Duration.ofSeconds(5)), ANY, counting(calls, 0, ok("{}", null)));
         assertThat(same.result()).isInstanceOf(FetchResult.NotModified.class);
         assertThat(calls).hasValue(1);
@@ -326,7 +338,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
         FetchRequest request = request("large-" + UUID.randomUUID(), Map.of());
         String large = "x".repeat(200_000);
         AtomicInteger calls = new AtomicInteger();
-        UpstreamCache.Call call = new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(1),
+        UpstreamCache.Call call = call(request, Duration.ofSeconds(30), Duration.ofSeconds(1),
                 Duration.ofSeconds(5));
         cache.fetch(call, ANY, counting(calls, 0, ok(large, null)));
         List<Long> asked = new ArrayList<>();
@@ -344,7 +356,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
     void onlyAFewPollsOfANodeWaitInTheirSlotsAndAnInterruptedCallIsNotShared(String name) throws Exception {
         UpstreamCache cache = cache(name, LONG);
         FetchRequest request = request("crowd-" + UUID.randomUUID(), Map.of());
-        UpstreamCache.Call call = new UpstreamCache.Call(request, Duration.ofSeconds(30), Duration.ofSeconds(5),
+        UpstreamCache.Call call = call(request, Duration.ofSeconds(30), Duration.ofSeconds(5),
                 Duration.ofSeconds(10));
         AtomicInteger calls = new AtomicInteger();
         List<Future<UpstreamCache.Shared>> polls = new ArrayList<>();
@@ -366,7 +378,7 @@ class UpstreamCacheContractTest extends IntegrationTest {
         assertThat(calls).hasValue(1);
 
         FetchRequest cut = request("cut-" + UUID.randomUUID(), Map.of());
-        UpstreamCache.Call cutCall = new UpstreamCache.Call(cut, Duration.ofSeconds(30), Duration.ofSeconds(1),
+        UpstreamCache.Call cutCall = call(cut, Duration.ofSeconds(30), Duration.ofSeconds(1),
                 Duration.ofSeconds(10));
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             pool.submit(() -> cache.fetch(cutCall, ANY, sent -> {
@@ -377,6 +389,102 @@ class UpstreamCacheContractTest extends IntegrationTest {
         UpstreamCache.Answer after = (UpstreamCache.Answer) cache.fetch(cutCall, ANY, counting(calls, 0, ok("{}", null)));
         assertThat(after.cached()).as("the cut call shared nothing and gave its lease back").isFalse();
         assertThat(after.result()).isInstanceOf(FetchResult.Fetched.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aReadersShortTtlHoldsBesideAnotherTenantsDayLongOne(String name) {
+        UpstreamCache cache = cache(name, LONG);
+        FetchRequest request = request("fresh-" + UUID.randomUUID(), Map.of());
+        AtomicInteger calls = new AtomicInteger();
+        Function<FetchRequest, FetchResult> upstream = sent -> ok("{\"n\":" + calls.incrementAndGet() + "}", null);
+        UpstreamCache.Call bobs = new UpstreamCache.Call(request, BOB, Duration.ofDays(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(5));
+        UpstreamCache.Call alices = call(request, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(5));
+        cache.fetch(bobs, ANY, upstream);
+        UpstreamCache.Answer young = (UpstreamCache.Answer) cache.fetch(alices, ANY, upstream);
+        assertThat(young.cached()).as("younger than Alice's ttl").isTrue();
+        assertThat(young.mine()).as("Bob's call").isFalse();
+        assertThat(young.freshLeft()).as("for Alice's ttl, not Bob's day").isLessThanOrEqualTo(Duration.ofSeconds(1));
+        sleep(1_100);
+        UpstreamCache.Answer renewed = (UpstreamCache.Answer) cache.fetch(alices, ANY, upstream);
+        assertThat(renewed.cached()).as("older than Alice's ttl: she asks again").isFalse();
+        assertThat(body(renewed)).isEqualTo("{\"n\":2}");
+        UpstreamCache.Answer bobLater = (UpstreamCache.Answer) cache.fetch(bobs, ANY, upstream);
+        assertThat(body(bobLater)).as("Bob takes the newer answer within his day").isEqualTo("{\"n\":2}");
+        assertThat(bobLater.mine()).isFalse();
+        assertThat(calls).hasValue(2);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aFailureOfTheHoldersOwnSettingsReachesNoOtherPoll(String name) throws Exception {
+        UpstreamCache cache = cache(name, LONG);
+        FetchRequest request = request("timeout-" + UUID.randomUUID(), Map.of());
+        AtomicInteger calls = new AtomicInteger();
+        UpstreamCache.Call bobs = new UpstreamCache.Call(request, BOB, Duration.ofMinutes(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(5));
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<UpstreamCache.Shared> bob = pool.submit(() -> cache.fetch(bobs, ANY,
+                    counting(calls, 300, new FetchResult.Failed(null, "timed out after 300ms", true, null, Duration.ZERO))));
+            sleep(100);
+            UpstreamCache.Answer alice = (UpstreamCache.Answer) cache.fetch(
+                    call(request, Duration.ofMinutes(1), Duration.ofSeconds(5), Duration.ofSeconds(5)), ANY,
+                    counting(calls, 0, ok("{\"slow\":true}", null)));
+            assertThat(((UpstreamCache.Answer) bob.get()).result()).isInstanceOf(FetchResult.Failed.class);
+            assertThat(alice.cached()).as("Alice asked herself once Bob's lease came back").isFalse();
+            assertThat(body(alice)).isEqualTo("{\"slow\":true}");
+        }
+        var tooLarge = new FetchResult.Failed(200, "response body larger than 10 bytes", false, null, Duration.ZERO);
+        FetchRequest large = request("limit-" + UUID.randomUUID(), Map.of());
+        cache.fetch(call(large, Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofSeconds(5)), ANY,
+                counting(calls, 0, tooLarge));
+        UpstreamCache.Answer next = (UpstreamCache.Answer) cache.fetch(new UpstreamCache.Call(large, BOB, Duration.ofMinutes(1),
+                Duration.ofSeconds(1), Duration.ofSeconds(5)), ANY, counting(calls, 0, ok("{}", null)));
+        assertThat(next.cached()).as("a body limit is the caller's").isFalse();
+        assertThat(next.result()).isInstanceOf(FetchResult.Fetched.class);
+        assertThat(calls).hasValue(4);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void anAnswerOverTheEntryLimitIsNotKeptAndEachPollAsksForItself(String name) {
+        UpstreamCache cache = cache(name, LONG, 1024);
+        FetchRequest request = request("huge-" + UUID.randomUUID(), Map.of());
+        AtomicInteger calls = new AtomicInteger();
+        UpstreamCache.Call call = call(request, Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofSeconds(5));
+        String large = "y".repeat(2_000);
+        cache.fetch(call, ANY, counting(calls, 0, ok(large, null)));
+        UpstreamCache.Answer second = (UpstreamCache.Answer) cache.fetch(call, ANY, counting(calls, 0, ok(large, null)));
+        assertThat(second.cached()).isFalse();
+        assertThat(body(second)).isEqualTo(large);
+        assertThat(calls).hasValue(2);
+        if (name.equals("postgres")) {
+            assertThat(jdbc.sql("SELECT max(octet_length(answer)) FROM cache_entries").query(Long.class).single())
+                    .isLessThan(1024L);
+        } else {
+            for (String key : redisKeys()) {
+                if ("hash".equals(redis.type(key).code())) {
+                    redis.<String, byte[]>opsForHash().entries(key).values()
+                            .forEach(value -> assertThat(value.length).isLessThan(1024));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgres", "redis"})
+    void aNodeWithAnotherSecretKeyIsToldItSharesNothing(String name) {
+        cache(name, LONG);
+        byte[] ours = new RequestKey(secrets).keyId(); // this context's, as its own check claims it
+        byte[] another = UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8);
+        assertThat(backend.claimKeyCheck(ours, Duration.ofMinutes(1))).isTrue();
+        assertThat(backend.claimKeyCheck(another, Duration.ofMinutes(1))).as("another key while ours is live").isFalse();
+        assertThat(backend.claimKeyCheck(ours, Duration.ofMinutes(1))).isTrue();
+    }
+
+    private static String body(UpstreamCache.Answer answer) {
+        return new String(((FetchResult.Fetched) answer.result()).body(), StandardCharsets.UTF_8);
     }
 
     private static void sleep(long millis) {

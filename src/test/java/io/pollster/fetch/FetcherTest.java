@@ -177,7 +177,7 @@ class FetcherTest {
             FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/broken"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.Failed(500, "HTTP 500 Internal Server Error", true, null,
-                    result.duration()));
+                    result.duration(), true));
             assertThat(stub.received()).hasSize(1);
         }
 
@@ -188,7 +188,7 @@ class FetcherTest {
             FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/limited"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.Failed(429, "HTTP 429 Too Many Requests", true, Duration.ofSeconds(7),
-                    result.duration()));
+                    result.duration(), true));
         }
 
         @Test
@@ -240,7 +240,7 @@ class FetcherTest {
                 FetchResult result = fetcher.fetch(FetchRequest.get(raw.url(), TIMEOUT), USER, HOST_WAIT, memory());
 
                 assertThat(result).isEqualTo(new FetchResult.Failed(200, "malformed response: broken chunked encoding", true,
-                        null, result.duration()));
+                        null, result.duration(), true));
             }
         }
 
@@ -257,6 +257,7 @@ class FetcherTest {
                 assertThat(failed.status()).isNull();
                 // why: a port closed a moment ago refuses, or (while the kernel still tears it down) resets
                 assertThat(failed.error()).matches("(could not connect to|connection reset by) 127\\.0\\.0\\.1:\\d+.*");
+                assertThat(failed.upstreams()).as("the upstream refused or reset: shared").isTrue();
                 assertThat(failed.retryable()).isTrue();
             });
         }
@@ -292,7 +293,7 @@ class FetcherTest {
 
                 assertThat(result).as(coding).isEqualTo(new FetchResult.Failed(200, "the upstream answered with "
                         + "Content-Encoding " + coding + ", which Pollster did not ask for (it accepts gzip, deflate)",
-                        false, null, result.duration()));
+                        false, null, result.duration(), true));
             }
         }
 
@@ -373,6 +374,7 @@ class FetcherTest {
                 assertThat(failed.status()).isNull();
                 assertThat(failed.error()).isEqualTo("timed out after 300ms");
                 assertThat(failed.retryable()).isTrue();
+                assertThat(failed.upstreams()).as("the caller's own timeout, never shared").isFalse();
             });
         }
 
@@ -573,7 +575,7 @@ class FetcherTest {
             FetchResult result = fetcher.fetch(FetchRequest.get(stub.url("/ftp"), TIMEOUT), USER, HOST_WAIT, memory());
 
             assertThat(result).isEqualTo(new FetchResult.Failed(302, "redirected to a URL that is not http or https", false,
-                    null, result.duration()));
+                    null, result.duration(), true));
         }
 
         @Test
