@@ -27,8 +27,11 @@ import org.springframework.test.context.TestPropertySource;
 // production), so that a context slowed by a busy machine is never taken for dead and loses its claims.
 // Every test calls from 127.0.0.1 into contexts that live across classes: the invalid tokens that
 // tests send on purpose must not add up to a throttled address (TokenThrottleTest tests the limit).
+// Cached contexts of both test JVMs share one PostgreSQL (100 connections by default): an idle one
+// shrinks to a single connection instead of keeping a full pool.
 @TestPropertySource(properties = {"pollster.scheduler.enabled=false", "pollster.poller.enabled=false",
-        "pollster.ingest.enabled=false", "pollster.cluster.heartbeat-interval=200ms", "pollster.cluster.dead-after=25", "pollster.auth.max-failures=100000"})
+        "pollster.ingest.enabled=false", "pollster.cluster.heartbeat-interval=200ms", "pollster.cluster.dead-after=25", "pollster.auth.max-failures=100000",
+        "spring.datasource.hikari.minimum-idle=1", "spring.datasource.hikari.idle-timeout=10s"})
 public abstract class IntegrationTest {
 
     protected static final String ADMIN_TOKEN = "test-admin-token-0123456789";
