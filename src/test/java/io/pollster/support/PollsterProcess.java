@@ -51,7 +51,10 @@ public final class PollsterProcess implements AutoCloseable {
                 "SPRING_DATASOURCE_PASSWORD", db.password(),
                 "POLLSTER_ADMIN_TOKEN", adminToken,
                 "POLLSTER_SECRET_KEY", SECRET_KEY,
-                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true"));
+                "POLLSTER_FETCH_ALLOW_PRIVATE_NETWORKS", "true",
+                // two test JVMs, their contexts and up to three processes each share the local PostgreSQL's 100 connections
+                "SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE", "8",
+                "SPRING_DATASOURCE_HIKARI_MINIMUM_IDLE", "1"));
         for (int i = 0; i + 1 < extra.length; i += 2) {
             env.put(extra[i], extra[i + 1]);
         }
