@@ -31,7 +31,7 @@ import org.springframework.test.context.TestPropertySource;
 // shrinks to a single connection instead of keeping a full pool.
 @TestPropertySource(properties = {"pollster.scheduler.enabled=false", "pollster.poller.enabled=false",
         "pollster.ingest.enabled=false", "pollster.cluster.heartbeat-interval=200ms", "pollster.cluster.dead-after=25", "pollster.auth.max-failures=100000",
-        "spring.datasource.hikari.minimum-idle=1", "spring.datasource.hikari.idle-timeout=10s"})
+        "spring.datasource.hikari.minimum-idle=1", "spring.datasource.hikari.idle-timeout=10000"})
 public abstract class IntegrationTest {
 
     protected static final String ADMIN_TOKEN = "test-admin-token-0123456789";
