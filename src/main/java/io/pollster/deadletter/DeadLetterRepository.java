@@ -19,7 +19,8 @@ import org.springframework.stereotype.Repository;
  * The {@code dead_letters} table, and the one way in: both transports and the poller record
  * through {@link #record}. A dead letter is written only while its job and owner exist (a deleted
  * user's or job's data goes with them, so a late dead letter of theirs is dropped, not left to
- * fail on a foreign key forever). Repeats of one job's same poll failure fold into one row.
+ * fail on a foreign key forever). Repeats of one job's same poll failure fold into one row, and so
+ * do the deliveries dropped from one output of a job (counted in the row).
  */
 @Repository
 class DeadLetterRepository implements DeadLetterSink {
@@ -48,6 +49,18 @@ class DeadLetterRepository implements DeadLetterSink {
             ON CONFLICT (job_id, type, md5(error)) WHERE type = 'poll' AND job_id IS NOT NULL
             DO UPDATE SET payload = EXCLUDED.payload, attempts = EXCLUDED.attempts, failed_at = EXCLUDED.failed_at,
                           count = dead_letters.count + 1
+            """;
+
+    /** Deliveries dropped from a crowded lane add to the lane's dead letter (its error names the output). */
+    private static final String INSERT_OR_ADD_DROPPED = """
+            INSERT INTO dead_letters (id, type, job_id, owner_id, queue, payload, error, attempts, count,
+                                      first_failed_at, failed_at)
+            SELECT :id, 'delivery', :jobId, :ownerId, NULL, :payload, :error, 0, :count, :now, :now
+            WHERE EXISTS (SELECT 1 FROM users WHERE id = :ownerId)
+              AND EXISTS (SELECT 1 FROM jobs WHERE id = :jobId)
+            ON CONFLICT (job_id, md5(error)) WHERE type = 'delivery' AND job_id IS NOT NULL AND error LIKE 'dropped:%'
+            DO UPDATE SET payload = EXCLUDED.payload, failed_at = EXCLUDED.failed_at,
+                          count = dead_letters.count + EXCLUDED.count
             """;
 
     private static final String FIND_PAGE = "SELECT " + COLUMNS + """
@@ -126,6 +139,27 @@ class DeadLetterRepository implements DeadLetterSink {
         }
         // a redelivered message already recorded is recorded; a deleted job's or owner's is dropped
         return letter.id() != null && find(letter.id()).isPresent();
+    }
+
+    @Override
+    public boolean recordDropped(DeadLetterSink.DeadLetter letter, int count) {
+        if (letter.type() != DeadLetterType.DELIVERY || letter.jobId() == null || letter.ownerId() == null
+                || !letter.error().startsWith(DROPPED) || count < 1) {
+            throw new IllegalArgumentException("not a dead letter of dropped deliveries");
+        }
+        int rows = jdbc.sql(INSERT_OR_ADD_DROPPED)
+                .param("id", Ids.next())
+                .param("jobId", letter.jobId())
+                .param("ownerId", letter.ownerId())
+                .param("payload", letter.payload())
+                .param("error", letter.error())
+                .param("count", count)
+                .param("now", Timestamp.from(letter.failedAt()))
+                .update();
+        if (rows == 1) {
+            meters.counter("pollster.dead.letters", "type", letter.type().wireName()).increment();
+        }
+        return rows == 1;
     }
 
     List<DeadLetter> findPage(UUID owner, DeadLetterType type, UUID after, int limit) {

@@ -74,7 +74,7 @@ class DeadLetterService {
         try {
             replayed = deliveryReplays.replay(letter.payload());
         } catch (IllegalArgumentException e) {
-            throw ApiException.conflict("Dead letter " + id + " does not name a delivery to replay");
+            throw ApiException.conflict("Dead letter " + id + " " + e.getMessage());
         }
         if (!replayed) {
             throw ApiException.conflict("Dead letter " + id + ": its delivery is gone (with its job) or pending already");

@@ -130,6 +130,70 @@ class Deliveries implements NodeClaims {
               AND d.state = 'pending' AND d.next_attempt_at = CAST('infinity' AS TIMESTAMPTZ)
             """;
 
+    /** The lanes of these jobs with more than {@code :max} deliveries pending (by the lane index). */
+    private static final String CROWDED_LANES = """
+            SELECT d.job_id, d.output, j.owner_id
+            FROM deliveries d
+            JOIN jobs j ON j.id = d.job_id
+            WHERE d.job_id = ANY(:ids) AND d.state = 'pending'
+            GROUP BY d.job_id, d.output, j.owner_id
+            HAVING count(*) > :max
+            ORDER BY d.job_id, d.output
+            """;
+
+    /**
+     * The oldest waiting delivery of the lane that stays when it keeps {@code :max} pending: those
+     * armed or in flight first, then the newest waiting ones. With none of those (as many armed
+     * as {@code :max}), one past the lane's newest: what comes after this count is never dropped.
+     */
+    private static final String KEPT_FROM = """
+            WITH lane AS (
+                SELECT id, next_attempt_at = CAST('infinity' AS TIMESTAMPTZ) AND lease IS NULL AS waiting
+                FROM deliveries
+                WHERE job_id = :jobId AND output = :output AND state = 'pending'
+            ), ranked AS (
+                SELECT id, waiting, row_number() OVER (ORDER BY waiting, id DESC) AS rank
+                FROM lane
+            )
+            SELECT coalesce(min(id) FILTER (WHERE waiting AND rank <= :max), max(id) + 1)
+            FROM ranked
+            """;
+
+    /**
+     * Fails the lane's oldest waiting deliveries before {@code :keptFrom}, up to a limit, and says
+     * how many and the first and last of their events. Waiting is checked again on each row as it
+     * is updated: one armed (by its head finishing) or leased (with its head, for a file) meanwhile stays.
+     */
+    private static final String DROP_WAITING = """
+            WITH doomed AS (
+                SELECT id
+                FROM deliveries
+                WHERE job_id = :jobId AND output = :output AND state = 'pending' AND id < :keptFrom
+                  AND next_attempt_at = CAST('infinity' AS TIMESTAMPTZ) AND lease IS NULL
+                ORDER BY id
+                LIMIT :limit
+            ), dropped AS (
+                UPDATE deliveries d
+                SET state = 'failed', finished_at = now(), last_error = :error
+                FROM doomed
+                WHERE d.id = doomed.id
+                  AND d.state = 'pending' AND d.next_attempt_at = CAST('infinity' AS TIMESTAMPTZ) AND d.lease IS NULL
+                RETURNING d.event_seq
+            )
+            SELECT count(*) AS dropped,
+                   (SELECT e.id FROM events e WHERE e.seq = (SELECT min(event_seq) FROM dropped)) AS oldest,
+                   (SELECT e.id FROM events e WHERE e.seq = (SELECT max(event_seq) FROM dropped)) AS newest
+            FROM dropped
+            """;
+
+    /** The lane's output, locked like {@link #LOCK_OUTPUT}, unless another transaction holds it. */
+    private static final String TRY_LOCK_OUTPUT = """
+            SELECT output
+            FROM job_outputs
+            WHERE job_id = :jobId AND output = :output
+            FOR UPDATE SKIP LOCKED
+            """;
+
     /** A dead delivery pending again, first in its lane (the lane is ordered by id). */
     private static final String REPLAY = """
             UPDATE deliveries
@@ -304,6 +368,49 @@ class Deliveries implements NodeClaims {
     /** The output was stopped: the rest of its lane fails, with {@code reason}. */
     void failLane(UUID jobId, int output, String reason) {
         jdbc.sql(FAIL_LANE).param("jobId", jobId).param("output", output).param("error", reason).update();
+    }
+
+    /** A job's output: a lane of deliveries. */
+    record Lane(UUID jobId, int output, UUID ownerId) {
+    }
+
+    /** The lanes of these jobs with more than {@code max} deliveries pending. */
+    List<Lane> crowded(List<UUID> jobIds, int max) {
+        return jdbc.sql(CROWDED_LANES).param("ids", jobIds.toArray(UUID[]::new)).param("max", max)
+                .query((rs, n) -> new Lane(rs.getObject("job_id", UUID.class), rs.getInt("output"),
+                        rs.getObject("owner_id", UUID.class))).list();
+    }
+
+    /** The id from which the lane's waiting deliveries stay when it keeps {@code max} pending. */
+    long keptFrom(Lane lane, int max) {
+        Long from = jdbc.sql(KEPT_FROM).param("jobId", lane.jobId()).param("output", lane.output()).param("max", max)
+                .query(Long.class).single();
+        return from == null ? 0 : from; // null: nothing pending any more
+    }
+
+    /** What one {@link #dropWaiting} failed: how many, and the events of the first and last. */
+    record Dropped(int count, UUID oldestEvent, UUID newestEvent) {
+    }
+
+    /**
+     * Fails up to {@code limit} of the lane's waiting deliveries before {@code keptFrom}, oldest
+     * first, with {@code error}, in the caller's transaction, which first takes the output's lock
+     * (as a head's outcome and a new event do), or drops nothing when another transaction holds it.
+     */
+    Dropped dropWaiting(Lane lane, long keptFrom, int limit, String error) {
+        if (jdbc.sql(TRY_LOCK_OUTPUT).param("jobId", lane.jobId()).param("output", lane.output()).query(Integer.class).list().isEmpty()) {
+            return new Dropped(0, null, null);
+        }
+        Dropped dropped = jdbc.sql(DROP_WAITING).param("jobId", lane.jobId()).param("output", lane.output())
+                .param("keptFrom", keptFrom).param("limit", limit).param("error", error)
+                .query((rs, n) -> new Dropped(rs.getInt("dropped"), rs.getObject("oldest", UUID.class),
+                        rs.getObject("newest", UUID.class)))
+                .single();
+        if (dropped.count() > 0) {
+            // a head left unarmed by a race, dropped, leaves the next one to arm
+            jdbc.sql(ARM_NEXT).param("jobId", lane.jobId()).param("output", lane.output()).update();
+        }
+        return dropped;
     }
 
     /** @return false when the delivery is not failed (replayed already, or gone with its job) */

@@ -124,7 +124,8 @@ public class EventLog {
     /**
      * Events beyond the newest {@code :keep} of a job, or older than the cutoff, once none of their
      * deliveries is pending, nor failed recently enough for its dead letter to be replayed; their
-     * deliveries go with them.
+     * deliveries go with them. A delivery that failed without an attempt (dropped from a crowded
+     * lane, or behind an output its receiver stopped) has no dead letter of its own to replay it.
      */
     private static final String PRUNE = """
             WITH ranked AS (
@@ -140,7 +141,7 @@ public class EventLog {
               AND NOT EXISTS (
                   SELECT 1
                   FROM deliveries d
-                  WHERE d.event_seq = e.seq AND d.state = 'failed' AND d.finished_at >= :replayable)
+                  WHERE d.event_seq = e.seq AND d.state = 'failed' AND d.attempts > 0 AND d.finished_at >= :replayable)
             """;
 
     private final JdbcClient jdbc;
@@ -211,7 +212,7 @@ public class EventLog {
     /**
      * Prunes the events of these jobs as versions are pruned: the newest {@code keep} of each job,
      * and none older than {@code cutoff}, stay — and any whose delivery is still pending, or failed
-     * since {@code replayable} (its dead letter is kept that long, and replays it).
+     * after an attempt since {@code replayable} (its dead letter is kept that long, and replays it).
      *
      * @return the events removed
      */

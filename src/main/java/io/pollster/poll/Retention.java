@@ -9,6 +9,7 @@ import java.util.UUID;
 
 import io.pollster.job.JobId;
 import io.pollster.job.JobRepository;
+import io.pollster.output.DeliveryBacklog;
 import io.pollster.output.EventLog;
 import io.pollster.paging.Runs;
 import io.pollster.system.PollsterProperties;
@@ -28,7 +29,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Prunes what each job keeps, in the background: versions beyond the count or age limits (never
  * a job's newest), bodies no version uses any more (and their bytes from the owner's quota), and
  * poll history and paginated runs beyond {@code pollster.poll-history}, and events by the versions' count and age
- * limits (an event with a delivery still pending stays). It walks the jobs in id order, a batch at a
+ * limits (an event with a delivery still pending stays), after trimming each output's pending deliveries to
+ * {@code pollster.outputs.max-pending} ({@link DeliveryBacklog}). It walks the jobs in id order, a batch at a
  * time, each batch one short transaction that reads only those jobs' rows by index: a pass costs
  * what the jobs keep, and no transaction spans the whole table.
  */
@@ -49,6 +51,7 @@ public class Retention extends LoopService {
     private final VersionRepository versions;
     private final PollHistory history;
     private final EventLog events;
+    private final DeliveryBacklog backlog;
     private final Runs runs;
     private final RetentionProperties retention;
     private final int pollHistory;
@@ -56,7 +59,7 @@ public class Retention extends LoopService {
     private final Roles roles;
 
     Retention(JdbcClient jdbc, TransactionTemplate tx, JobRepository jobs, VersionRepository versions, PollHistory history,
-              EventLog events, Runs runs, RetentionProperties retention, PollsterProperties pollster, Clock clock, Roles roles,
+              EventLog events, DeliveryBacklog backlog, Runs runs, RetentionProperties retention, PollsterProperties pollster, Clock clock, Roles roles,
               Loops loops) {
         // a batch in flight finishes (it is one short transaction); none starts after
         super(loops, "retention", retention.interval(), ShutdownPhase.UPKEEP, Duration.ofSeconds(10));
@@ -66,6 +69,7 @@ public class Retention extends LoopService {
         this.versions = versions;
         this.history = history;
         this.events = events;
+        this.backlog = backlog;
         this.runs = runs;
         this.retention = retention;
         this.pollHistory = pollster.pollHistory();
@@ -90,6 +94,8 @@ public class Retention extends LoopService {
             if (batch.isEmpty()) {
                 break;
             }
+            // first, so that the events of deliveries it drops go in this pass (its own short transactions)
+            backlog.trim(batch);
             Pruned pruned = tx.execute(status -> pruneLocked(batch));
             if (pruned == null) {
                 break; // another node holds the lock: it prunes this time

@@ -18,6 +18,20 @@ public interface DeadLetterSink {
      */
     boolean record(DeadLetter letter);
 
+    /** The start of the error of a dead letter for deliveries dropped unsent ({@link #recordDropped}). */
+    String DROPPED = "dropped:";
+
+    /**
+     * Records that {@code count} deliveries of one job's output were dropped unsent, as one dead
+     * letter of type {@code delivery} per job and error (the error, which starts with
+     * {@link #DROPPED}, names the output): a later drop with the same error adds to its count and
+     * gives it its payload and time. False when the job or owner is gone. Joins the caller's
+     * transaction.
+     *
+     * @throws IllegalArgumentException when it is not such a dead letter
+     */
+    boolean recordDropped(DeadLetter letter, int count);
+
     /**
      * @param id        a stable id when the same dead letter may be recorded twice (a redelivered
      *                  message whose acknowledgement was lost); null for a new one
