@@ -85,8 +85,6 @@ public class JobRepository {
             LIMIT :limit
             """;
 
-    private static final String COUNT_OWNED = "SELECT count(*) FROM jobs WHERE owner_id = :owner";
-
     /** Only if nobody changed the definition since it was read. */
     private static final String UPDATE_DEFINITION = """
             UPDATE jobs
@@ -188,10 +186,6 @@ public class JobRepository {
     /** Up to {@code limit} job ids after {@code after}, in order: for walking every job a batch at a time. */
     public List<UUID> idsAfter(JobId after, int limit) {
         return jdbc.sql(IDS_AFTER).param("after", after.value()).param("limit", limit).query(UUID.class).list();
-    }
-
-    int countOwned(UUID owner) {
-        return jdbc.sql(COUNT_OWNED).param("owner", owner).query(Integer.class).single();
     }
 
     /** Replaces the definition if nobody changed it since {@code job.version()}; false on a conflict. */

@@ -1,5 +1,6 @@
 package io.pollster.system.loop;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -38,6 +39,7 @@ public final class BackgroundLoop {
     private final Duration failureBackoff;
     private final Object monitor = new Object();
     private final AtomicLong failures = new AtomicLong();
+    private final Clock clock;
     private boolean woken;
     private volatile boolean running;
     private volatile Thread thread;
@@ -46,8 +48,9 @@ public final class BackgroundLoop {
     private volatile Instant roundStartedAt;
     private volatile String lastFailure;
 
-    public BackgroundLoop(String name, Duration failureBackoff, Body body) {
+    BackgroundLoop(String name, Duration failureBackoff, Body body, Clock clock) {
         this.name = Objects.requireNonNull(name, "name");
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.failureBackoff = Objects.requireNonNull(failureBackoff, "failureBackoff");
         this.body = Objects.requireNonNull(body, "body");
     }
@@ -65,7 +68,7 @@ public final class BackgroundLoop {
         int failedInARow = 0;
         while (running) {
             Duration wait;
-            roundStartedAt = Instant.now();
+            roundStartedAt = clock.instant();
             try {
                 wait = body.runOnce();
                 if (failedInARow > 0) {
@@ -87,7 +90,7 @@ public final class BackgroundLoop {
                 wait = failureBackoff;
             }
             roundStartedAt = null;
-            lastRoundEndedAt = Instant.now();
+            lastRoundEndedAt = clock.instant();
             pause(wait == null ? Duration.ZERO : wait);
         }
     }

@@ -32,7 +32,7 @@ public class Loops implements HealthIndicator {
 
     /** A new loop, not yet started. */
     public BackgroundLoop create(String name, Duration failureBackoff, BackgroundLoop.Body body) {
-        BackgroundLoop loop = new BackgroundLoop(name, failureBackoff, body);
+        BackgroundLoop loop = new BackgroundLoop(name, failureBackoff, body, clock);
         loops.removeIf(existing -> !existing.isRunning() && existing.name().equals(name));
         loops.add(loop);
         return loop;
