@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.BiConsumer;
 
 import io.pollster.job.JobSpec;
 import io.pollster.transport.DeadLetterSink;
@@ -154,19 +155,7 @@ class PageRecorder {
      * saying why. No dead letter: a replay would meet the same quota.
      */
     void refused(PageTask task, int httpStatus, String error) {
-        tx.executeWithoutResult(status -> {
-            Runs.PageRow row = lockPage(task);
-            RunState run = row == null ? null : runs.lock(task.runId()).orElse(null);
-            if (run == null || !row.state().equals("queued") || !run.running()) {
-                return;
-            }
-            Instant now = clock.instant();
-            runs.pageFailed(run.id, task.number(), Math.max(row.attempts(), task.attempt()), httpStatus, error, now);
-            run.queued--;
-            run.failed++;
-            run.error = error;
-            settle(run, now);
-        });
+        failPage(task, httpStatus, error, (run, now) -> run.error = error);
     }
 
     /**
@@ -175,16 +164,7 @@ class PageRecorder {
      * page fails; a sequential run ends at a failed page (nothing names the next one).
      */
     void failed(PageTask task, Integer httpStatus, String error, boolean deadLetter) {
-        tx.executeWithoutResult(status -> {
-            Runs.PageRow row = lockPage(task);
-            RunState run = row == null ? null : runs.lock(task.runId()).orElse(null);
-            if (run == null || !row.state().equals("queued") || !run.running()) {
-                return;
-            }
-            Instant now = clock.instant();
-            runs.pageFailed(run.id, task.number(), Math.max(row.attempts(), task.attempt()), httpStatus, error, now);
-            run.queued--;
-            run.failed++;
+        failPage(task, httpStatus, error, (run, now) -> {
             if (task.number() == 1 && run.done == 0) {
                 run.error = "the first page failed: " + error;
             } else if (run.total == null) {
@@ -195,6 +175,22 @@ class PageRecorder {
                 deadLetters.record(new DeadLetterSink.DeadLetter(null, DeadLetterType.PAGE, run.jobId, run.ownerId, queue,
                         task.forReplay().encode(), "page " + task.number() + ": " + error, task.attempt(), now));
             }
+        });
+    }
+
+    /** Fails a page still queued in a running run, lets {@code then} say what that means for the run, and settles it. */
+    private void failPage(PageTask task, Integer httpStatus, String error, BiConsumer<RunState, Instant> then) {
+        tx.executeWithoutResult(status -> {
+            Runs.PageRow row = lockPage(task);
+            RunState run = row == null ? null : runs.lock(task.runId()).orElse(null);
+            if (run == null || !row.state().equals("queued") || !run.running()) {
+                return;
+            }
+            Instant now = clock.instant();
+            runs.pageFailed(run.id, task.number(), Math.max(row.attempts(), task.attempt()), httpStatus, error, now);
+            run.queued--;
+            run.failed++;
+            then.accept(run, now);
             settle(run, now);
         });
     }
